@@ -1,0 +1,21 @@
+#pragma once
+// Hyper-parameters of torch.optim.SGD (momentum, dampening, Nesterov, weight decay, maximize).
+#include <string>
+
+namespace nagbench {
+
+struct SgdHyper {
+  double lr = 0.01;
+  double momentum = 0.9;
+  double dampening = 0.0;
+  double weight_decay = 1e-4;
+  bool nesterov = true;
+  bool maximize = false;
+
+  bool has_momentum() const { return momentum != 0.0; }
+  // Throws InputError for values torch.optim.SGD rejects, and for momentum >= 1 (a divergent buffer).
+  void validate() const;
+  std::string describe() const;  // "nesterov lr=0.01 momentum=0.9 dampening=0 weight_decay=0.0001"
+};
+
+}  // namespace nagbench

@@ -1,0 +1,36 @@
+#include "nagbench/optim/param_arena.hpp"
+
+#include "nagbench/optim/bytes_table.hpp"
+#include "nagbench/workload/model.hpp"
+
+namespace nagbench {
+
+ArenaLayout ArenaLayout::for_sizes(const std::vector<int64_t>& numels) {
+  ArenaLayout a;
+  int64_t offset = 0;
+  for (int64_t n : numels) {
+    a.tensors.push_back({offset, n});
+    a.params += n;
+    offset += (n + kAlignElements - 1) / kAlignElements * kAlignElements;
+  }
+  a.length = offset;
+  return a;
+}
+
+ArenaLayout ArenaLayout::for_model(const ModelSpec& model) {
+  std::vector<int64_t> numels;
+  for (const auto& t : model.tensors) numels.push_back(t.numel);
+  return for_sizes(numels);
+}
+
+int64_t arena_bytes(const ArenaLayout& layout, DtypeLayout dtype, bool with_momentum) {
+  int64_t per = 0;
+  with_layout(dtype, [&](auto L) {
+    using Lt = decltype(L);
+    per = sizeof(typename Lt::param_t) + sizeof(typename Lt::grad_t) + (Lt::has_master ? sizeof(float) : 0) +
+          (with_momentum ? sizeof(typename Lt::mom_t) : 0);
+  });
+  return per * layout.length;
+}
+
+}  // namespace nagbench

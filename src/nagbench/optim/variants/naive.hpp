@@ -1,0 +1,34 @@
+#pragma once
+// `naive`: what a Kokkos user writes first. One parallel_for over a RangePolicy per tensor, one element per
+// index, through Views. The bottom of the ladder (docs/performance.md).
+#include <Kokkos_Core.hpp>
+
+#include "nagbench/optim/variants/kernel_body.hpp"
+#include "nagbench/optim/variants/variant.hpp"
+
+namespace nagbench {
+
+template <class Exec, class Layout, class Rule>
+class NaiveVariant final : public UpdateVariant<Exec, Layout, Rule> {
+ public:
+  void prepare(const Exec&, const ArenaPointers<Layout>& arena, const SegmentGroups& groups) override {
+    arena_ = arena;
+    groups_ = groups;
+  }
+
+  void step(const Exec& exec, const Rule& rule, bool first_step, int group) override {
+    const ArenaPointers<Layout> a = arena_;
+    const RuntimeFlags fl = RuntimeFlags::of(rule, first_step);
+    for (const Segment& s : groups_.at(group)) {
+      Kokkos::parallel_for("nagbench::naive",
+                           Kokkos::RangePolicy<Exec, Kokkos::IndexType<int64_t>>(exec, s.offset, s.offset + s.numel),
+                           KOKKOS_LAMBDA(const int64_t i) { update_element<Layout>(rule, fl, a, i); });
+    }
+  }
+
+ private:
+  ArenaPointers<Layout> arena_;
+  SegmentGroups groups_;
+};
+
+}  // namespace nagbench

@@ -9,6 +9,7 @@
 #   NAGBENCH_CUDA       auto | on | off: also build the CUDA+OpenMP Kokkos (default: auto = when nvcc is found)
 #   NAGBENCH_SKIP_APT   1 = do not touch Debian packages (you installed them yourself)
 #   NAGBENCH_DEBIAN_MIRROR  Debian mirror for the trilinos source package (default: http://deb.debian.org/debian)
+#   NAGBENCH_COMPAT     auto | off: fetch Kokkos 5.2.2 and 4.5.1 headers (Debian unstable) for the compile checks
 #   CUDA_HOME           CUDA toolkit root (default: /usr/local/cuda)
 #
 # Every step is idempotent: a second run finds the stamps and rebuilds nothing. A stamp holds a hash of
@@ -152,6 +153,36 @@ kernels_args() {
   fi
 }
 
+# ---------------------------------------------------------------------------------------------------------------
+# 4. Headers of newer Kokkos releases, for the compile-compatibility tests (scripts/check_kokkos_compat.sh):
+#    Debian unstable's libkokkos-dev 5.2.2 and Trilinos 16.1's Kokkos 4.5.1 + Kokkos Kernels. Downloaded with a
+#    private apt configuration; the system's sources and package state are not touched.
+# ---------------------------------------------------------------------------------------------------------------
+fetch_compat_headers() {
+  [[ "${NAGBENCH_COMPAT:-auto}" == off ]] && return 0
+  local dir="$NAGBENCH_CACHE/compat"
+  [[ -f "$dir/.done" ]] && return 0
+  log "fetching Kokkos 5.2.2 and Trilinos 16.1 (Kokkos 4.5.1) headers from Debian unstable for compile checks"
+  local apt="$dir/apt"
+  rm -rf "$dir" && mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dir/debs"
+  echo "deb $mirror sid main" >"$apt/sources.list"
+  local o=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o APT::Sandbox::User=root
+    -o Debug::NoLocking=1)
+  if ! apt-get "${o[@]}" update -qq >&2 ||
+    ! (cd "$dir/debs" && apt-get "${o[@]}" download -qq libkokkos-dev libtrilinos-kokkos-dev \
+      libtrilinos-kokkos-kernels-dev >&2); then
+    log "warning: could not fetch the compat headers; the Kokkos 4/5 compile checks will be skipped"
+    rm -rf "$dir"
+    return 0
+  fi
+  mkdir -p "$dir/kokkos-5.2.2" "$dir/trilinos-16.1"
+  dpkg-deb -x "$dir"/debs/libkokkos-dev_*.deb "$dir/kokkos-5.2.2"
+  for d in "$dir"/debs/libtrilinos-kokkos*.deb; do dpkg-deb -x "$d" "$dir/trilinos-16.1"; done
+  rm -rf "$apt" "$dir/debs"
+  touch "$dir/.done"
+}
+
 want_cuda() {
   case "${NAGBENCH_CUDA:-auto}" in
     on) [[ -x "$CUDA_HOME/bin/nvcc" ]] || die "NAGBENCH_CUDA=on but no nvcc under CUDA_HOME=$CUDA_HOME"; return 0 ;;
@@ -163,6 +194,7 @@ want_cuda() {
 
 main() {
   install_debian_packages
+  fetch_compat_headers
   local src
   src=$(patched_sources)
   build_kokkos_and_kernels "$NAGBENCH_KOKKOS_OPENMP" "$src"

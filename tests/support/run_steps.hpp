@@ -1,6 +1,6 @@
 #pragma once
-// Runs a variant for a few steps on fresh random inputs exactly as the driver does (poisoned momentum, per-step
-// gradients), then checks every element against the float64 reference.
+// Runs a variant for a few steps on fresh random inputs exactly as the driver does (poisoned momentum,
+// per-step gradients), then checks every element against the float64 reference.
 #include <Kokkos_Core.hpp>
 #include <string>
 #include <vector>
@@ -13,8 +13,8 @@
 namespace nagbench::test {
 
 template <class Exec, class Layout, class Rule = UpdateRule<typename Layout::compute_t>>
-VerifyResult run_and_verify(const std::string& variant_name, const std::vector<int64_t>& sizes, const SgdHyper& h,
-                            int steps, uint64_t seed) {
+VerifyResult run_and_verify(const std::string& variant_name, const std::vector<int64_t>& sizes,
+                            const SgdHyper& h, int steps, uint64_t seed) {
   const Exec exec;
   const ArenaLayout layout = ArenaLayout::for_sizes(sizes);
   ParamArena<Layout, typename Exec::memory_space> arena(layout.length, h.has_momentum());

@@ -1,4 +1,5 @@
-// main() of the unit tests: MPI (when built with it) and Kokkos are started once around all tests, in that order.
+// main() of the unit tests: MPI (when built with it) and Kokkos are started once around all tests, in that
+// order.
 #include <gtest/gtest.h>
 
 #include <Kokkos_Core.hpp>
@@ -15,7 +16,8 @@ int main(int argc, char** argv) {
   std::string why;
   const int gpus = nagbench::visible_gpu_count(&why);
   if (gpus == 0) {
-    std::fprintf(stderr, "no GPU visible (%s): a CUDA build of Kokkos cannot start; run these tests on a GPU node\n",
+    std::fprintf(stderr,
+                 "no GPU visible (%s): a CUDA build of Kokkos cannot start; run these tests on a GPU node\n",
                  why.c_str());
     return 1;
   }

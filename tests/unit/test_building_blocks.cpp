@@ -20,11 +20,13 @@
 namespace nagbench {
 namespace {
 
-float bf16_round(float f) { return bf16::from_float(f).to_float(); }
+float bf16_round(float f) {
+  return bf16::from_float(f).to_float();
+}
 
 TEST(Bf16, RoundsToNearestEven) {
   EXPECT_EQ(bf16_round(1.0f), 1.0f);
-  const float ulp = std::ldexp(1.0f, -7);  // bf16 spacing in [1, 2)
+  const float ulp = std::ldexp(1.0f, -7);                        // bf16 spacing in [1, 2)
   EXPECT_EQ(bf16_round(1.0f + ulp / 2), 1.0f);                   // tie -> even (1.0)
   EXPECT_EQ(bf16_round(1.0f + 3 * ulp / 2), 1.0f + 2 * ulp);     // tie -> even (1 + 2 ulp)
   EXPECT_EQ(bf16_round(1.0f + ulp / 2 + ulp / 64), 1.0f + ulp);  // above the tie -> up
@@ -89,7 +91,8 @@ TEST(Random, ValuesAreReproducibleNonZeroAndInRange) {
 TEST(ArenaLayout, AlignsEveryTensor) {
   const ArenaLayout a = ArenaLayout::for_sizes({1, 64, 65, 0, 7});
   ASSERT_EQ(a.tensors.size(), 5u);
-  for (const auto& t : a.tensors) EXPECT_EQ(t.offset % ArenaLayout::kAlignElements, 0);
+  for (const auto& t : a.tensors)
+    EXPECT_EQ(t.offset % ArenaLayout::kAlignElements, 0);
   EXPECT_EQ(a.params, 1 + 64 + 65 + 7);
   EXPECT_EQ(a.tensors[2].offset, 128);
   EXPECT_EQ(a.length, 64 + 64 + 128 + 0 + 64);
@@ -160,8 +163,10 @@ TEST(Verify, SampleHitsEveryTensorEdgeAndEveryLane) {
     EXPECT_TRUE(has(t.offset + t.numel - 1));
   }
   int lanes[8] = {0};
-  for (auto i : idx) lanes[i % 8]++;
-  for (int l = 0; l < 8; ++l) EXPECT_GT(lanes[l], 0) << "lane " << l;
+  for (auto i : idx)
+    lanes[i % 8]++;
+  for (int l = 0; l < 8; ++l)
+    EXPECT_GT(lanes[l], 0) << "lane " << l;
   spec.mode = "full";
   EXPECT_EQ(int64_t(verification_indices(a, spec, nullptr).size()), a.params);
 }

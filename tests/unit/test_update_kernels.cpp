@@ -1,6 +1,6 @@
-// Every update variant, on every enabled backend and dtype layout, against the float64 reference: several steps
-// on fresh random inputs, first step included, tensors of size 0, 1 and odd sizes. Then the other direction: a
-// rule that drops one term must fail the same check, far beyond its tolerance.
+// Every update variant, on every enabled backend and dtype layout, against the float64 reference: several
+// steps on fresh random inputs, first step included, tensors of size 0, 1 and odd sizes. Then the other
+// direction: a rule that drops one term must fail the same check, far beyond its tolerance.
 #include <gtest/gtest.h>
 
 #include "support/backends.hpp"
@@ -19,11 +19,13 @@ template <class Exec, class Layout>
 void expect_variant_matches(const std::string& variant, const SgdHyper& h, const std::vector<int64_t>& sizes,
                             int steps = 5) {
   int64_t params = 0;
-  for (auto n : sizes) params += n;
+  for (auto n : sizes)
+    params += n;
   const VerifyResult r = run_and_verify<Exec, Layout>(variant, sizes, h, steps, /*seed=*/1234 + steps);
-  EXPECT_TRUE(r.passed) << variant << " " << dtype_name(Layout::id) << " " << h.describe() << ": " << r.mismatches
-                        << " mismatches, worst " << r.worst_what << "[" << r.worst_index << "] = " << r.worst_got
-                        << " want " << r.worst_want << " (" << r.worst_ratio << " x tol)";
+  EXPECT_TRUE(r.passed) << variant << " " << dtype_name(Layout::id) << " " << h.describe() << ": "
+                        << r.mismatches << " mismatches, worst " << r.worst_what << "[" << r.worst_index
+                        << "] = " << r.worst_got << " want " << r.worst_want << " (" << r.worst_ratio
+                        << " x tol)";
   EXPECT_EQ(r.checked, params);
 }
 
@@ -33,16 +35,29 @@ void expect_all_variants(const SgdHyper& h) {
 #ifdef NAGBENCH_HAVE_KOKKOSKERNELS
   if (Layout::id == DtypeLayout::fp32 || Layout::id == DtypeLayout::fp64) variants.push_back("unfused");
 #endif
-  for (const auto& v : variants) expect_variant_matches<Exec, Layout>(v, h, kOddSizes);
+  for (const auto& v : variants)
+    expect_variant_matches<Exec, Layout>(v, h, kOddSizes);
 }
 
-TYPED_TEST(UpdateKernels, Fp32Nesterov) { expect_all_variants<TypeParam, LayoutFp32>(nesterov_hyper()); }
-TYPED_TEST(UpdateKernels, Fp64Nesterov) { expect_all_variants<TypeParam, LayoutFp64>(nesterov_hyper()); }
-TYPED_TEST(UpdateKernels, Bf16Nesterov) { expect_all_variants<TypeParam, LayoutBf16>(nesterov_hyper()); }
-TYPED_TEST(UpdateKernels, Bf16MasterNesterov) { expect_all_variants<TypeParam, LayoutBf16Master>(nesterov_hyper()); }
+TYPED_TEST(UpdateKernels, Fp32Nesterov) {
+  expect_all_variants<TypeParam, LayoutFp32>(nesterov_hyper());
+}
+TYPED_TEST(UpdateKernels, Fp64Nesterov) {
+  expect_all_variants<TypeParam, LayoutFp64>(nesterov_hyper());
+}
+TYPED_TEST(UpdateKernels, Bf16Nesterov) {
+  expect_all_variants<TypeParam, LayoutBf16>(nesterov_hyper());
+}
+TYPED_TEST(UpdateKernels, Bf16MasterNesterov) {
+  expect_all_variants<TypeParam, LayoutBf16Master>(nesterov_hyper());
+}
 
-TYPED_TEST(UpdateKernels, Fp32DampedMomentum) { expect_all_variants<TypeParam, LayoutFp32>(damped_momentum_hyper()); }
-TYPED_TEST(UpdateKernels, Bf16DampedMomentum) { expect_all_variants<TypeParam, LayoutBf16>(damped_momentum_hyper()); }
+TYPED_TEST(UpdateKernels, Fp32DampedMomentum) {
+  expect_all_variants<TypeParam, LayoutFp32>(damped_momentum_hyper());
+}
+TYPED_TEST(UpdateKernels, Bf16DampedMomentum) {
+  expect_all_variants<TypeParam, LayoutBf16>(damped_momentum_hyper());
+}
 
 TYPED_TEST(UpdateKernels, Fp32PlainSgdAndNoWeightDecay) {
   SgdHyper h = nesterov_hyper();
@@ -82,12 +97,13 @@ TYPED_TEST(UpdateKernels, EmptyAndSingleTensors) {
 }
 
 TYPED_TEST(UpdateKernels, LargeTensorCrossesManyChunks) {
-  expect_variant_matches<TypeParam, LayoutFp32>("multi_tensor", nesterov_hyper(), {1 << 20, 3, (1 << 18) + 5}, 3);
+  expect_variant_matches<TypeParam, LayoutFp32>("multi_tensor", nesterov_hyper(), {1 << 20, 3, (1 << 18) + 5},
+                                                3);
   expect_variant_matches<TypeParam, LayoutFp32>("fused", nesterov_hyper(), {(1 << 20) + 1}, 3);
 }
 
-// A rule with one term dropped must fail the check, by a wide margin: proof that the hyper-parameters above make
-// every term matter and that the tolerance cannot hide a missing term.
+// A rule with one term dropped must fail the check, by a wide margin: proof that the hyper-parameters above
+// make every term matter and that the tolerance cannot hide a missing term.
 template <class Exec, Fault F>
 void expect_fault_detected(const SgdHyper& h) {
   using Rule = UpdateRule<float, F>;

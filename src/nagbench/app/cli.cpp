@@ -48,7 +48,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir)
 
   CLI::App app{
       "nagbench: data-parallel Nesterov (torch.optim.SGD) optimizer kernels in Kokkos.\n"
-      "Measures the update step of a model's parameter list against the memory roof of the same device, and checks\n"
+      "Measures the update step of a model's parameter list against the memory roof of the same device, and "
+      "checks\n"
       "the result against a float64 reference. Results: a table on stdout, a JSON record with --output.",
       "nagbench"};
   app.allow_extras();  // --kokkos-* arguments pass through to Kokkos
@@ -57,20 +58,28 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir)
   std::string params_text;
   bool list_models = false, list_variants = false, version = false;
 
-  app.add_option("-b,--backend", backend, "Execution space: " + [] {
-    std::string s;
-    for (const auto& n : compiled_backend_names()) s += (s.empty() ? "" : "|") + n;
-    return s;
-  }() + " (compiled into this binary)")
+  app.add_option(
+         "-b,--backend", backend,
+         "Execution space: " +
+             [] {
+               std::string s;
+               for (const auto& n : compiled_backend_names())
+                 s += (s.empty() ? "" : "|") + n;
+               return s;
+             }() +
+             " (compiled into this binary)")
       ->capture_default_str();
-  app.add_option("-m,--model", model, "Model: a shipped name (see --list-models) or a path to a .yaml tensor list")
+  app.add_option("-m,--model", model,
+                 "Model: a shipped name (see --list-models) or a path to a .yaml tensor list")
       ->capture_default_str();
   app.add_option("--params", params_text, "Instead of --model: one flat tensor of N parameters (e.g. 2^28)");
-  app.add_option("-v,--variant", c.variant, "Update kernel variant (see --list-variants)")->capture_default_str();
+  app.add_option("-v,--variant", c.variant, "Update kernel variant (see --list-variants)")
+      ->capture_default_str();
   app.add_option("-d,--dtype", c.dtype, "Dtype layout: fp32|fp64|bf16|bf16_master")->capture_default_str();
   app.add_option("--lr", c.hyper.lr, "Learning rate")->capture_default_str();
   app.add_option("--momentum", c.hyper.momentum, "Momentum, 0 <= mu < 1")->capture_default_str();
-  app.add_option("--dampening", c.hyper.dampening, "Dampening (must be 0 with Nesterov)")->capture_default_str();
+  app.add_option("--dampening", c.hyper.dampening, "Dampening (must be 0 with Nesterov)")
+      ->capture_default_str();
   app.add_option("--weight-decay", c.hyper.weight_decay, "L2 weight decay")->capture_default_str();
   app.add_flag("--nesterov,!--no-nesterov", c.hyper.nesterov, "Nesterov momentum (default on)");
   app.add_flag("--maximize", c.hyper.maximize, "Maximize the objective (negate the gradient)");
@@ -81,7 +90,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir)
   app.add_option("--verify", c.verify,
                  "Correctness check: auto (full when cheap, else sampled) | full | sample | off")
       ->capture_default_str();
-  app.add_option("--roof-mib", c.roof_mib, "MiB per roof array (default: 8x the last-level cache, >= 256 MiB)");
+  app.add_option("--roof-mib", c.roof_mib,
+                 "MiB per roof array (default: 8x the last-level cache, >= 256 MiB)");
   app.add_option("--roof-reps", c.roof_reps, "Repetitions of each roof kernel")->capture_default_str();
   app.add_option("-o,--output", c.output, "Write the JSON record to FILE (atomically)");
   app.add_flag("-q,--quiet", c.quiet, "No progress lines on stderr");
@@ -99,7 +109,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir)
     throw InputError(e.what());
   }
   for (const auto& extra : app.remaining()) {
-    if (extra.rfind("--kokkos-", 0) != 0) throw InputError("unexpected argument '" + extra + "' (see --help)");
+    if (extra.rfind("--kokkos-", 0) != 0)
+      throw InputError("unexpected argument '" + extra + "' (see --help)");
     out.kokkos_args.push_back(extra);
   }
 
@@ -123,14 +134,15 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir)
       std::cout << v.name << (v.available ? "" : " (not compiled in)") << ": " << v.summary << "\n";
     std::cout << "\nminimum bytes per parameter (with momentum / without), charged to every variant:\n";
     for (const auto& row : kMinBytesPerParam)
-      std::cout << "  " << dtype_name(row.layout) << ": " << row.total(true) << " / " << row.total(false) << "  ("
-                << row.what << ")\n";
+      std::cout << "  " << dtype_name(row.layout) << ": " << row.total(true) << " / " << row.total(false)
+                << "  (" << row.what << ")\n";
     out.kind = CliOutcome::Kind::exit_ok;
     return out;
   }
 
   c.backend = backend_name(parse_backend(backend));
-  c.model = params_text.empty() ? load_model(model, exe_dir) : flat_model(parse_count(params_text, "--params"));
+  c.model =
+      params_text.empty() ? load_model(model, exe_dir) : flat_model(parse_count(params_text, "--params"));
   if (!params_text.empty() && app.count("--model"))
     throw InputError("give either --model or --params, not both");
   validate(c);

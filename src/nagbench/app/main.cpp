@@ -4,9 +4,9 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <vector>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "nagbench/app/cli.hpp"
 #include "nagbench/core/errors.hpp"
@@ -29,7 +29,8 @@ std::string executable_dir() {
   return p.substr(0, p.find_last_of('/'));
 }
 
-// Rank 0 parses and validates; everyone learns the outcome. Returns the exit status when the process should stop.
+// Rank 0 parses and validates; everyone learns the outcome. Returns the exit status when the process should
+// stop.
 int agree_on_config(int argc, char** argv, const ProcessInfo& proc, CliOutcome& out) {
   std::string message;  // "run:<config json>", "exit:" or "error:<message>"
   if (proc.rank == 0) {
@@ -112,13 +113,15 @@ int main(int argc, char** argv) {
     if (const int rc = agree_on_config(argc, argv, proc, cli); rc >= 0) return rc;
     int device_id = -1;
     if (const int rc = check_devices(cli.config, proc, &device_id); rc >= 0) return rc;
-    // Kokkos 3.4 prints a four-line OMP_PROC_BIND advice on stdout, into the table; say it in one line instead.
+    // Kokkos 3.4 prints a four-line OMP_PROC_BIND advice on stdout, into the table; say it in one line
+    // instead.
     std::vector<std::string> kokkos_args = cli.kokkos_args;
     if (!std::getenv("OMP_PROC_BIND")) {
       kokkos_args.emplace_back("--kokkos-disable-warnings");
       if (proc.rank == 0 && !cli.config.quiet && cli.config.backend == "openmp")
-        std::fprintf(stderr, "[nagbench] note: OMP_PROC_BIND is not set, so threads may migrate; "
-                             "for steady numbers set OMP_PROC_BIND=spread OMP_PLACES=threads\n");
+        std::fprintf(stderr,
+                     "[nagbench] note: OMP_PROC_BIND is not set, so threads may migrate; "
+                     "for steady numbers set OMP_PROC_BIND=spread OMP_PLACES=threads\n");
     }
     KokkosSession kokkos(device_id, kokkos_args);
     return run(cli.config, proc);

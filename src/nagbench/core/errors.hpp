@@ -5,8 +5,9 @@
 
 namespace nagbench {
 
-// The user asked for something invalid (flag, file, size, backend). Reported as one line, exit status 2, and no
-// result file is written. Raised only before any collective or kernel starts, so every rank can agree on it.
+// The user asked for something invalid (flag, file, size, backend). Reported as one line, exit status 2, and
+// no result file is written. Raised only before any collective or kernel starts, so every rank can agree on
+// it.
 class InputError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

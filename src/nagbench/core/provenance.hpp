@@ -12,9 +12,9 @@ bool git_dirty();
 std::string host_name();
 std::string utc_timestamp();  // ISO 8601, e.g. 2026-11-27T10:54:16Z
 std::string joined_command_line(int argc, const char* const* argv);
-std::string cpu_model_name();  // from /proc/cpuinfo; "unknown CPU" elsewhere
-std::string cpu_affinity_list();  // the CPUs this process may run on, e.g. "0-3,8"
-int64_t last_level_cache_bytes();  // 0 when unknown
+std::string cpu_model_name();           // from /proc/cpuinfo; "unknown CPU" elsewhere
+std::string cpu_affinity_list();        // the CPUs this process may run on, e.g. "0-3,8"
+int64_t last_level_cache_bytes();       // 0 when unknown
 int64_t host_memory_available_bytes();  // MemAvailable; 0 when unknown
 
 }  // namespace nagbench

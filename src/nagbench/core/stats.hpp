@@ -12,8 +12,8 @@ struct Summary {
 // Median of an even count is the mean of the two middle values. Throws std::invalid_argument on empty input.
 Summary summarize(std::vector<double> samples);
 
-// Across ranks: the step time of a run is the slowest rank's median; min/avg/max of the per-rank medians say how
-// evenly the ranks ran.
+// Across ranks: the step time of a run is the slowest rank's median; min/avg/max of the per-rank medians say
+// how evenly the ranks ran.
 struct RankSpread {
   double slowest_median = 0;  // == max_of_medians; named for what it is used as
   double min_of_medians = 0, avg_of_medians = 0, max_of_medians = 0;

@@ -56,6 +56,8 @@ Backend parse_backend(const std::string& name) {
   throw InputError("unknown backend '" + name + "' (compiled: " + list + ")");
 }
 
-bool backend_is_gpu(Backend b) { return b == Backend::cuda; }
+bool backend_is_gpu(Backend b) {
+  return b == Backend::cuda;
+}
 
 }  // namespace nagbench

@@ -1,6 +1,6 @@
 #pragma once
-// Backends = the Kokkos execution spaces compiled into this binary, chosen at run time (--backend), so one CUDA
-// build runs the same inputs on the GPU and on the host's OpenMP threads.
+// Backends = the Kokkos execution spaces compiled into this binary, chosen at run time (--backend), so one
+// CUDA build runs the same inputs on the GPU and on the host's OpenMP threads.
 #include <Kokkos_Core.hpp>
 #include <string>
 #include <vector>

@@ -73,11 +73,12 @@ std::vector<std::string> gather_strings_to_root(const std::string& value, const 
       }
       all.resize(static_cast<size_t>(total));
     }
-    check_mpi(MPI_Gatherv(value.data(), n, MPI_CHAR, proc.rank == 0 ? &all[0] : nullptr, sizes.data(), displs.data(),
-                          MPI_CHAR, 0, MPI_COMM_WORLD),
+    check_mpi(MPI_Gatherv(value.data(), n, MPI_CHAR, proc.rank == 0 ? &all[0] : nullptr, sizes.data(),
+                          displs.data(), MPI_CHAR, 0, MPI_COMM_WORLD),
               "MPI_Gatherv");
     std::vector<std::string> out;
-    for (int r = 0; r < static_cast<int>(sizes.size()); ++r) out.push_back(all.substr(displs[r], sizes[r]));
+    for (int r = 0; r < static_cast<int>(sizes.size()); ++r)
+      out.push_back(all.substr(displs[r], sizes[r]));
     return out;
   }
 #endif

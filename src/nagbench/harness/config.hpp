@@ -16,13 +16,14 @@ struct Config {
   std::string variant = "fused";
   std::string dtype = "fp32";
   SgdHyper hyper;
-  int steps = 20;   // timed steps
-  int warmup = 3;   // untimed steps after the first (the first, which creates the momentum buffer, is never timed)
+  int steps = 20;  // timed steps
+  int warmup =
+      3;  // untimed steps after the first (the first, which creates the momentum buffer, is never timed)
   uint64_t seed = 20261127;
   std::string verify = "auto";  // auto | full | sample | off
   double roof_mib = 0;          // per roof array; 0 = sized from the device's last-level cache
   int roof_reps = 20;
-  std::string output;           // JSON record path; empty = none
+  std::string output;  // JSON record path; empty = none
   bool quiet = false;
   std::string command_line;
 };

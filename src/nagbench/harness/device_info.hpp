@@ -15,7 +15,7 @@ struct DeviceInfo {
   std::string uuid;  // GPUs only
   int index = -1;    // CUDA device ordinal
   std::string pci_bus_id;
-  int threads = 1;   // execution space concurrency (host threads; resident threads on GPUs)
+  int threads = 1;  // execution space concurrency (host threads; resident threads on GPUs)
   int multiprocessors = 0;
   int64_t memory_total_bytes = 0;
   int64_t memory_available_bytes = 0;

@@ -21,8 +21,8 @@ std::string env_or(const char* name, const char* fallback) {
 
 std::string compiler_string() {
 #if defined(__NVCC__)
-  std::string s = "nvcc " + std::to_string(__CUDACC_VER_MAJOR__) + "." + std::to_string(__CUDACC_VER_MINOR__) +
-                   " with ";
+  std::string s =
+      "nvcc " + std::to_string(__CUDACC_VER_MAJOR__) + "." + std::to_string(__CUDACC_VER_MINOR__) + " with ";
 #else
   std::string s;
 #endif
@@ -66,7 +66,8 @@ nlohmann::json provenance(const Config& cfg, const ProcessInfo& proc) {
   int len = 0;
   MPI_Get_library_version(lib, &len);
   std::string libs(lib, static_cast<size_t>(len));
-  while (!libs.empty() && (libs.back() == '\n' || libs.back() == '\0')) libs.pop_back();
+  while (!libs.empty() && (libs.back() == '\n' || libs.back() == '\0'))
+    libs.pop_back();
   p["mpi_library"] = libs.substr(0, libs.find('\n'));
 #endif
   return p;
@@ -136,12 +137,15 @@ std::string update_table(const Config& cfg, const UpdateRunResult& r) {
   o << "nagbench update | " << cfg.model.name << " (" << format_count(r.params) << " params, " << r.tensors
     << " tensors) | " << cfg.dtype << " | variant " << cfg.variant << "\n";
   o << "backend " << cfg.backend << " on " << d.name;
-  if (d.kind == "gpu") o << " [" << d.uuid << "]";
-  else o << " (" << d.threads << " threads)";
+  if (d.kind == "gpu")
+    o << " [" << d.uuid << "]";
+  else
+    o << " (" << d.threads << " threads)";
   o << " | Kokkos " << kokkos_version_string() << " | " << cfg.hyper.describe() << "\n";
-  o << "roof: copy " << format_fixed(r.roof.copy_GBps, 1) << " GB/s, nstream " << format_fixed(r.roof.nstream_GBps, 1)
-    << " GB/s -> roof " << format_fixed(r.roof.roof_GBps, 1) << " GB/s (" << r.roof.roof_from << ", 3 x "
-    << format_bytes_binary(double(r.roof.bytes_per_array)) << ")\n\n";
+  o << "roof: copy " << format_fixed(r.roof.copy_GBps, 1) << " GB/s, nstream "
+    << format_fixed(r.roof.nstream_GBps, 1) << " GB/s -> roof " << format_fixed(r.roof.roof_GBps, 1)
+    << " GB/s (" << r.roof.roof_from << ", 3 x " << format_bytes_binary(double(r.roof.bytes_per_array))
+    << ")\n\n";
   o << "  metric              median        min        max\n";
   auto row = [&](const char* name, double med, double mn, double mx, bool time) {
     char buf[160];
@@ -154,7 +158,8 @@ std::string update_table(const Config& cfg, const UpdateRunResult& r) {
   };
   const double bytes = double(r.bytes_per_param) * double(r.params);
   row("update time", r.update_s.median, r.update_s.min, r.update_s.max, true);
-  row("params/s", r.params_per_s, double(r.params) / r.update_s.max, double(r.params) / r.update_s.min, false);
+  row("params/s", r.params_per_s, double(r.params) / r.update_s.max, double(r.params) / r.update_s.min,
+      false);
   row("eff GB/s", r.eff_GBps, bytes / r.update_s.max / 1e9, bytes / r.update_s.min / 1e9, false);
   o << "\n  " << format_fixed(r.pct_of_roof, 1) << "% of roof (" << r.bytes_per_param << " B/param, "
     << r.update_s.count << " timed steps; gradient production " << format_seconds(r.gradient_s.median)

@@ -75,17 +75,21 @@ KokkosSession::KokkosSession(int device_id, const std::vector<std::string>& extr
   if (device_id >= 0) args.push_back("--kokkos-device-id=" + std::to_string(device_id));
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   int argc = static_cast<int>(args.size());
   char** argvp = argv.data();
   Kokkos::initialize(argc, argvp);
 }
 
-KokkosSession::~KokkosSession() { Kokkos::finalize(); }
+KokkosSession::~KokkosSession() {
+  Kokkos::finalize();
+}
 
 void abort_job(const ProcessInfo& who, const std::string& message, int exit_code) {
-  std::fprintf(stderr, "nagbench: error on rank %d (%s): %s\n", who.rank, host_name().c_str(), message.c_str());
+  std::fprintf(stderr, "nagbench: error on rank %d (%s): %s\n", who.rank, host_name().c_str(),
+               message.c_str());
   std::fflush(stderr);
 #ifdef NAGBENCH_HAVE_MPI
   int initialized = 0, finalized = 0;

@@ -25,8 +25,9 @@ class MpiSession {
   bool initialized_here_ = false;
 };
 
-// Number of CUDA GPUs this process sees; 0 with *why filled in when none (no driver, no device). Always 0 in a
-// build without CUDA. Called before Kokkos::initialize, which in a CUDA build of Kokkos 3.4 aborts without a GPU.
+// Number of CUDA GPUs this process sees; 0 with *why filled in when none (no driver, no device). Always 0 in
+// a build without CUDA. Called before Kokkos::initialize, which in a CUDA build of Kokkos 3.4 aborts without
+// a GPU.
 int visible_gpu_count(std::string* why);
 
 class KokkosSession {

@@ -17,15 +17,16 @@ int64_t roof_bytes_per_array(const Config& cfg, const DeviceInfo& dev) {
 }
 
 void check_memory_fits(int64_t need_bytes, const DeviceInfo& dev, Progress& progress) {
-  const std::string where = dev.kind == "gpu" ? "GPU " + std::to_string(dev.index) + " (" + dev.name + ")" : "host";
+  const std::string where =
+      dev.kind == "gpu" ? "GPU " + std::to_string(dev.index) + " (" + dev.name + ")" : "host";
   const std::string avail =
       dev.memory_available_bytes > 0 ? format_bytes_binary(double(dev.memory_available_bytes)) : "unknown";
   if (dev.memory_available_bytes > 0 && need_bytes > dev.memory_available_bytes * 95 / 100) {
-    throw InputError("the run needs " + format_bytes_binary(double(need_bytes)) + " but the " + where + " has only " +
-                     avail + " available; choose a smaller model or --roof-mib");
+    throw InputError("the run needs " + format_bytes_binary(double(need_bytes)) + " but the " + where +
+                     " has only " + avail + " available; choose a smaller model or --roof-mib");
   }
-  progress.say("memory: needs " + format_bytes_binary(double(need_bytes)) + " on the " + where + ", " + avail +
-               " available");
+  progress.say("memory: needs " + format_bytes_binary(double(need_bytes)) + " on the " + where + ", " +
+               avail + " available");
 }
 
 }  // namespace nagbench

@@ -20,7 +20,7 @@ struct UpdateRunResult {
   int64_t params = 0, tensors = 0, arena_bytes = 0;
   int bytes_per_param = 0;  // from kMinBytesPerParam
   double params_per_s = 0, eff_GBps = 0, pct_of_roof = 0;
-  bool suspect = false;     // above 105% of the roof: something is not counted right
+  bool suspect = false;  // above 105% of the roof: something is not counted right
   VerifyResult verify;
   int64_t steps_applied = 0;
 };

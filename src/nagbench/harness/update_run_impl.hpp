@@ -36,8 +36,8 @@ UpdateRunResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Pro
                std::to_string(cfg.roof_reps) + " repetitions, before and after the timed steps");
   const RoofResult roof_before = measure_roof(exec, roof_bytes, cfg.roof_reps);
 
-  progress.say("allocating " + format_bytes_binary(double(res.arena_bytes)) + " for " + format_count(res.params) +
-               " parameters in " + std::to_string(res.tensors) + " tensors");
+  progress.say("allocating " + format_bytes_binary(double(res.arena_bytes)) + " for " +
+               format_count(res.params) + " parameters in " + std::to_string(res.tensors) + " tensors");
   ParamArena<Layout, typename Exec::memory_space> arena(layout.length, with_momentum);
   fill_initial_state(exec, arena, cfg.seed);
   const ArenaPointers<Layout> ptr = arena.pointers();
@@ -58,8 +58,8 @@ UpdateRunResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Pro
     }
     progress.tick("step " + std::to_string(s + 1) + "/" + std::to_string(total_steps));
   }
-  // Memory bandwidth drifts on shared machines; a second probe after the steps keeps a dip during the first one
-  // from lowering the roof the update is compared with.
+  // Memory bandwidth drifts on shared machines; a second probe after the steps keeps a dip during the first
+  // one from lowering the roof the update is compared with.
   res.roof = better_roof(roof_before, measure_roof(exec, roof_bytes, cfg.roof_reps));
   res.steps_applied = total_steps;
   res.update_s = summarize(t_update);

@@ -2,7 +2,8 @@
 
 namespace nagbench {
 
-std::vector<int64_t> verification_indices(const ArenaLayout& layout, const VerifySpec& spec, std::string* mode) {
+std::vector<int64_t> verification_indices(const ArenaLayout& layout, const VerifySpec& spec,
+                                          std::string* mode) {
   const int64_t steps = std::max<int64_t>(spec.steps, 1);
   std::string m = spec.mode;
   if (m == "auto") m = (layout.params * steps <= (int64_t(1) << 26)) ? "full" : "sample";
@@ -12,14 +13,17 @@ std::vector<int64_t> verification_indices(const ArenaLayout& layout, const Verif
   if (m == "full") {
     idx.reserve(layout.params);
     for (const auto& t : layout.tensors)
-      for (int64_t i = 0; i < t.numel; ++i) idx.push_back(t.offset + i);
+      for (int64_t i = 0; i < t.numel; ++i)
+        idx.push_back(t.offset + i);
     return idx;
   }
   // sample: the edges of every tensor, where indexing mistakes live, then an even stride over all parameters.
   const int64_t edge = 16;
   for (const auto& t : layout.tensors) {
-    for (int64_t i = 0; i < std::min(edge, t.numel); ++i) idx.push_back(t.offset + i);
-    for (int64_t i = std::max(edge, t.numel - edge); i < t.numel; ++i) idx.push_back(t.offset + i);
+    for (int64_t i = 0; i < std::min(edge, t.numel); ++i)
+      idx.push_back(t.offset + i);
+    for (int64_t i = std::max(edge, t.numel - edge); i < t.numel; ++i)
+      idx.push_back(t.offset + i);
   }
   const int64_t budget = std::max<int64_t>(spec.sample_budget, 1024);
   const int64_t stride = std::max<int64_t>(1, layout.params / budget) | 1;  // odd: every pack lane gets hit
@@ -27,7 +31,8 @@ std::vector<int64_t> verification_indices(const ArenaLayout& layout, const Verif
   for (const auto& t : layout.tensors) {
     // Index in parameter order (padding skipped); stride with an odd offset so packs are hit at every lane.
     int64_t first = (stride - (seen % stride)) % stride;
-    for (int64_t i = first; i < t.numel; i += stride) idx.push_back(t.offset + i);
+    for (int64_t i = first; i < t.numel; i += stride)
+      idx.push_back(t.offset + i);
     seen += t.numel;
   }
   std::sort(idx.begin(), idx.end());

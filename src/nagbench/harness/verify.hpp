@@ -1,8 +1,9 @@
 #pragma once
-// The correctness check every run ends with: the device's parameters and momentum after all steps, compared with
-// the float64 host reference (optim/reference.hpp) fed the same inputs. The reference rounds what it stores to
-// the layout's storage types (p to bf16 in bf16 layouts, fp32 master, ...) at the same points as the kernels, so
-// the only differences left are float-vs-double arithmetic; tolerances follow from that (docs/metrics.md).
+// The correctness check every run ends with: the device's parameters and momentum after all steps, compared
+// with the float64 host reference (optim/reference.hpp) fed the same inputs. The reference rounds what it
+// stores to the layout's storage types (p to bf16 in bf16 layouts, fp32 master, ...) at the same points as
+// the kernels, so the only differences left are float-vs-double arithmetic; tolerances follow from that
+// (docs/metrics.md).
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <cmath>
@@ -33,19 +34,24 @@ struct VerifyResult {
 struct VerifySpec {
   SgdHyper hyper;
   uint64_t seed = 0;
-  int ranks = 1;           // gradients are the average over ranks 0..ranks-1
-  int64_t steps = 0;       // steps applied, the first (buffer-creating) one included
+  int ranks = 1;      // gradients are the average over ranks 0..ranks-1
+  int64_t steps = 0;  // steps applied, the first (buffer-creating) one included
   std::string mode = "auto";
   int64_t sample_budget = int64_t(1) << 20;  // element-steps budget / steps, for mode "sample"/"auto"
 };
 
 // Arena indices to check: every element ("full"), or every tensor's first and last 16 elements plus an even
 // stride through the arena ("sample"). "auto" picks full when it costs at most 2^26 element-steps.
-std::vector<int64_t> verification_indices(const ArenaLayout& layout, const VerifySpec& spec, std::string* mode);
+std::vector<int64_t> verification_indices(const ArenaLayout& layout, const VerifySpec& spec,
+                                          std::string* mode);
 
 namespace detail {
-inline double round_to_float(double v) { return static_cast<double>(static_cast<float>(v)); }
-inline double round_to_bf16(double v) { return static_cast<double>(bf16::from_float(static_cast<float>(v)).to_float()); }
+inline double round_to_float(double v) {
+  return static_cast<double>(static_cast<float>(v));
+}
+inline double round_to_bf16(double v) {
+  return static_cast<double>(bf16::from_float(static_cast<float>(v)).to_float());
+}
 
 template <class T>
 double round_to(double v) {
@@ -56,8 +62,9 @@ double round_to(double v) {
 
 template <class T>
 constexpr double unit_roundoff() {
-  return std::is_same<T, double>::value ? std::numeric_limits<double>::epsilon()
-                                        : (std::is_same<T, bf16>::value ? 1.0 / 128 : std::numeric_limits<float>::epsilon());
+  return std::is_same<T, double>::value
+             ? std::numeric_limits<double>::epsilon()
+             : (std::is_same<T, bf16>::value ? 1.0 / 128 : std::numeric_limits<float>::epsilon());
 }
 }  // namespace detail
 
@@ -97,14 +104,16 @@ VerifyResult verify_against_reference(const VerifySpec& spec, const std::vector<
         s.p = stored_initial_param<Layout>(spec.seed, i);
         for (int64_t step = 0; step < spec.steps; ++step) {
           double g = 0;
-          for (int r = 0; r < spec.ranks; ++r) g += stored_gradient<Layout>(spec.seed, r, step, i);
+          for (int r = 0; r < spec.ranks; ++r)
+            g += stored_gradient<Layout>(spec.seed, r, step, i);
           g /= spec.ranks;
           reference_sgd_step(h, s, g);
           s.p = Layout::has_master ? detail::round_to_float(s.p) : detail::round_to<P>(s.p);
           if (s.has_b) s.b = detail::round_to<M>(s.b);
         }
         auto check = [&](char what, double got, double want, double tol) {
-          const double r = std::isfinite(got) ? std::fabs(got - want) / tol : std::numeric_limits<double>::infinity();
+          const double r =
+              std::isfinite(got) ? std::fabs(got - want) / tol : std::numeric_limits<double>::infinity();
           if (!(r <= ratio[k])) {  // NaN-safe: a NaN ratio also lands here
             ratio[k] = std::isnan(r) ? std::numeric_limits<double>::infinity() : r;
             which[k] = what;
@@ -114,14 +123,14 @@ VerifyResult verify_against_reference(const VerifySpec& spec, const std::vector<
         };
         if (Layout::has_master) {
           check('m', master[i], s.p, tolerance(s.p, 1.0, h.lr * dir_bound, false));
-          check('p', to_compute(p[i]), detail::round_to<P>(s.p), tolerance(s.p, 1.0, h.lr * dir_bound, p_in_bf16));
+          check('p', to_compute(p[i]), detail::round_to<P>(s.p),
+                tolerance(s.p, 1.0, h.lr * dir_bound, p_in_bf16));
         } else {
           check('p', to_compute(p[i]), s.p, tolerance(s.p, 1.0, h.lr * dir_bound, p_in_bf16));
         }
         if (h.has_momentum()) {
           // In bf16 layouts b inherits p's bf16 rounding differences through weight decay.
-          check('b', static_cast<double>(b[i]), s.b,
-                tolerance(s.b, 1.0, buf_bound, p_in_bf16));
+          check('b', static_cast<double>(b[i]), s.b, tolerance(s.b, 1.0, buf_bound, p_in_bf16));
         }
       });
   VerifyResult res;

@@ -1,7 +1,7 @@
 #pragma once
-// A 16-bit bfloat16 storage type. Kokkos 3.4 has none (and its half_t is a plain float in builds without CUDA),
-// so parameters and gradients in bf16 use this: 8 exponent bits like float, 7 mantissa bits, round to nearest
-// even on conversion from float. Arithmetic is always done in float; this type only stores.
+// A 16-bit bfloat16 storage type. Kokkos 3.4 has none (and its half_t is a plain float in builds without
+// CUDA), so parameters and gradients in bf16 use this: 8 exponent bits like float, 7 mantissa bits, round to
+// nearest even on conversion from float. Arithmetic is always done in float; this type only stores.
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 #include <cstring>
@@ -36,9 +36,15 @@ struct bf16 {
 static_assert(sizeof(bf16) == 2, "bf16 must be 16 bits");
 
 // Loads and stores that let kernels be written once for float, double and bf16 storage.
-KOKKOS_FORCEINLINE_FUNCTION float to_compute(bf16 v) { return v.to_float(); }
-KOKKOS_FORCEINLINE_FUNCTION float to_compute(float v) { return v; }
-KOKKOS_FORCEINLINE_FUNCTION double to_compute(double v) { return v; }
+KOKKOS_FORCEINLINE_FUNCTION float to_compute(bf16 v) {
+  return v.to_float();
+}
+KOKKOS_FORCEINLINE_FUNCTION float to_compute(float v) {
+  return v;
+}
+KOKKOS_FORCEINLINE_FUNCTION double to_compute(double v) {
+  return v;
+}
 
 template <class Storage>
 struct StoreAs;

@@ -1,8 +1,8 @@
 #pragma once
 // THE table of the algorithm's minimum bytes moved per parameter, one row per dtype layout. Every bandwidth
 // figure in nagbench (driver, benchmarks, docs) divides these bytes by a time; nothing else counts bytes. The
-// counts are what the update must move at least: each input read once, each output written once. A variant that
-// makes extra passes is charged the same bytes and so shows a lower GB/s. See docs/metrics.md.
+// counts are what the update must move at least: each input read once, each output written once. A variant
+// that makes extra passes is charged the same bytes and so shows a lower GB/s. See docs/metrics.md.
 #include <cstdint>
 
 #include "nagbench/optim/dtype.hpp"
@@ -23,17 +23,16 @@ struct MinBytesPerParam {
   }
 };
 
+// clang-format off
+inline constexpr int F32 = sizeof(float), F64 = sizeof(double), B16 = sizeof(bf16);
 inline constexpr MinBytesPerParam kMinBytesPerParam[] = {
-    // layout                   what                                               p r/w                     master r/w               g                    b r/w
-    {DtypeLayout::fp32, "fp32 p, g, b", sizeof(float), sizeof(float), 0, 0, sizeof(float), sizeof(float),
-     sizeof(float)},
-    {DtypeLayout::fp64, "fp64 p, g, b", sizeof(double), sizeof(double), 0, 0, sizeof(double), sizeof(double),
-     sizeof(double)},
-    {DtypeLayout::bf16, "bf16 p and g, fp32 b", sizeof(bf16), sizeof(bf16), 0, 0, sizeof(bf16), sizeof(float),
-     sizeof(float)},
-    {DtypeLayout::bf16_master, "fp32 master updated, bf16 p written, bf16 g, fp32 b", 0, sizeof(bf16),
-     sizeof(float), sizeof(float), sizeof(bf16), sizeof(float), sizeof(float)},
+  // layout                  what                                                  p r  p w  m r  m w  g r  b r  b w
+  {DtypeLayout::fp32,        "fp32 p, g, b",                                       F32, F32,   0,   0, F32, F32, F32},
+  {DtypeLayout::fp64,        "fp64 p, g, b",                                       F64, F64,   0,   0, F64, F64, F64},
+  {DtypeLayout::bf16,        "bf16 p and g, fp32 b",                               B16, B16,   0,   0, B16, F32, F32},
+  {DtypeLayout::bf16_master, "fp32 master updated, bf16 p written, bf16 g, fp32 b",  0, B16, F32, F32, B16, F32, F32},
 };
+// clang-format on
 
 constexpr const MinBytesPerParam& min_bytes_row(DtypeLayout d) {
   for (const auto& row : kMinBytesPerParam)
@@ -49,6 +48,7 @@ static_assert(min_bytes_per_param(DtypeLayout::fp32, true) == 20, "fp32 with mom
 static_assert(min_bytes_per_param(DtypeLayout::fp32, false) == 12, "plain SGD: p r/w, g r");
 static_assert(min_bytes_per_param(DtypeLayout::fp64, true) == 40, "fp64 with momentum");
 static_assert(min_bytes_per_param(DtypeLayout::bf16, true) == 14, "bf16 p r/w 2+2, g 2, fp32 b 4+4");
-static_assert(min_bytes_per_param(DtypeLayout::bf16_master, true) == 20, "master 4+4, bf16 p w 2, g 2, b 4+4");
+static_assert(min_bytes_per_param(DtypeLayout::bf16_master, true) == 20,
+              "master 4+4, bf16 p w 2, g 2, b 4+4");
 
 }  // namespace nagbench

@@ -11,7 +11,8 @@ namespace nagbench {
 enum class DtypeLayout { fp32, fp64, bf16, bf16_master };
 
 // Every layout: p = parameters as the model sees them, g = gradients, b = momentum buffer, master = the fp32
-// master copy of p that mixed-precision training updates (only bf16_master has one; there p is written, not read).
+// master copy of p that mixed-precision training updates (only bf16_master has one; there p is written, not
+// read).
 struct LayoutFp32 {
   using param_t = float;
   using grad_t = float;

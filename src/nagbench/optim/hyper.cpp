@@ -9,7 +9,8 @@ namespace nagbench {
 
 void SgdHyper::validate() const {
   auto finite = [](double v) { return std::isfinite(v); };
-  if (!finite(lr) || lr < 0) throw InputError("invalid learning rate " + std::to_string(lr) + " (need lr >= 0)");
+  if (!finite(lr) || lr < 0)
+    throw InputError("invalid learning rate " + std::to_string(lr) + " (need lr >= 0)");
   if (!finite(momentum) || momentum < 0 || momentum >= 1)
     throw InputError("invalid momentum " + std::to_string(momentum) + " (need 0 <= momentum < 1)");
   if (!finite(dampening) || dampening < 0 || dampening > 1)
@@ -24,8 +25,9 @@ void SgdHyper::validate() const {
 
 std::string SgdHyper::describe() const {
   std::ostringstream s;
-  s << (nesterov ? "nesterov" : (has_momentum() ? "momentum" : "sgd")) << " lr=" << lr << " momentum=" << momentum
-    << " dampening=" << dampening << " weight_decay=" << weight_decay << (maximize ? " maximize" : "");
+  s << (nesterov ? "nesterov" : (has_momentum() ? "momentum" : "sgd")) << " lr=" << lr
+    << " momentum=" << momentum << " dampening=" << dampening << " weight_decay=" << weight_decay
+    << (maximize ? " maximize" : "");
   return s.str();
 }
 

@@ -19,7 +19,8 @@ ArenaLayout ArenaLayout::for_sizes(const std::vector<int64_t>& numels) {
 
 ArenaLayout ArenaLayout::for_model(const ModelSpec& model) {
   std::vector<int64_t> numels;
-  for (const auto& t : model.tensors) numels.push_back(t.numel);
+  for (const auto& t : model.tensors)
+    numels.push_back(t.numel);
   return for_sizes(numels);
 }
 

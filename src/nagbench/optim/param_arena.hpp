@@ -1,8 +1,9 @@
 #pragma once
-// Storage for a model's optimizer state. Each array (parameters, gradients, momentum, fp32 master copy) is one
-// allocation, an arena, holding every tensor at its own offset, padded so each tensor starts on a 256-byte
-// boundary. Tensors are slices of the arenas, as in PyTorch DDP's gradient-as-bucket-view or FSDP's flat
-// parameters: buckets and shards are ranges of the same arenas, and kernels see per-tensor pointers and sizes.
+// Storage for a model's optimizer state. Each array (parameters, gradients, momentum, fp32 master copy) is
+// one allocation, an arena, holding every tensor at its own offset, padded so each tensor starts on a
+// 256-byte boundary. Tensors are slices of the arenas, as in PyTorch DDP's gradient-as-bucket-view or FSDP's
+// flat parameters: buckets and shards are ranges of the same arenas, and kernels see per-tensor pointers and
+// sizes.
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 #include <vector>

@@ -1,14 +1,15 @@
 #pragma once
-// The float64 host reference of torch.optim.SGD, written apart from the kernels' rule (update_rule.hpp) and in
-// PyTorch's own order (torch/optim/sgd.py, _single_tensor_sgd), so that a slip in one is caught by the other.
+// The float64 host reference of torch.optim.SGD, written apart from the kernels' rule (update_rule.hpp) and
+// in PyTorch's own order (torch/optim/sgd.py, _single_tensor_sgd), so that a slip in one is caught by the
+// other.
 #include "nagbench/optim/hyper.hpp"
 
 namespace nagbench {
 
 struct ReferenceParam {
   double p = 0;
-  double b = 0;         // momentum_buffer
-  bool has_b = false;   // PyTorch's "momentum_buffer is None" on the first step
+  double b = 0;        // momentum_buffer
+  bool has_b = false;  // PyTorch's "momentum_buffer is None" on the first step
 };
 
 // One step for one parameter. `grad` is the (averaged) gradient as the optimizer receives it.

@@ -13,7 +13,14 @@
 
 namespace nagbench {
 
-enum class Fault { none, drop_weight_decay, drop_dampening, drop_nesterov_term, drop_first_step_rule, drop_maximize };
+enum class Fault {
+  none,
+  drop_weight_decay,
+  drop_dampening,
+  drop_nesterov_term,
+  drop_first_step_rule,
+  drop_maximize
+};
 
 template <class C, Fault F = Fault::none>
 struct UpdateRule {
@@ -42,8 +49,8 @@ struct UpdateRule {
 
   // The same with the flags as arguments: called with compile-time constants (see with_step_flags), the
   // branches fold away and host loops vectorize.
-  KOKKOS_FORCEINLINE_FUNCTION C apply_with(C p, C g, C& b, bool first_step, bool with_momentum, bool with_nesterov,
-                                           bool with_weight_decay) const {
+  KOKKOS_FORCEINLINE_FUNCTION C apply_with(C p, C g, C& b, bool first_step, bool with_momentum,
+                                           bool with_nesterov, bool with_weight_decay) const {
     C d = grad_scale * g;
     if (with_weight_decay) d += weight_decay * p;
     if (with_momentum) {
@@ -64,7 +71,8 @@ struct UpdateRule {
 };
 
 // Which terms of the rule a step uses. Kernels take the flags as a type: FixedFlags makes them compile-time
-// constants (branches fold away, host loops vectorize); RuntimeFlags keeps them as values (the naive variant).
+// constants (branches fold away, host loops vectorize); RuntimeFlags keeps them as values (the naive
+// variant).
 template <bool First, bool Momentum, bool Nesterov, bool WeightDecay>
 struct FixedFlags {
   static constexpr bool first = First, momentum = Momentum, nesterov = Nesterov, weight_decay = WeightDecay;

@@ -1,8 +1,8 @@
 #pragma once
 // The attainable streaming bandwidth of a backend's memory, measured in the same run as the update: a copy
-// (c = a, 2 arrays counted) and BabelStream's nstream (a += b + s*c, 4 arrays counted). The roof is the larger.
-// Buffers are sized well past the last-level cache by the caller. On CPUs a copy under-counts (the write-allocate
-// read of c is not counted), which is why nstream is there.
+// (c = a, 2 arrays counted) and BabelStream's nstream (a += b + s*c, 4 arrays counted). The roof is the
+// larger. Buffers are sized well past the last-level cache by the caller. On CPUs a copy under-counts (the
+// write-allocate read of c is not counted), which is why nstream is there.
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <cstdint>
@@ -17,16 +17,16 @@ namespace nagbench {
 struct RoofResult {
   int64_t bytes_per_array = 0;
   int reps = 0;
-  double copy_kernel_GBps = 0;    // parallel_for copy
-  double copy_library_GBps = 0;   // Kokkos::deep_copy (cudaMemcpy on CUDA, memcpy-like loop on hosts)
-  double copy_GBps = 0;           // the larger of the two
+  double copy_kernel_GBps = 0;   // parallel_for copy
+  double copy_library_GBps = 0;  // Kokkos::deep_copy (cudaMemcpy on CUDA, memcpy-like loop on hosts)
+  double copy_GBps = 0;          // the larger of the two
   double nstream_GBps = 0;
-  double roof_GBps = 0;           // max(copy, nstream)
-  const char* roof_from = "";     // "copy" or "nstream"
+  double roof_GBps = 0;        // max(copy, nstream)
+  const char* roof_from = "";  // "copy" or "nstream"
 };
 
-// GPUs: two doubles (16 bytes) per index, as the update kernels load. Hosts: a block of kRoofHostBlock doubles
-// per index through restrict pointers, so the loops vectorize exactly as the update's host loops do.
+// GPUs: two doubles (16 bytes) per index, as the update kernels load. Hosts: a block of kRoofHostBlock
+// doubles per index through restrict pointers, so the loops vectorize exactly as the update's host loops do.
 inline constexpr int64_t kRoofHostBlock = 2048;
 
 template <int W>
@@ -39,7 +39,8 @@ struct RoofCopy {
       const double* __restrict__ src = a;
       double* __restrict__ dst = c;
       const int64_t lo = k * kRoofHostBlock, hi = lo + kRoofHostBlock < n ? lo + kRoofHostBlock : n;
-      for (int64_t i = lo; i < hi; ++i) dst[i] = src[i];
+      for (int64_t i = lo; i < hi; ++i)
+        dst[i] = src[i];
     } else {
       *reinterpret_cast<Pack<double, W>*>(c + k * W) = *reinterpret_cast<const Pack<double, W>*>(a + k * W);
     }
@@ -60,12 +61,14 @@ struct RoofNstream {
       const double* __restrict__ pc = c;
       const double s = scalar;
       const int64_t lo = k * kRoofHostBlock, hi = lo + kRoofHostBlock < n ? lo + kRoofHostBlock : n;
-      for (int64_t i = lo; i < hi; ++i) pa[i] += pb[i] + s * pc[i];
+      for (int64_t i = lo; i < hi; ++i)
+        pa[i] += pb[i] + s * pc[i];
     } else {
       Pack<double, W> va = *reinterpret_cast<const Pack<double, W>*>(a + k * W);
       const Pack<double, W> vb = *reinterpret_cast<const Pack<double, W>*>(b + k * W);
       const Pack<double, W> vc = *reinterpret_cast<const Pack<double, W>*>(c + k * W);
-      for (int j = 0; j < W; ++j) va.v[j] += vb.v[j] + scalar * vc.v[j];
+      for (int j = 0; j < W; ++j)
+        va.v[j] += vb.v[j] + scalar * vc.v[j];
       *reinterpret_cast<Pack<double, W>*>(a + k * W) = va;
     }
   }
@@ -108,7 +111,8 @@ RoofResult measure_roof(const Exec& exec, int64_t bytes_per_array, int reps) {
   View c(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::roof_c"), n);
   const int64_t blocks = (n + kRoofHostBlock - 1) / kRoofHostBlock;
   // First touch by the backend's own threads, block by block as the kernels below (NUMA placement on hosts).
-  Kokkos::parallel_for("nagbench::roof_init", Policy(exec, 0, blocks), RoofInit{a.data(), b.data(), c.data(), n});
+  Kokkos::parallel_for("nagbench::roof_init", Policy(exec, 0, blocks),
+                       RoofInit{a.data(), b.data(), c.data(), n});
   const int64_t items = W == 0 ? blocks : n / (W == 0 ? 1 : W);
   auto copy_kernel = [&]() {
     Kokkos::parallel_for("nagbench::roof_copy", Policy(exec, 0, items), RoofCopy<W>{a.data(), c.data(), n});
@@ -120,9 +124,11 @@ RoofResult measure_roof(const Exec& exec, int64_t bytes_per_array, int reps) {
   auto library_copy = [&]() { Kokkos::deep_copy(exec, c, a); };
 
   auto bandwidth_of = [&](auto&& kernel, int arrays) {
-    for (int w = 0; w < 2; ++w) time_fenced(kernel);  // warm-up
+    for (int w = 0; w < 2; ++w)
+      time_fenced(kernel);  // warm-up
     std::vector<double> t;
-    for (int r = 0; r < reps; ++r) t.push_back(time_fenced(kernel));
+    for (int r = 0; r < reps; ++r)
+      t.push_back(time_fenced(kernel));
     return double(arrays) * double(n) * sizeof(double) / summarize(t).median / 1e9;
   };
 

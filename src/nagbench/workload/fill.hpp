@@ -1,7 +1,7 @@
 #pragma once
-// Kernels that make the synthetic workload: initial parameters, per-step gradients (the stand-in for a backward
-// pass), and a poisoned momentum buffer, all from the counter-based generator in random.hpp so any rank and the
-// host reference can reproduce any element.
+// Kernels that make the synthetic workload: initial parameters, per-step gradients (the stand-in for a
+// backward pass), and a poisoned momentum buffer, all from the counter-based generator in random.hpp so any
+// rank and the host reference can reproduce any element.
 #include <Kokkos_Core.hpp>
 #include <limits>
 
@@ -25,8 +25,8 @@ double stored_gradient(uint64_t seed, int rank, int64_t step, int64_t i) {
   return static_cast<double>(to_compute(StoreAs<typename Layout::grad_t>::from(v)));
 }
 
-// p (and master) from the generator; b poisoned with NaN so that a first step that reads the buffer, or leaves an
-// element unwritten, shows up in the check.
+// p (and master) from the generator; b poisoned with NaN so that a first step that reads the buffer, or
+// leaves an element unwritten, shows up in the check.
 template <class Exec, class Layout, class Mem>
 void fill_initial_state(const Exec& exec, const ParamArena<Layout, Mem>& arena, uint64_t seed) {
   using P = typename Layout::param_t;
@@ -35,7 +35,8 @@ void fill_initial_state(const Exec& exec, const ParamArena<Layout, Mem>& arena, 
   const uint64_t stream = random_stream(seed, RandomKind::initial_param);
   const M poison = std::numeric_limits<M>::quiet_NaN();
   Kokkos::parallel_for(
-      "nagbench::fill_params", Kokkos::RangePolicy<Exec, Kokkos::IndexType<int64_t>>(exec, 0, arena.p.extent(0)),
+      "nagbench::fill_params",
+      Kokkos::RangePolicy<Exec, Kokkos::IndexType<int64_t>>(exec, 0, arena.p.extent(0)),
       KOKKOS_LAMBDA(const int64_t i) {
         const float v = random_value(stream, i);
         a.p[i] = StoreAs<P>::from(v);

@@ -2,12 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <dirent.h>
+#include <sys/stat.h>
 #include <algorithm>
 #include <cstdlib>
-#include <dirent.h>
 #include <fstream>
 #include <limits>
-#include <sys/stat.h>
 
 #include "nagbench/core/errors.hpp"
 
@@ -36,8 +36,8 @@ ModelSpec parse_model_file(const std::string& path) {
   try {
     root = YAML::LoadFile(path);
   } catch (const YAML::Exception& e) {
-    throw InputError("malformed model file '" + path + "': " + e.msg + " (line " + std::to_string(e.mark.line + 1) +
-                     ")");
+    throw InputError("malformed model file '" + path + "': " + e.msg + " (line " +
+                     std::to_string(e.mark.line + 1) + ")");
   }
   const auto where = [&](const std::string& what) { return "model file '" + path + "': " + what; };
   if (!root.IsMap()) throw InputError(where("expected a mapping with 'name' and 'tensors'"));
@@ -96,9 +96,10 @@ ModelSpec load_model(const std::string& name_or_path, const std::string& exe_dir
     if (is_file(p)) return parse_model_file(p);
   }
   std::string known;
-  for (const auto& n : shipped_model_names(exe_dir)) known += (known.empty() ? "" : ", ") + n;
-  throw InputError("unknown model '" + name_or_path + "' (shipped: " + (known.empty() ? "none found" : known) +
-                   "; or give a path to a .yaml file)");
+  for (const auto& n : shipped_model_names(exe_dir))
+    known += (known.empty() ? "" : ", ") + n;
+  throw InputError("unknown model '" + name_or_path + "' (shipped: " +
+                   (known.empty() ? "none found" : known) + "; or give a path to a .yaml file)");
 }
 
 ModelSpec flat_model(int64_t n) {
@@ -119,7 +120,8 @@ std::vector<std::string> shipped_model_names(const std::string& exe_dir) {
     if (!d) continue;
     while (dirent* e = readdir(d)) {
       std::string f = e->d_name;
-      if (f.size() > 5 && f.compare(f.size() - 5, 5, ".yaml") == 0) names.push_back(f.substr(0, f.size() - 5));
+      if (f.size() > 5 && f.compare(f.size() - 5, 5, ".yaml") == 0)
+        names.push_back(f.substr(0, f.size() - 5));
     }
     closedir(d);
     if (!names.empty()) break;
@@ -130,7 +132,8 @@ std::vector<std::string> shipped_model_names(const std::string& exe_dir) {
 
 nlohmann::json to_json(const ModelSpec& m) {
   nlohmann::json t = nlohmann::json::array();
-  for (const auto& s : m.tensors) t.push_back({{"name", s.name}, {"shape", s.shape}});
+  for (const auto& s : m.tensors)
+    t.push_back({{"name", s.name}, {"shape", s.shape}});
   return {{"name", m.name}, {"description", m.description}, {"source", m.source}, {"tensors", t}};
 }
 
@@ -144,7 +147,8 @@ ModelSpec model_from_json(const nlohmann::json& j) {
     s.name = t.at("name").get<std::string>();
     s.shape = t.at("shape").get<std::vector<int64_t>>();
     s.numel = 1;
-    for (auto d : s.shape) s.numel *= d;
+    for (auto d : s.shape)
+      s.numel *= d;
     m.params += s.numel;
     m.tensors.push_back(std::move(s));
   }

@@ -23,8 +23,8 @@ struct ModelSpec {
 };
 
 // Accepts a path to a YAML file or the name of a model shipped with nagbench ("vit_l_16"), looked up in
-// $NAGBENCH_MODELS_DIR, then share/nagbench/models beside the executable's bin/, then the source tree's inputs/models.
-// Throws InputError for a missing or malformed file.
+// $NAGBENCH_MODELS_DIR, then share/nagbench/models beside the executable's bin/, then the source tree's
+// inputs/models. Throws InputError for a missing or malformed file.
 ModelSpec load_model(const std::string& name_or_path, const std::string& executable_dir);
 
 // One flat tensor of n parameters (`--params N`). Throws InputError for n <= 0.

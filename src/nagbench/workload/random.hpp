@@ -1,7 +1,7 @@
 #pragma once
 // Counter-based random numbers: value(stream, index) is a pure function, so a kernel on any backend, any rank
-// and the host reference all draw the same number for the same (seed, kind, rank, step, index) without sharing
-// state. Values are multiples of 2^-23 in [-1, 1), exact in float, double and (after rounding) bf16.
+// and the host reference all draw the same number for the same (seed, kind, rank, step, index) without
+// sharing state. Values are multiples of 2^-23 in [-1, 1), exact in float, double and (after rounding) bf16.
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 

@@ -1,8 +1,8 @@
 #pragma once
-// `fused`: the tuned single-pass kernel, one launch per tensor. On GPUs each index updates one pack of 16 bytes
-// of the narrowest array (4 fp32, 2 fp64, 8 bf16 elements) with vector loads and stores; on host backends each
-// index updates a block with a restrict-qualified loop the compiler vectorizes. The rule's terms are compile-time
-// constants in both. See docs/performance.md.
+// `fused`: the tuned single-pass kernel, one launch per tensor. On GPUs each index updates one pack of 16
+// bytes of the narrowest array (4 fp32, 2 fp64, 8 bf16 elements) with vector loads and stores; on host
+// backends each index updates a block with a restrict-qualified loop the compiler vectorizes. The rule's
+// terms are compile-time constants in both. See docs/performance.md.
 #include <Kokkos_Core.hpp>
 
 #include "nagbench/optim/variants/kernel_body.hpp"
@@ -10,13 +10,13 @@
 
 namespace nagbench {
 
-// Elements per index of a host kernel: large enough to amortize the per-index dispatch, small enough to balance
-// the threads on small tensors.
+// Elements per index of a host kernel: large enough to amortize the per-index dispatch, small enough to
+// balance the threads on small tensors.
 inline constexpr int64_t kHostBlockElements = 2048;
 
 template <class Exec, class Layout, class Rule, class Fl>
-void fused_update_segment_with(const Exec& exec, const ArenaPointers<Layout>& a, const Segment& s, const Rule& rule,
-                               const Fl fl) {
+void fused_update_segment_with(const Exec& exec, const ArenaPointers<Layout>& a, const Segment& s,
+                               const Rule& rule, const Fl fl) {
   const int64_t first = s.offset, n = s.numel;
   if constexpr (is_host_space<Exec>()) {
     const int64_t blocks = (n + kHostBlockElements - 1) / kHostBlockElements;
@@ -31,7 +31,8 @@ void fused_update_segment_with(const Exec& exec, const ArenaPointers<Layout>& a,
     constexpr int W = pack_width<Layout>();
     if (first % W != 0) {  // only a shard boundary can be unaligned; correct, not fast
       Kokkos::parallel_for(
-          "nagbench::fused_unaligned", Kokkos::RangePolicy<Exec, Kokkos::IndexType<int64_t>>(exec, first, first + n),
+          "nagbench::fused_unaligned",
+          Kokkos::RangePolicy<Exec, Kokkos::IndexType<int64_t>>(exec, first, first + n),
           KOKKOS_LAMBDA(const int64_t i) { update_element<Layout>(rule, fl, a, i); });
       return;
     }
@@ -39,13 +40,15 @@ void fused_update_segment_with(const Exec& exec, const ArenaPointers<Layout>& a,
     const int64_t items = (n + W - 1) / W;
     if (items < (int64_t(1) << 31)) {  // 32-bit loop indices are cheaper on GPUs
       Kokkos::parallel_for(
-          "nagbench::fused", Kokkos::RangePolicy<Exec, Kokkos::IndexType<int>>(exec, 0, static_cast<int>(items)),
+          "nagbench::fused",
+          Kokkos::RangePolicy<Exec, Kokkos::IndexType<int>>(exec, 0, static_cast<int>(items)),
           KOKKOS_LAMBDA(const int k) {
             const int64_t lo = static_cast<int64_t>(k) * W;
             if (lo + W <= n) {
               update_pack<Layout, Rule, W>(rule, fl, a, first + lo);
             } else {
-              for (int64_t i = first + lo; i < first + n; ++i) update_element<Layout>(rule, fl, a, i);
+              for (int64_t i = first + lo; i < first + n; ++i)
+                update_element<Layout>(rule, fl, a, i);
             }
           });
     } else {
@@ -56,7 +59,8 @@ void fused_update_segment_with(const Exec& exec, const ArenaPointers<Layout>& a,
             if (lo + W <= n) {
               update_pack<Layout, Rule, W>(rule, fl, a, first + lo);
             } else {
-              for (int64_t i = first + lo; i < first + n; ++i) update_element<Layout>(rule, fl, a, i);
+              for (int64_t i = first + lo; i < first + n; ++i)
+                update_element<Layout>(rule, fl, a, i);
             }
           });
     }
@@ -65,8 +69,8 @@ void fused_update_segment_with(const Exec& exec, const ArenaPointers<Layout>& a,
 
 // Updates one segment with one launch. Shared by `fused` and by the communication overlap code.
 template <class Exec, class Layout, class Rule>
-void fused_update_segment(const Exec& exec, const ArenaPointers<Layout>& a, const Segment& s, const Rule& rule,
-                          bool first_step) {
+void fused_update_segment(const Exec& exec, const ArenaPointers<Layout>& a, const Segment& s,
+                          const Rule& rule, bool first_step) {
   if (s.numel <= 0) return;
   with_step_flags(rule, first_step, [&](auto fl) { fused_update_segment_with(exec, a, s, rule, fl); });
 }
@@ -79,7 +83,8 @@ class FusedVariant final : public UpdateVariant<Exec, Layout, Rule> {
     groups_ = groups;
   }
   void step(const Exec& exec, const Rule& rule, bool first_step, int group) override {
-    for (const Segment& s : groups_.at(group)) fused_update_segment(exec, arena_, s, rule, first_step);
+    for (const Segment& s : groups_.at(group))
+      fused_update_segment(exec, arena_, s, rule, first_step);
   }
 
  private:

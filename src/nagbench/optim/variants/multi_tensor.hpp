@@ -1,8 +1,8 @@
 #pragma once
-// `multi_tensor`: one launch updates a whole list of tensors, like PyTorch's multi_tensor_apply (apex, foreach).
-// A device-side table splits every tensor into chunks; each chunk is (offset, length) in the arenas. On GPUs the
-// launch has one index per pack slot of every chunk, so thousands of small tensors cost one launch and fill the
-// machine; on host backends one index per chunk.
+// `multi_tensor`: one launch updates a whole list of tensors, like PyTorch's multi_tensor_apply (apex,
+// foreach). A device-side table splits every tensor into chunks; each chunk is (offset, length) in the
+// arenas. On GPUs the launch has one index per pack slot of every chunk, so thousands of small tensors cost
+// one launch and fill the machine; on host backends one index per chunk.
 #include <Kokkos_Core.hpp>
 #include <vector>
 
@@ -17,8 +17,8 @@ struct Chunk {
   int64_t numel;
 };
 
-// Splits segments into chunks of at most `chunk_elements`; each chunk starts where its segment does or a whole
-// number of chunks later, so pack alignment carries over.
+// Splits segments into chunks of at most `chunk_elements`; each chunk starts where its segment does or a
+// whole number of chunks later, so pack alignment carries over.
 std::vector<Chunk> make_chunks(const std::vector<Segment>& segments, int64_t chunk_elements);
 
 template <class Exec, class Layout, class Rule>
@@ -38,8 +38,8 @@ class MultiTensorVariant final : public UpdateVariant<Exec, Layout, Rule> {
       const std::vector<Chunk> chunks = make_chunks(segs, kChunkElements);
       Kokkos::View<Chunk*, typename Exec::memory_space> table(
           Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::chunk_table"), chunks.size());
-      Kokkos::View<const Chunk*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(chunks.data(),
-                                                                                                chunks.size());
+      Kokkos::View<const Chunk*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(
+          chunks.data(), chunks.size());
       Kokkos::deep_copy(exec, table, host);
       exec.fence();  // `chunks` goes out of scope
       tables_.push_back(table);
@@ -60,7 +60,8 @@ class MultiTensorVariant final : public UpdateVariant<Exec, Layout, Rule> {
     const ArenaPointers<Layout> a = arena_;
     if constexpr (is_host_space<Exec>()) {
       Kokkos::parallel_for(
-          "nagbench::multi_tensor_host", Kokkos::RangePolicy<Exec, Kokkos::IndexType<int64_t>>(exec, 0, nchunks),
+          "nagbench::multi_tensor_host",
+          Kokkos::RangePolicy<Exec, Kokkos::IndexType<int64_t>>(exec, 0, nchunks),
           KOKKOS_LAMBDA(const int64_t c) {
             const Chunk ch = table(c);
             update_range_host<Layout>(rule, fl, a, ch.offset, ch.offset + ch.numel);
@@ -77,7 +78,8 @@ class MultiTensorVariant final : public UpdateVariant<Exec, Layout, Rule> {
             if (lo + w <= ch.numel) {
               update_pack<Layout, Rule, w>(rule, fl, a, ch.offset + lo);
             } else {
-              for (int64_t i = ch.offset + lo; i < ch.offset + ch.numel; ++i) update_element<Layout>(rule, fl, a, i);
+              for (int64_t i = ch.offset + lo; i < ch.offset + ch.numel; ++i)
+                update_element<Layout>(rule, fl, a, i);
             }
           });
     }

@@ -20,9 +20,10 @@ class NaiveVariant final : public UpdateVariant<Exec, Layout, Rule> {
     const ArenaPointers<Layout> a = arena_;
     const RuntimeFlags fl = RuntimeFlags::of(rule, first_step);
     for (const Segment& s : groups_.at(group)) {
-      Kokkos::parallel_for("nagbench::naive",
-                           Kokkos::RangePolicy<Exec, Kokkos::IndexType<int64_t>>(exec, s.offset, s.offset + s.numel),
-                           KOKKOS_LAMBDA(const int64_t i) { update_element<Layout>(rule, fl, a, i); });
+      Kokkos::parallel_for(
+          "nagbench::naive",
+          Kokkos::RangePolicy<Exec, Kokkos::IndexType<int64_t>>(exec, s.offset, s.offset + s.numel),
+          KOKKOS_LAMBDA(const int64_t i) { update_element<Layout>(rule, fl, a, i); });
     }
   }
 

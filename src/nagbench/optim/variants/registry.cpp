@@ -13,7 +13,8 @@ const std::vector<VariantInfo>& variant_catalog() {
 #endif
   static const std::vector<VariantInfo> catalog = {
       {"naive", "one RangePolicy parallel_for per tensor, one element per index", false, true},
-      {"fused", "tuned single pass per tensor: 16-byte vector loads on GPUs, blocked loops on CPUs", false, true},
+      {"fused", "tuned single pass per tensor: 16-byte vector loads on GPUs, blocked loops on CPUs", false,
+       true},
       {"multi_tensor", "one launch for all tensors through a device-side chunk table", false, true},
       {"unfused", "Kokkos Kernels BLAS-1 calls (update, axpby), one pass per term", true, have_kk},
   };

@@ -1,6 +1,6 @@
 #pragma once
-// Makes a variant by name. Each variant lives in its own file; adding one means one file and one entry here and
-// in variant_catalog() (registry.cpp).
+// Makes a variant by name. Each variant lives in its own file; adding one means one file and one entry here
+// and in variant_catalog() (registry.cpp).
 #include <memory>
 #include <string>
 #include <type_traits>

@@ -1,15 +1,15 @@
 #pragma once
-// `unfused`: the update written as Kokkos Kernels BLAS-1 calls, the baseline a user reaches for first. One call
-// per term, each a full pass over its arrays (about 2-3x the minimum bytes; see docs/performance.md):
+// `unfused`: the update written as Kokkos Kernels BLAS-1 calls, the baseline a user reaches for first. One
+// call per term, each a full pass over its arrays (about 2-3x the minimum bytes; see docs/performance.md):
 //   d = scale*g + wd*p            KokkosBlas::update (or scal without weight decay)
 //   b = d | b = mu*b + (1-damp)*d deep_copy on the first step, else KokkosBlas::axpby
 //   d = d + mu*b                  KokkosBlas::axpby (nesterov)
 //   p = p - lr*d                  KokkosBlas::axpby
 // fp32 and fp64 only: Kokkos Kernels has no bf16 BLAS.
-#include <Kokkos_Core.hpp>
 #include <KokkosBlas1_axpby.hpp>
 #include <KokkosBlas1_scal.hpp>
 #include <KokkosBlas1_update.hpp>
+#include <Kokkos_Core.hpp>
 #include <type_traits>
 
 #include "nagbench/optim/variants/variant.hpp"
@@ -19,9 +19,11 @@ namespace nagbench {
 template <class Exec, class Layout, class Rule>
 class UnfusedBlasVariant final : public UpdateVariant<Exec, Layout, Rule> {
   using C = typename Rule::compute_t;
-  static_assert(std::is_same<typename Layout::param_t, C>::value && std::is_same<typename Layout::grad_t, C>::value,
+  static_assert(std::is_same<typename Layout::param_t, C>::value &&
+                    std::is_same<typename Layout::grad_t, C>::value,
                 "unfused: fp32 and fp64 layouts only");
-  // Device<Exec, ...> makes Kokkos Kernels run on the requested backend, not on the memory space's default one.
+  // Device<Exec, ...> makes Kokkos Kernels run on the requested backend, not on the memory space's default
+  // one.
   using Dev = Kokkos::Device<Exec, typename Exec::memory_space>;
   using Vec = Kokkos::View<C*, Dev, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
   using ConstVec = Kokkos::View<const C*, Dev, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
@@ -32,7 +34,8 @@ class UnfusedBlasVariant final : public UpdateVariant<Exec, Layout, Rule> {
     groups_ = groups;
     int64_t largest = 0;
     for (const auto& g : groups)
-      for (const auto& s : g) largest = s.numel > largest ? s.numel : largest;
+      for (const auto& s : g)
+        largest = s.numel > largest ? s.numel : largest;
     direction_ = Kokkos::View<C*, Dev>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::unfused_d"),
                                        largest);
   }

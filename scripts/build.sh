@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Configures and builds nagbench against the Kokkos that scripts/setup.sh installed.
+#
+#   scripts/build.sh openmp [extra cmake args]   -> build/openmp   (Kokkos OpenMP + Serial)
+#   scripts/build.sh cuda   [extra cmake args]   -> build/cuda     (Kokkos CUDA (sm_90) + OpenMP + Serial)
+#
+# To build against your own Kokkos instead, skip this script: see README "Build against your own Kokkos".
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+# shellcheck source=scripts/env.sh
+source "$here/env.sh"
+flavor=${1:?usage: scripts/build.sh openmp|cuda [cmake args]}
+shift
+
+case "$flavor" in
+  openmp) prefix=$NAGBENCH_KOKKOS_OPENMP; compiler=() ;;
+  cuda) prefix=$NAGBENCH_KOKKOS_CUDA; compiler=(-DCMAKE_CXX_COMPILER="$prefix/bin/nvcc_wrapper") ;;
+  *) echo "build.sh: unknown flavor '$flavor' (openmp or cuda)" >&2; exit 2 ;;
+esac
+[[ -f "$prefix/.nagbench-stamp" ]] || { echo "build.sh: no Kokkos at $prefix; run scripts/setup.sh first" >&2; exit 2; }
+
+bdir="$repo/build/$flavor"
+export PATH="$CUDA_HOME/bin:$PATH"
+cmake -S "$repo" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" "${compiler[@]}" \
+  -DNAGBENCH_COMPAT_DIR="$NAGBENCH_CACHE/compat" "$@" >/dev/null
+cmake --build "$bdir" -j "${NAGBENCH_JOBS:-$(nproc)}"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Compiles every nagbench source (syntax only) against another Kokkos's headers, to catch code that only Kokkos
+# 3.4 accepts. The headers come from Debian unstable packages that scripts/setup.sh unpacks (their libraries
+# need a newer glibc than Debian 12's, so this checks compilation, not linking).
+#
+#   scripts/check_kokkos_compat.sh kokkos5 <compat dir>   # libkokkos-dev 5.2.2 (OpenMP), C++20
+#   scripts/check_kokkos_compat.sh kokkos4 <compat dir>   # Trilinos 16.1: Kokkos 4.5.1 + Kokkos Kernels (Serial), C++17
+set -euo pipefail
+which=${1:?kokkos5 or kokkos4}
+compat=${2:?compat dir}
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+case "$which" in
+  kokkos5)
+    inc=(-I"$compat/kokkos-5.2.2/usr/include/kokkos")
+    flags=(-std=c++20 -fopenmp)
+    ;;
+  kokkos4)
+    inc=(-I"$compat/trilinos-16.1/usr/include/kokkos" -I"$compat/trilinos-16.1/usr/include/trilinos")
+    flags=(-std=c++17 -DNAGBENCH_HAVE_KOKKOSKERNELS)
+    ;;
+  *) echo "unknown check '$which'" >&2; exit 2 ;;
+esac
+[[ -d "${inc[0]#-I}" ]] || { echo "skipped: no headers at ${inc[0]#-I} (scripts/setup.sh fetches them)"; exit 77; }
+read -r -a mpi <<<"$(mpicxx --showme:compile 2>/dev/null || true)"
+
+mapfile -t sources < <(cd "$repo" && find src tests benchmarks -name '*.cpp' | sort)
+failed=0
+for f in "${sources[@]}"; do
+  if ! out=$(g++ "${flags[@]}" -fsyntax-only -Wall "${inc[@]}" -I"$repo/src" -I"$repo/tests" "${mpi[@]}" \
+      -DNAGBENCH_HAVE_MPI -DNAGBENCH_VERSION='"compat"' "$repo/$f" 2>&1); then
+    echo "FAIL $f"
+    echo "$out" | grep -E "error" | head -5
+    failed=1
+  fi
+done
+echo "$which: ${#sources[@]} files checked, $([[ $failed == 0 ]] && echo all compile || echo FAILURES)"
+exit $failed

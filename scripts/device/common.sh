@@ -1,0 +1,20 @@
+# Sourced by the GPU-machine scripts in this folder. They run binaries built elsewhere (scripts/build.sh cuda,
+# carried in build/cuda), write everything under $OUT (or ./out/device), and never build anything.
+set -uo pipefail
+export NCCL_NVLS_ENABLE=0  # never NVLink multicast: it can take a shared host's GPUs out of service
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+B=${NAGBENCH_BUILD:-$repo/build/cuda}
+OUT=${OUT:-$repo/out/device}
+mkdir -p "$OUT"
+# CTest files hold the absolute paths of the build machine; make them valid here.
+if [[ ! -e /work/main && -w / ]]; then mkdir -p /work && ln -s "$repo" /work/main; fi
+# The CUDA runtime and cuBLAS of the GPU image, wherever it keeps them.
+if ldd "$B/bin/nagbench" | grep -q "not found"; then
+  for lib in libcudart.so.13 libcublas.so.13; do
+    d=$(find /usr/local /usr/lib /opt -name "$lib" -printf '%h\n' 2>/dev/null | head -1)
+    [[ -n "$d" ]] && export LD_LIBRARY_PATH="$d:${LD_LIBRARY_PATH:-}"
+  done
+fi
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMP_PROC_BIND=spread OMP_PLACES=threads
+gpu_name() { nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr ' ' '_'; }

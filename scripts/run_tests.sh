@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# README command 2: installs what is missing, builds and runs the whole test suite.
+#   - OpenMP flavour: every test (unit tests per backend, MPI tests at 1/2/3 ranks, CLI, benchmark smoke tests,
+#     compile checks against Kokkos 4.5 and 5.2 headers);
+#   - CUDA flavour, when nvcc is present: built (proving it compiles and links); on a machine with a GPU all of its
+#     tests run, without one only those labelled `nogpu` (a CUDA build cannot start Kokkos without a GPU).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+"$here/setup.sh"
+# shellcheck source=scripts/env.sh
+source "$here/env.sh"
+jobs=${NAGBENCH_JOBS:-$(nproc)}
+
+"$here/build.sh" openmp
+(cd "$repo/build/openmp" && ctest --output-on-failure -j "$jobs")
+
+if [[ -f "$NAGBENCH_KOKKOS_CUDA/.nagbench-stamp" && "${NAGBENCH_CUDA:-auto}" != off ]]; then
+  "$here/build.sh" cuda
+  if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
+    (cd "$repo/build/cuda" && ctest --output-on-failure)
+  else
+    echo "[run_tests] no GPU here: CUDA build compiled and linked; running its no-GPU tests only"
+    (cd "$repo/build/cuda" && ctest --output-on-failure -L nogpu)
+  fi
+fi
+echo "[run_tests] all tests passed"

@@ -6,6 +6,7 @@ without a GPU (then only the no-GPU behaviour is checked).
 """
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -38,6 +39,8 @@ def assert_input_error(res, out_file, *needles):
 @pytest.mark.skipif(not NO_GPU, reason="only for a CUDA build on a machine without a GPU")
 def test_cuda_build_without_gpu_is_a_clear_input_error(tmp_path):
     out = tmp_path / "r.json"
+    if shutil.which("nvidia-smi") and subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0:
+        pytest.skip("a GPU is visible here")
     assert_input_error(run("--model", "tiny", "-o", str(out)), str(out), "GPU")
     assert_input_error(run("--backend", "openmp", "--model", "tiny", "-o", str(out)), str(out), "OpenMP build")
 

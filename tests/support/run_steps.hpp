@@ -20,7 +20,7 @@ VerifyResult run_and_verify(const std::string& variant_name, const std::vector<i
   ParamArena<Layout, typename Exec::memory_space> arena(layout.length, h.has_momentum());
   fill_initial_state(exec, arena, seed);
   auto variant = make_variant<Exec, Layout, Rule>(variant_name);
-  variant->prepare(exec, arena.pointers(), SegmentGroups{layout.tensors});
+  variant->prepare(exec, UpdateGroups<Layout>{{arena.pointers(), layout.tensors}});
   const Rule rule(h);
   for (int s = 0; s < steps; ++s) {
     produce_gradients(exec, arena.g.data(), 0, layout.length, seed, 0, s);

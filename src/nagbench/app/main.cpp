@@ -15,6 +15,8 @@
 #include "nagbench/harness/collectives.hpp"
 #include "nagbench/harness/record.hpp"
 #include "nagbench/harness/runtime.hpp"
+#include "nagbench/core/provenance.hpp"
+#include "nagbench/harness/dp_run.hpp"
 #include "nagbench/harness/update_run.hpp"
 
 using namespace nagbench;
@@ -29,15 +31,13 @@ std::string executable_dir() {
   return p.substr(0, p.find_last_of('/'));
 }
 
-// Rank 0 parses and validates; everyone learns the outcome. Returns the exit status when the process should
-// stop.
-int agree_on_config(int argc, char** argv, const ProcessInfo& proc, CliOutcome& out) {
-  std::string message;  // "run:<config json>", "exit:" or "error:<message>"
+// Rank 0 parses and validates; everyone learns the outcome. Returns the exit status when the process should stop.
+int agree_on_plan(int argc, char** argv, const ProcessInfo& proc, CliOutcome& out) {
+  std::string message;  // "run:<plan json>", "exit:" or "error:<message>"
   if (proc.rank == 0) {
     try {
-      out = parse_command_line(argc, argv, executable_dir());
-      nlohmann::json j = to_json(out.config);
-      j["kokkos_args"] = out.kokkos_args;
+      out = parse_command_line(argc, argv, executable_dir(), proc.size);
+      nlohmann::json j = {{"plan", to_json(out.plan)}, {"kokkos_args", out.kokkos_args}};
       message = out.kind == CliOutcome::Kind::exit_ok ? "exit:" : "run:" + j.dump();
     } catch (const InputError& e) {
       message = std::string("error:") + e.what();
@@ -50,13 +50,14 @@ int agree_on_config(int argc, char** argv, const ProcessInfo& proc, CliOutcome& 
     return kExitInputError;
   }
   const auto j = nlohmann::json::parse(message.substr(4));
-  out.config = config_from_json(j);
+  out.plan = plan_from_json(j.at("plan"));
   out.kokkos_args = j.at("kokkos_args").get<std::vector<std::string>>();
   return -1;
 }
 
 // Before Kokkos starts: a CUDA build needs a GPU even for --backend openmp, because Kokkos initialises every
-// compiled-in backend and Kokkos 3.4 aborts inside Kokkos::initialize when CUDA finds no device.
+// compiled-in backend and Kokkos 3.4 aborts inside Kokkos::initialize when CUDA finds no device. Ranks map to the
+// node's GPUs by local rank; more ranks than GPUs is an error unless sharing was asked for.
 int check_devices(const Config& cfg, const ProcessInfo& proc, int* device_id) {
   *device_id = -1;
   std::string problem;
@@ -66,6 +67,9 @@ int check_devices(const Config& cfg, const ProcessInfo& proc, int* device_id) {
   if (gpus == 0) {
     problem = "this nagbench was built with CUDA and needs a visible GPU, even for --backend " + cfg.backend +
               " (" + why + "); on CPU-only nodes use the OpenMP build";
+  } else if (proc.local_size > gpus && !cfg.allow_gpu_sharing && cfg.backend == "cuda") {
+    problem = std::to_string(proc.local_size) + " ranks on node " + host_name() + " but only " +
+              std::to_string(gpus) + " GPUs visible; use one rank per GPU or --allow-gpu-sharing";
   } else {
     *device_id = proc.local_rank % gpus;
   }
@@ -82,23 +86,51 @@ int check_devices(const Config& cfg, const ProcessInfo& proc, int* device_id) {
   return -1;
 }
 
-int run(const Config& cfg, const ProcessInfo& proc) {
-  Progress progress(!cfg.quiet && proc.rank == 0);
-  UpdateRunResult r;
+// One configuration: its table on stdout (rank 0) and its record; aborts the job when its check fails.
+nlohmann::json run_one(const Config& cfg, const ProcessInfo& proc, Progress& progress) {
+  return with_backend(parse_backend(cfg.backend), [&](auto exec) -> nlohmann::json {
+    using Exec = decltype(exec);
+    bool ok = true;
+    nlohmann::json record;
+    if (cfg.mode == "update") {
+      const UpdateRunResult r = run_update<Exec>(cfg, proc, progress);
+      if (proc.rank == 0) std::cout << update_table(cfg, r) << std::flush;
+      ok = r.verify.mode == "off" || r.verify.passed;
+      record = update_record(cfg, proc, r);
+    } else if (cfg.mode == "dp") {
+      const DpRunResult r = run_dp<Exec>(cfg, proc, progress);
+      if (proc.rank == 0) std::cout << dp_table(cfg, proc, r) << std::flush;
+      ok = r.ranks_agree && (r.verify.mode == "off" || r.verify.passed);
+      record = dp_record(cfg, proc, r);
+    } else {
+      const CommOnlyResult r = run_comm_only<Exec>(cfg, proc, progress);
+      if (proc.rank == 0) std::cout << comm_only_table(cfg, proc, r) << std::flush;
+      ok = r.verified;
+      record = comm_only_record(cfg, proc, r);
+    }
+    if (!ok) abort_job(proc, "verification failed (see the table above); no result written", kExitRunError);
+    return record;
+  });
+}
+
+int run(const RunPlan& plan, const ProcessInfo& proc) {
+  const Config& first = plan.configs.front();
+  Progress progress(!first.quiet && proc.rank == 0);
+  nlohmann::json records = nlohmann::json::array();
   try {
-    r = with_backend(parse_backend(cfg.backend),
-                     [&](auto exec) { return run_update<decltype(exec)>(cfg, proc, progress); });
+    for (size_t i = 0; i < plan.configs.size(); ++i) {
+      if (plan.configs.size() > 1)
+        progress.say("configuration " + std::to_string(i + 1) + "/" + std::to_string(plan.configs.size()));
+      records.push_back(run_one(plan.configs[i], proc, progress));
+      if (proc.rank == 0 && i + 1 < plan.configs.size()) std::cout << "\n";
+    }
   } catch (const InputError& e) {
     if (proc.rank == 0) std::fprintf(stderr, "nagbench: error: %s\n", e.what());
     return kExitInputError;
   }
-  if (proc.rank == 0) std::cout << update_table(cfg, r) << std::flush;
-  if (r.verify.mode != "off" && !r.verify.passed) {
-    abort_job(proc, "verification against the float64 reference failed; no result written", kExitRunError);
-  }
-  if (proc.rank == 0 && !cfg.output.empty()) {
-    write_json_atomically(cfg.output, update_record(cfg, proc, r));
-    progress.say("wrote " + cfg.output);
+  if (proc.rank == 0 && !first.output.empty()) {
+    write_json_atomically(first.output, records.size() == 1 ? records[0] : records);
+    progress.say("wrote " + first.output);
   }
   return kExitOk;
 }
@@ -110,21 +142,22 @@ int main(int argc, char** argv) {
   const ProcessInfo& proc = mpi.info();
   CliOutcome cli;
   try {
-    if (const int rc = agree_on_config(argc, argv, proc, cli); rc >= 0) return rc;
+    if (const int rc = agree_on_plan(argc, argv, proc, cli); rc >= 0) return rc;
+    const Config& first = cli.plan.configs.front();
     int device_id = -1;
-    if (const int rc = check_devices(cli.config, proc, &device_id); rc >= 0) return rc;
+    if (const int rc = check_devices(first, proc, &device_id); rc >= 0) return rc;
     // Kokkos 3.4 prints a four-line OMP_PROC_BIND advice on stdout, into the table; say it in one line
     // instead.
     std::vector<std::string> kokkos_args = cli.kokkos_args;
     if (!std::getenv("OMP_PROC_BIND")) {
       kokkos_args.emplace_back("--kokkos-disable-warnings");
-      if (proc.rank == 0 && !cli.config.quiet && cli.config.backend == "openmp")
+      if (proc.rank == 0 && !first.quiet && first.backend == "openmp")
         std::fprintf(stderr,
                      "[nagbench] note: OMP_PROC_BIND is not set, so threads may migrate; "
                      "for steady numbers set OMP_PROC_BIND=spread OMP_PLACES=threads\n");
     }
     KokkosSession kokkos(device_id, kokkos_args);
-    return run(cli.config, proc);
+    return run(cli.plan, proc);
   } catch (const std::exception& e) {
     abort_job(proc, e.what(), kExitRunError);
   }

@@ -2,13 +2,15 @@
 
 #include "nagbench/core/errors.hpp"
 #include "nagbench/optim/dtype.hpp"
+#include "nagbench/comm/communicator.hpp"
 #include "nagbench/optim/variants/variant.hpp"
 
 namespace nagbench {
 
 nlohmann::json to_json(const Config& c) {
   const auto& h = c.hyper;
-  return {{"backend", c.backend},
+  return {{"mode", c.mode},
+          {"backend", c.backend},
           {"model", to_json(c.model)},
           {"variant", c.variant},
           {"dtype", c.dtype},
@@ -27,11 +29,22 @@ nlohmann::json to_json(const Config& c) {
           {"roof_reps", c.roof_reps},
           {"output", c.output},
           {"quiet", c.quiet},
-          {"command_line", c.command_line}};
+          {"command_line", c.command_line},
+          {"comm", c.comm},
+          {"mpi_path", c.mpi_path},
+          {"shard", c.shard},
+          {"overlap", c.overlap},
+          {"bucket_mb", c.bucket_mb},
+          {"allow_gpu_sharing", c.allow_gpu_sharing},
+          {"debug_skip_bucket", c.debug_skip_bucket},
+          {"comm_sizes", c.comm_sizes},
+          {"comm_iters", c.comm_iters},
+          {"comm_reps", c.comm_reps}};
 }
 
 Config config_from_json(const nlohmann::json& j) {
   Config c;
+  c.mode = j.at("mode");
   c.backend = j.at("backend");
   c.model = model_from_json(j.at("model"));
   c.variant = j.at("variant");
@@ -52,13 +65,63 @@ Config config_from_json(const nlohmann::json& j) {
   c.output = j.at("output");
   c.quiet = j.at("quiet");
   c.command_line = j.at("command_line");
+  c.comm = j.at("comm");
+  c.mpi_path = j.at("mpi_path");
+  c.shard = j.at("shard");
+  c.overlap = j.at("overlap");
+  c.bucket_mb = j.at("bucket_mb");
+  c.allow_gpu_sharing = j.at("allow_gpu_sharing");
+  c.debug_skip_bucket = j.at("debug_skip_bucket");
+  c.comm_sizes = j.at("comm_sizes").get<std::vector<int64_t>>();
+  c.comm_iters = j.at("comm_iters");
+  c.comm_reps = j.at("comm_reps");
   return c;
 }
 
-void validate(const Config& c) {
+nlohmann::json to_json(const RunPlan& p) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& c : p.configs) a.push_back(to_json(c));
+  return a;
+}
+
+RunPlan plan_from_json(const nlohmann::json& j) {
+  RunPlan p;
+  for (const auto& c : j) p.configs.push_back(config_from_json(c));
+  return p;
+}
+
+void validate(const Config& c, int ranks) {
   c.hyper.validate();
   const DtypeLayout d = parse_dtype(c.dtype);
   check_variant(c.variant, d);
+  if (c.mode != "update" && c.mode != "dp" && c.mode != "comm_only")
+    throw InputError("internal: unknown mode '" + c.mode + "'");
+  if (c.comm != "none" && c.comm != "mpi" && c.comm != "nccl")
+    throw InputError("unknown --comm '" + c.comm + "' (choose none, mpi or nccl)");
+  if (c.mpi_path != "auto" && c.mpi_path != "staged" && c.mpi_path != "cuda-aware")
+    throw InputError("--mpi-path must be auto, staged or cuda-aware (got '" + c.mpi_path + "')");
+  if (c.mode != "update") {
+    if (c.comm == "none" && ranks > 1)
+      throw InputError("--comm none runs a single rank, but this job has " + std::to_string(ranks) +
+                       " ranks; choose --comm mpi or nccl");
+    if (c.comm == "nccl" && !nccl_compiled_in())
+      throw InputError("--comm nccl: this nagbench was built without NCCL (needs the CUDA build with MPI and NCCL)");
+    if (c.comm == "nccl" && c.backend != "cuda")
+      throw InputError("--comm nccl needs --backend cuda (NCCL reduces GPU memory; got --backend " + c.backend + ")");
+    if (c.comm == "mpi" && !mpi_compiled_in())
+      throw InputError("--comm mpi: this nagbench was built without MPI (NAGBENCH_ENABLE_MPI=OFF)");
+    if (d != DtypeLayout::fp32 && d != DtypeLayout::fp64)
+      throw InputError("data-parallel runs support --dtype fp32 and fp64 (got " + c.dtype + ")");
+    if (!(c.bucket_mb > 0)) throw InputError("--bucket-mb must be > 0");
+  }
+  if (c.mode == "comm_only") {
+    if (c.comm == "none") throw InputError("--comm-only needs --comm mpi or nccl");
+    if (c.comm_sizes.empty()) throw InputError("--comm-only: no message sizes");
+    for (auto b : c.comm_sizes)
+      if (b < 4 || b > (int64_t(1) << 33))
+        throw InputError("--comm-only message sizes must be between 4 B and 8 GiB (got " + std::to_string(b) + ")");
+    if (c.comm_iters <= 0 || c.comm_reps <= 0) throw InputError("--comm-iters and --comm-reps must be > 0");
+  }
   if (c.steps <= 0) throw InputError("--steps must be > 0 (got " + std::to_string(c.steps) + ")");
   if (c.warmup < 0) throw InputError("--warmup must be >= 0 (got " + std::to_string(c.warmup) + ")");
   if (c.roof_mib < 0) throw InputError("--roof-mib must be >= 0");

@@ -2,6 +2,7 @@
 // One run's configuration, validated on rank 0 and broadcast to the others as JSON, so ranks never disagree.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,7 @@
 namespace nagbench {
 
 struct Config {
+  std::string mode = "update";  // update (one rank) | dp (data-parallel step) | comm_only (allreduce sweep)
   std::string backend;  // resolved name: "cuda", "openmp", "serial"
   ModelSpec model;
   std::string variant = "fused";
@@ -24,6 +26,18 @@ struct Config {
   double roof_mib = 0;          // per roof array; 0 = sized from the device's last-level cache
   int roof_reps = 20;
   std::string output;  // JSON record path; empty = none
+
+  // Data parallelism (mode dp / comm_only).
+  std::string comm = "none";      // none | mpi | nccl
+  std::string mpi_path = "auto";  // auto | staged | cuda-aware
+  bool shard = false;             // reduce-scatter + sharded update + all-gather
+  bool overlap = true;            // update bucket k while bucket k+1 is reduced
+  double bucket_mb = 25;          // MiB of gradients per bucket (PyTorch DDP's bucket_cap_mb)
+  bool allow_gpu_sharing = false;
+  int debug_skip_bucket = -1;       // tests only: leave one bucket unreduced
+  std::vector<int64_t> comm_sizes;  // comm_only: message sizes in bytes
+  int comm_iters = 20;
+  int comm_reps = 5;
   bool quiet = false;
   std::string command_line;
 };
@@ -32,6 +46,15 @@ nlohmann::json to_json(const Config& c);
 Config config_from_json(const nlohmann::json& j);
 
 // Checks the values (not the backend's presence); throws InputError. Shared by the CLI and the tests.
-void validate(const Config& c);
+// `ranks` is the size of the job the configuration will run in.
+void validate(const Config& c, int ranks = 1);
+
+// A launch runs one or more configurations (the product of list-valued options), one after the other, so that a
+// short GPU lease needs a single mpirun.
+struct RunPlan {
+  std::vector<Config> configs;
+};
+nlohmann::json to_json(const RunPlan& p);
+RunPlan plan_from_json(const nlohmann::json& j);
 
 }  // namespace nagbench

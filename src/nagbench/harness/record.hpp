@@ -6,6 +6,7 @@
 
 #include "nagbench/harness/config.hpp"
 #include "nagbench/harness/runtime.hpp"
+#include "nagbench/harness/dp_run.hpp"
 #include "nagbench/harness/update_run.hpp"
 
 namespace nagbench {
@@ -18,6 +19,12 @@ nlohmann::json provenance(const Config& cfg, const ProcessInfo& proc);
 nlohmann::json update_record(const Config& cfg, const ProcessInfo& proc, const UpdateRunResult& r);
 
 std::string update_table(const Config& cfg, const UpdateRunResult& r);
+
+nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpRunResult& r);
+std::string dp_table(const Config& cfg, const ProcessInfo& proc, const DpRunResult& r);
+
+nlohmann::json comm_only_record(const Config& cfg, const ProcessInfo& proc, const CommOnlyResult& r);
+std::string comm_only_table(const Config& cfg, const ProcessInfo& proc, const CommOnlyResult& r);
 
 std::string kokkos_version_string();
 

@@ -1,6 +1,7 @@
 #pragma once
 // The single-rank update benchmark: roof probe, workload, timed Nesterov steps, correctness check.
 #include <cstdint>
+#include <string>
 
 #include "nagbench/core/stats.hpp"
 #include "nagbench/harness/config.hpp"
@@ -22,6 +23,7 @@ struct UpdateRunResult {
   double params_per_s = 0, eff_GBps = 0, pct_of_roof = 0;
   bool suspect = false;  // above 105% of the roof: something is not counted right
   VerifyResult verify;
+  std::string params_hash;  // bits of the final parameters (padding excluded), comparable with dp_step runs
   int64_t steps_applied = 0;
 };
 

@@ -41,7 +41,7 @@ UpdateRunResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Pro
   ParamArena<Layout, typename Exec::memory_space> arena(layout.length, with_momentum);
   fill_initial_state(exec, arena, cfg.seed);
   const ArenaPointers<Layout> ptr = arena.pointers();
-  variant->prepare(exec, ptr, SegmentGroups{layout.tensors});
+  variant->prepare(exec, UpdateGroups<Layout>{{ptr, layout.tensors}});
   const Rule rule(cfg.hyper);
 
   const int64_t total_steps = 1 + cfg.warmup + cfg.steps;
@@ -85,6 +85,7 @@ UpdateRunResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Pro
     const std::string mode = res.verify.mode;
     res.verify = verify_against_reference<Layout>(vs, idx, p_host.data(), m_host.data(), b_host.data());
     res.verify.mode = mode;
+    res.params_hash = hash_params(p_host.data(), layout.tensors);
   }
   return res;
 }

@@ -7,6 +7,8 @@
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <utility>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -68,11 +70,13 @@ constexpr double unit_roundoff() {
 }
 }  // namespace detail
 
-// Compares host copies of the arenas (after spec.steps steps) with the reference at `indices`.
+// Compares host copies of the arenas (after spec.steps steps) with the reference at `indices`. check_p and
+// check_b select the arrays (a sharded rank holds only its slices of b).
 template <class Layout>
 VerifyResult verify_against_reference(const VerifySpec& spec, const std::vector<int64_t>& indices,
                                       const typename Layout::param_t* p, const float* master,
-                                      const typename Layout::mom_t* b) {
+                                      const typename Layout::mom_t* b, bool check_p = true,
+                                      bool check_b = true) {
   using P = typename Layout::param_t;
   using M = typename Layout::mom_t;
   using Compute = typename Layout::compute_t;
@@ -121,14 +125,15 @@ VerifyResult verify_against_reference(const VerifySpec& spec, const std::vector<
             want_v[k] = want;
           }
         };
-        if (Layout::has_master) {
+        if (!check_p) {
+        } else if (Layout::has_master) {
           check('m', master[i], s.p, tolerance(s.p, 1.0, h.lr * dir_bound, false));
           check('p', to_compute(p[i]), detail::round_to<P>(s.p),
                 tolerance(s.p, 1.0, h.lr * dir_bound, p_in_bf16));
         } else {
           check('p', to_compute(p[i]), s.p, tolerance(s.p, 1.0, h.lr * dir_bound, p_in_bf16));
         }
-        if (h.has_momentum()) {
+        if (check_b && h.has_momentum()) {
           // In bf16 layouts b inherits p's bf16 rounding differences through weight decay.
           check('b', static_cast<double>(b[i]), s.b, tolerance(s.b, 1.0, buf_bound, p_in_bf16));
         }
@@ -147,6 +152,29 @@ VerifyResult verify_against_reference(const VerifySpec& spec, const std::vector<
   }
   res.passed = res.mismatches == 0;
   return res;
+}
+
+// A hash of the parameters' bits (padding excluded), so ranks can prove they hold identical replicas and runs
+// can be compared bit for bit. FNV-1a over chunks of 1 Mi elements hashed in parallel, combined in order.
+template <class T>
+std::string hash_params(const T* data, const std::vector<Segment>& tensors) {
+  constexpr int64_t chunk = int64_t(1) << 20;
+  std::vector<std::pair<int64_t, int64_t>> pieces;
+  for (const auto& t : tensors)
+    for (int64_t lo = 0; lo < t.numel; lo += chunk) pieces.push_back({t.offset + lo, std::min(chunk, t.numel - lo)});
+  std::vector<uint64_t> h(pieces.size());
+  Kokkos::parallel_for(Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, int64_t(pieces.size())),
+                       [&](const int64_t k) {
+                         const auto* p = reinterpret_cast<const unsigned char*>(data + pieces[k].first);
+                         uint64_t x = 1469598103934665603ull;
+                         for (size_t i = 0; i < size_t(pieces[k].second) * sizeof(T); ++i) x = (x ^ p[i]) * 1099511628211ull;
+                         h[k] = x;
+                       });
+  uint64_t all = 1469598103934665603ull;
+  for (uint64_t x : h) all = (all ^ x) * 1099511628211ull;
+  char buf[20];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(all));
+  return buf;
 }
 
 }  // namespace nagbench

@@ -78,18 +78,14 @@ void fused_update_segment(const Exec& exec, const ArenaPointers<Layout>& a, cons
 template <class Exec, class Layout, class Rule>
 class FusedVariant final : public UpdateVariant<Exec, Layout, Rule> {
  public:
-  void prepare(const Exec&, const ArenaPointers<Layout>& arena, const SegmentGroups& groups) override {
-    arena_ = arena;
-    groups_ = groups;
-  }
+  void prepare(const Exec&, const UpdateGroups<Layout>& groups) override { groups_ = groups; }
   void step(const Exec& exec, const Rule& rule, bool first_step, int group) override {
-    for (const Segment& s : groups_.at(group))
-      fused_update_segment(exec, arena_, s, rule, first_step);
+    const UpdateGroup<Layout>& g = groups_.at(group);
+    for (const Segment& s : g.segments) fused_update_segment(exec, g.base, s, rule, first_step);
   }
 
  private:
-  ArenaPointers<Layout> arena_;
-  SegmentGroups groups_;
+  UpdateGroups<Layout> groups_;
 };
 
 }  // namespace nagbench

@@ -29,17 +29,17 @@ class MultiTensorVariant final : public UpdateVariant<Exec, Layout, Rule> {
       is_host_space<Exec>() ? kHostBlockElements : (int64_t(W) << kLog2PacksPerChunk);
 
  public:
-  void prepare(const Exec& exec, const ArenaPointers<Layout>& arena, const SegmentGroups& groups) override {
-    arena_ = arena;
+  void prepare(const Exec& exec, const UpdateGroups<Layout>& groups) override {
+    groups_ = groups;
     tables_.clear();
-    for (const auto& segs : groups) {
-      for (const auto& s : segs)
+    for (const auto& group : groups) {
+      for (const auto& s : group.segments)
         if (s.offset % W != 0) Kokkos::abort("multi_tensor: segment not aligned to the pack width");
-      const std::vector<Chunk> chunks = make_chunks(segs, kChunkElements);
+      const std::vector<Chunk> chunks = make_chunks(group.segments, kChunkElements);
       Kokkos::View<Chunk*, typename Exec::memory_space> table(
           Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::chunk_table"), chunks.size());
-      Kokkos::View<const Chunk*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(
-          chunks.data(), chunks.size());
+      Kokkos::View<const Chunk*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(chunks.data(),
+                                                                                                chunks.size());
       Kokkos::deep_copy(exec, table, host);
       exec.fence();  // `chunks` goes out of scope
       tables_.push_back(table);
@@ -49,15 +49,15 @@ class MultiTensorVariant final : public UpdateVariant<Exec, Layout, Rule> {
   void step(const Exec& exec, const Rule& rule, bool first_step, int group) override {
     const auto& table = tables_.at(group);
     if (table.extent(0) == 0) return;
-    with_step_flags(rule, first_step, [&](auto fl) { launch(exec, rule, fl, table); });
+    const ArenaPointers<Layout>& base = groups_.at(group).base;
+    with_step_flags(rule, first_step, [&](auto fl) { launch(exec, rule, fl, base, table); });
   }
 
   // Public only because CUDA lambdas may not live in private member functions.
   template <class Fl>
-  void launch(const Exec& exec, const Rule& rule, const Fl fl,
+  void launch(const Exec& exec, const Rule& rule, const Fl fl, const ArenaPointers<Layout> a,
               const Kokkos::View<Chunk*, typename Exec::memory_space>& table) const {
     const int64_t nchunks = static_cast<int64_t>(table.extent(0));
-    const ArenaPointers<Layout> a = arena_;
     if constexpr (is_host_space<Exec>()) {
       Kokkos::parallel_for(
           "nagbench::multi_tensor_host",
@@ -86,7 +86,7 @@ class MultiTensorVariant final : public UpdateVariant<Exec, Layout, Rule> {
   }
 
  private:
-  ArenaPointers<Layout> arena_;
+  UpdateGroups<Layout> groups_;
   std::vector<Kokkos::View<Chunk*, typename Exec::memory_space>> tables_;
 };
 

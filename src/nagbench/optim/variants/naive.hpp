@@ -11,15 +11,12 @@ namespace nagbench {
 template <class Exec, class Layout, class Rule>
 class NaiveVariant final : public UpdateVariant<Exec, Layout, Rule> {
  public:
-  void prepare(const Exec&, const ArenaPointers<Layout>& arena, const SegmentGroups& groups) override {
-    arena_ = arena;
-    groups_ = groups;
-  }
+  void prepare(const Exec&, const UpdateGroups<Layout>& groups) override { groups_ = groups; }
 
   void step(const Exec& exec, const Rule& rule, bool first_step, int group) override {
-    const ArenaPointers<Layout> a = arena_;
+    const ArenaPointers<Layout> a = groups_.at(group).base;
     const RuntimeFlags fl = RuntimeFlags::of(rule, first_step);
-    for (const Segment& s : groups_.at(group)) {
+    for (const Segment& s : groups_.at(group).segments) {
       Kokkos::parallel_for(
           "nagbench::naive",
           Kokkos::RangePolicy<Exec, Kokkos::IndexType<int64_t>>(exec, s.offset, s.offset + s.numel),
@@ -28,8 +25,7 @@ class NaiveVariant final : public UpdateVariant<Exec, Layout, Rule> {
   }
 
  private:
-  ArenaPointers<Layout> arena_;
-  SegmentGroups groups_;
+  UpdateGroups<Layout> groups_;
 };
 
 }  // namespace nagbench

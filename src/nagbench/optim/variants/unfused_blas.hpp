@@ -29,21 +29,20 @@ class UnfusedBlasVariant final : public UpdateVariant<Exec, Layout, Rule> {
   using ConstVec = Kokkos::View<const C*, Dev, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
 
  public:
-  void prepare(const Exec&, const ArenaPointers<Layout>& arena, const SegmentGroups& groups) override {
-    arena_ = arena;
+  void prepare(const Exec&, const UpdateGroups<Layout>& groups) override {
     groups_ = groups;
     int64_t largest = 0;
     for (const auto& g : groups)
-      for (const auto& s : g)
-        largest = s.numel > largest ? s.numel : largest;
+      for (const auto& s : g.segments) largest = s.numel > largest ? s.numel : largest;
     direction_ = Kokkos::View<C*, Dev>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::unfused_d"),
                                        largest);
   }
 
   void step(const Exec&, const Rule& rule, bool first_step, int group) override {
-    for (const Segment& s : groups_.at(group)) {
-      const Vec p(arena_.p + s.offset, s.numel);
-      const ConstVec g(arena_.g + s.offset, s.numel);
+    const ArenaPointers<Layout>& a = groups_.at(group).base;
+    for (const Segment& s : groups_.at(group).segments) {
+      const Vec p(a.p + s.offset, s.numel);
+      const ConstVec g(a.g + s.offset, s.numel);
       const Vec d(direction_.data(), s.numel);
       if (rule.use_weight_decay)
         KokkosBlas::update(rule.grad_scale, g, rule.weight_decay, ConstVec(p.data(), s.numel), C(0), d);
@@ -51,7 +50,7 @@ class UnfusedBlasVariant final : public UpdateVariant<Exec, Layout, Rule> {
         KokkosBlas::scal(d, rule.grad_scale, g);
       Vec step_dir = d;
       if (rule.use_momentum) {
-        const Vec b(arena_.b + s.offset, s.numel);
+        const Vec b(a.b + s.offset, s.numel);
         if (first_step)
           Kokkos::deep_copy(b, d);
         else
@@ -66,8 +65,7 @@ class UnfusedBlasVariant final : public UpdateVariant<Exec, Layout, Rule> {
   }
 
  private:
-  ArenaPointers<Layout> arena_;
-  SegmentGroups groups_;
+  UpdateGroups<Layout> groups_;
   Kokkos::View<C*, Dev> direction_;
 };
 

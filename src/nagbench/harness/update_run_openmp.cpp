@@ -1,9 +1,0 @@
-// The openmp instantiation of the update benchmark (one file per backend so they compile in parallel).
-#include <Kokkos_Core.hpp>
-#ifdef KOKKOS_ENABLE_OPENMP
-#include "nagbench/harness/update_run_impl.hpp"
-
-namespace nagbench {
-template UpdateRunResult run_update<Kokkos::OpenMP>(const Config&, const ProcessInfo&, Progress&);
-}  // namespace nagbench
-#endif

@@ -1,9 +1,0 @@
-// The serial instantiation of the update benchmark (one file per backend so they compile in parallel).
-#include <Kokkos_Core.hpp>
-#ifdef KOKKOS_ENABLE_SERIAL
-#include "nagbench/harness/update_run_impl.hpp"
-
-namespace nagbench {
-template UpdateRunResult run_update<Kokkos::Serial>(const Config&, const ProcessInfo&, Progress&);
-}  // namespace nagbench
-#endif

@@ -19,15 +19,59 @@ def load(paths):
             with open(f) as fh:
                 doc = json.load(fh)
             for r in doc if isinstance(doc, list) else [doc]:
-                if isinstance(r, dict) and "schema_version" in r:
+                if isinstance(r, dict) and "benchmark" in r:
                     r["_file"] = f
                     recs.append(r)
     return recs
 
 
-COLUMNS = [("benchmark", "{}"), ("model", "{}"), ("variant", "{}"), ("dtype", "{}"), ("backend", "{}"),
-           ("ranks", "{}"), ("params", "{}"), ("median_s", "{:.6f}"), ("eff_GBps", "{:.1f}"),
-           ("roof_GBps", "{:.1f}"), ("pct_of_roof", "{:.1f}"), ("verified", "{}"), ("device", "{}")]
+def ms(x):
+    return "" if x is None else f"{x * 1e3:.3f}"
+
+
+def phase(r, name):
+    p = (r.get("phases") or {}).get(name)
+    return None if p is None else p["median_s"]
+
+
+# One table per kind of record: (header, function of the record).
+TABLES = {
+    "update": [("model", lambda r: r["model"]), ("variant", lambda r: r["variant"]), ("dtype", lambda r: r["dtype"]),
+               ("backend", lambda r: r["backend"]), ("params", lambda r: str(r["params"])),
+               ("median_ms", lambda r: ms(r["median_s"])), ("eff_GBps", lambda r: f"{r['eff_GBps']:.1f}"),
+               ("roof_GBps", lambda r: f"{r['roof_GBps']:.1f}"), ("pct_roof", lambda r: f"{r['pct_of_roof']:.1f}"),
+               ("verified", lambda r: str(r["verified"])), ("device", lambda r: r["device"])],
+    "dp_step": [("model", lambda r: r["model"]), ("ranks", lambda r: str(r["ranks"])), ("comm", lambda r: r["comm"]),
+                ("path", lambda r: r["comm_path"]), ("mode", lambda r: r["mode"]),
+                ("overlap", lambda r: "on" if r["overlap"] else "off"), ("buckets", lambda r: str(r["buckets"])),
+                ("grad_ms", lambda r: ms(phase(r, "gradient"))), ("comm_ms", lambda r: ms(phase(r, "comm"))),
+                ("update_ms", lambda r: ms(phase(r, "update"))), ("comm+upd_ms", lambda r: ms(phase(r, "comm_update"))),
+                ("total_ms", lambda r: ms(r["median_s"])),
+                ("busbw", lambda r: "" if r["allreduce"]["busbw_GBps"] is None else f"{r['allreduce']['busbw_GBps']:.1f}"),
+                ("verified", lambda r: str(r["verified"])), ("device", lambda r: r["device"])],
+    "allreduce": [("ranks", lambda r: str(r["ranks"])), ("comm", lambda r: r["comm"]), ("path", lambda r: r["comm_path"]),
+                  ("bytes", lambda r: str(r["_row"]["bytes"])),
+                  ("oop_us", lambda r: f"{r['_row']['out_of_place']['time_s'] * 1e6:.1f}"),
+                  ("oop_busbw", lambda r: f"{r['_row']['out_of_place']['busbw_GBps']:.1f}"),
+                  ("ip_us", lambda r: f"{r['_row']['in_place']['time_s'] * 1e6:.1f}"),
+                  ("ip_busbw", lambda r: f"{r['_row']['in_place']['busbw_GBps']:.1f}"),
+                  ("verified", lambda r: str(r["_row"]["verified"])), ("device", lambda r: r["device"])],
+    "torch_allreduce": [("ranks", lambda r: str(r["ranks"])), ("bytes", lambda r: str(r["_row"]["bytes"])),
+                        ("ip_us", lambda r: f"{r['_row']['time_s'] * 1e6:.1f}"),
+                        ("ip_busbw", lambda r: f"{r['_row']['busbw_GBps']:.1f}"), ("torch", lambda r: r["torch"]),
+                        ("nccl", lambda r: r["nccl"]), ("device", lambda r: r["device"])],
+}
+
+
+def expand(recs):
+    """Sweeps hold one row per message size: one table line each."""
+    out = []
+    for r in recs:
+        if "rows" in r:
+            out += [dict(r, _row=row) for row in r["rows"]]
+        else:
+            out.append(r)
+    return out
 
 
 def main():
@@ -35,21 +79,33 @@ def main():
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--csv", action="store_true", help="comma-separated output")
     args = ap.parse_args()
-    recs = load(args.paths)
+    recs = expand(load(args.paths))
     if not recs:
         print("no nagbench records found", file=sys.stderr)
         return 1
-    rows = [[fmt.format(r.get(k, "")) if r.get(k, "") != "" else "" for k, fmt in COLUMNS] for r in recs]
-    head = [k for k, _ in COLUMNS]
-    if args.csv:
-        print(",".join(head))
+    for kind, cols in TABLES.items():
+        rows = []
+        for r in recs:
+            if r["benchmark"] != kind:
+                continue
+            try:
+                rows.append([f(r) for _, f in cols])
+            except (KeyError, TypeError):
+                rows.append(["?"] * len(cols))
+        if not rows:
+            continue
+        head = [h for h, _ in cols]
+        if args.csv:
+            print(",".join(["benchmark"] + head))
+            for row in rows:
+                print(",".join([kind] + ['"%s"' % c if "," in c else c for c in row]))
+            continue
+        width = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+        print(f"[{kind}]")
+        print("  ".join(h.ljust(w) for h, w in zip(head, width)))
         for row in rows:
-            print(",".join('"%s"' % c if "," in c else c for c in row))
-        return 0
-    width = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-    print("  ".join(h.ljust(w) for h, w in zip(head, width)))
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, width)))
+            print("  ".join(c.ljust(w) for c, w in zip(row, width)))
+        print()
     return 0
 
 

@@ -43,8 +43,8 @@ int64_t parse_count(const std::string& text, const std::string& what) {
 }
 
 int64_t parse_bytes(const std::string& text, const std::string& what) {
-  static const std::pair<const char*, int64_t> suffixes[] = {{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
-                                                             {"K", 1 << 10},   {"M", 1 << 20},   {"G", 1 << 30}};
+  static const std::pair<const char*, int64_t> suffixes[] = {
+      {"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}};
   for (const auto& [suffix, mult] : suffixes) {
     const std::string sfx = suffix;
     if (text.size() > sfx.size() && text.compare(text.size() - sfx.size(), sfx.size(), sfx) == 0)
@@ -99,13 +99,15 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
              }() +
              " (compiled into this binary)")
       ->capture_default_str();
-  app.add_option("-m,--model", models,
-                 "Model(s), comma-separated: shipped names (see --list-models) or paths to .yaml tensor lists")
+  app.add_option(
+         "-m,--model", models,
+         "Model(s), comma-separated: shipped names (see --list-models) or paths to .yaml tensor lists")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--params", params_text, "Instead of --model: one flat tensor of N parameters (e.g. 2^28)");
-  app.add_option("--params-per-rank", params_per_rank_text,
-                 "Instead of --model: one flat tensor of N x ranks parameters (weak scaling of sharded runs)");
+  app.add_option(
+      "--params-per-rank", params_per_rank_text,
+      "Instead of --model: one flat tensor of N x ranks parameters (weak scaling of sharded runs)");
   app.add_option("-v,--variant", variants, "Update kernel variant(s) (see --list-variants)")
       ->delimiter(',')
       ->capture_default_str();
@@ -129,15 +131,17 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   app.add_option("--roof-mib", c.roof_mib,
                  "MiB per roof array (default: 8x the last-level cache, >= 256 MiB)");
   app.add_option("--roof-reps", c.roof_reps, "Repetitions of each roof kernel")->capture_default_str();
-  app.add_option("-o,--output", c.output,
-                 "Write the JSON record to FILE (atomically); a list of records when the launch runs several");
+  app.add_option(
+      "-o,--output", c.output,
+      "Write the JSON record to FILE (atomically); a list of records when the launch runs several");
   auto* dp = "Data parallelism (any of these, or more than one rank, selects the data-parallel step)";
   app.add_option("--comm", comms, "Gradient allreduce backend(s): none|mpi|nccl")->delimiter(',')->group(dp);
   app.add_option("--mpi-path", c.mpi_path,
                  "With --comm mpi and GPU memory: auto (CUDA-aware if MPI says so) | staged | cuda-aware")
       ->capture_default_str()
       ->group(dp);
-  app.add_flag("--shard", shard_flag, "Sharded update: reduce-scatter, update 1/N of the parameters, all-gather")
+  app.add_flag("--shard", shard_flag,
+               "Sharded update: reduce-scatter, update 1/N of the parameters, all-gather")
       ->group(dp);
   app.add_option("--sharding", shardings, "replicated|sharded, comma-separated to run both")
       ->delimiter(',')
@@ -166,7 +170,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   app.add_option("--comm-reps", c.comm_reps, "--comm-only: timed repetitions (median reported)")
       ->capture_default_str()
       ->group(dp);
-  app.add_option("--debug-skip-bucket", c.debug_skip_bucket, "tests only: leave one bucket unreduced")->group("");
+  app.add_option("--debug-skip-bucket", c.debug_skip_bucket, "tests only: leave one bucket unreduced")
+      ->group("");
   app.add_flag("-q,--quiet", c.quiet, "No progress lines on stderr");
   app.add_flag("--list-models", list_models, "List the shipped models and exit");
   app.add_flag("--list-variants", list_variants, "List the update variants and the bytes table, and exit");
@@ -214,7 +219,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   }
 
   c.backend = backend_name(parse_backend(backend));
-  const int given = int(!params_text.empty()) + int(!params_per_rank_text.empty()) + int(app.count("--model") > 0);
+  const int given =
+      int(!params_text.empty()) + int(!params_per_rank_text.empty()) + int(app.count("--model") > 0);
   if (given > 1) throw InputError("give one of --model, --params and --params-per-rank");
   std::vector<ModelSpec> model_specs;
   if (!params_text.empty()) {
@@ -222,7 +228,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   } else if (!params_per_rank_text.empty()) {
     model_specs.push_back(flat_model(parse_count(params_per_rank_text, "--params-per-rank") * ranks));
   } else {
-    for (const auto& m : models) model_specs.push_back(load_model(m, exe_dir));
+    for (const auto& m : models)
+      model_specs.push_back(load_model(m, exe_dir));
   }
   if (shard_flag) shardings = {"sharded"};
   if (no_overlap_flag) overlaps = {"off"};
@@ -235,11 +242,13 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   c.mode = comm_only ? "comm_only" : ((ranks > 1 || comm_given || any_shard) ? "dp" : "update");
   if (comm_only) {
     if (!comm_sizes_text.empty()) {
-      for (const auto& t : comm_sizes_text) c.comm_sizes.push_back(parse_bytes(t, "--comm-sizes"));
+      for (const auto& t : comm_sizes_text)
+        c.comm_sizes.push_back(parse_bytes(t, "--comm-sizes"));
     } else {
       const int64_t lo = parse_bytes(comm_min, "--comm-min"), hi = parse_bytes(comm_max, "--comm-max");
       if (lo < 4 || hi < lo) throw InputError("--comm-min and --comm-max need 4 <= min <= max");
-      for (int64_t b = lo; b <= hi; b *= 2) c.comm_sizes.push_back(b);
+      for (int64_t b = lo; b <= hi; b *= 2)
+        c.comm_sizes.push_back(b);
     }
   }
   if (comm_only) {  // one sweep per communication backend

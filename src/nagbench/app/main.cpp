@@ -9,14 +9,15 @@
 #include <vector>
 
 #include "nagbench/app/cli.hpp"
+#include "nagbench/comm/communicator.hpp"
 #include "nagbench/core/errors.hpp"
 #include "nagbench/core/json_io.hpp"
+#include "nagbench/core/provenance.hpp"
 #include "nagbench/harness/backend.hpp"
 #include "nagbench/harness/collectives.hpp"
+#include "nagbench/harness/dp_run.hpp"
 #include "nagbench/harness/record.hpp"
 #include "nagbench/harness/runtime.hpp"
-#include "nagbench/core/provenance.hpp"
-#include "nagbench/harness/dp_run.hpp"
 #include "nagbench/harness/update_run.hpp"
 
 using namespace nagbench;
@@ -31,7 +32,8 @@ std::string executable_dir() {
   return p.substr(0, p.find_last_of('/'));
 }
 
-// Rank 0 parses and validates; everyone learns the outcome. Returns the exit status when the process should stop.
+// Rank 0 parses and validates; everyone learns the outcome. Returns the exit status when the process should
+// stop.
 int agree_on_plan(int argc, char** argv, const ProcessInfo& proc, CliOutcome& out) {
   std::string message;  // "run:<plan json>", "exit:" or "error:<message>"
   if (proc.rank == 0) {
@@ -56,8 +58,8 @@ int agree_on_plan(int argc, char** argv, const ProcessInfo& proc, CliOutcome& ou
 }
 
 // Before Kokkos starts: a CUDA build needs a GPU even for --backend openmp, because Kokkos initialises every
-// compiled-in backend and Kokkos 3.4 aborts inside Kokkos::initialize when CUDA finds no device. Ranks map to the
-// node's GPUs by local rank; more ranks than GPUs is an error unless sharing was asked for.
+// compiled-in backend and Kokkos 3.4 aborts inside Kokkos::initialize when CUDA finds no device. Ranks map to
+// the node's GPUs by local rank; more ranks than GPUs is an error unless sharing was asked for.
 int check_devices(const Config& cfg, const ProcessInfo& proc, int* device_id) {
   *device_id = -1;
   std::string problem;
@@ -126,8 +128,10 @@ int run(const RunPlan& plan, const ProcessInfo& proc) {
     }
   } catch (const InputError& e) {
     if (proc.rank == 0) std::fprintf(stderr, "nagbench: error: %s\n", e.what());
+    release_communicators();
     return kExitInputError;
   }
+  release_communicators();
   if (proc.rank == 0 && !first.output.empty()) {
     write_json_atomically(first.output, records.size() == 1 ? records[0] : records);
     progress.say("wrote " + first.output);

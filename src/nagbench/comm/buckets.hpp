@@ -1,9 +1,10 @@
 #pragma once
-// How a data-parallel step cuts the gradient arena into buckets (PyTorch DDP's bucket_cap_mb, default 25 MiB) and
-// each bucket into per-rank shards (ZeRO / FSDP style, for --shard). Buckets are contiguous ranges of the arena,
-// taken from its end (the last layers' gradients are ready first in a backward pass, so DDP reduces them first);
-// like DeepSpeed's reduce_bucket_size (and unlike DDP) a tensor larger than a bucket is split across buckets.
-// Every bucket length is a multiple of ranks x 64 elements, so shards are equal and stay aligned for vector loads.
+// How a data-parallel step cuts the gradient arena into buckets (PyTorch DDP's bucket_cap_mb, default 25 MiB)
+// and each bucket into per-rank shards (ZeRO / FSDP style, for --shard). Buckets are contiguous ranges of the
+// arena, taken from its end (the last layers' gradients are ready first in a backward pass, so DDP reduces
+// them first); like DeepSpeed's reduce_bucket_size (and unlike DDP) a tensor larger than a bucket is split
+// across buckets. Every bucket length is a multiple of ranks x 64 elements, so shards are equal and stay
+// aligned for vector loads.
 #include <cstdint>
 #include <vector>
 
@@ -17,8 +18,8 @@ struct Bucket {
 };
 
 struct BucketPlan {
-  ArenaLayout arena;             // tensors; arena.length padded to a multiple of ranks * 64
-  std::vector<Bucket> buckets;   // in reduction order
+  ArenaLayout arena;            // tensors; arena.length padded to a multiple of ranks * 64
+  std::vector<Bucket> buckets;  // in reduction order
   int ranks = 1;
 
   int64_t shard_length(int k) const { return buckets[k].length / ranks; }

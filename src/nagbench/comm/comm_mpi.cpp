@@ -1,7 +1,8 @@
 // --comm mpi: MPI_Iallreduce (MPI_Ireduce_scatter_block + MPI_Iallgather when sharded), all in place.
 //   host        buffers in host memory (OpenMP backend): MPI reads and writes them directly;
-//   cuda-aware  device pointers handed to a CUDA-aware MPI (detected with MPIX_Query_cuda_support, or forced);
-//   staged      device buffers copied through pinned host buffers on the comm stream: D2H of every bucket is
+//   cuda-aware  device pointers handed to a CUDA-aware MPI (detected with MPIX_Query_cuda_support, or
+//   forced); staged      device buffers copied through pinned host buffers on the comm stream: D2H of every
+//   bucket is
 //               enqueued at once and each bucket's reduction starts as soon as its copy lands; the reduced
 //               bucket goes back H2D and the update stream waits on an event, never on the whole device.
 #include <Kokkos_Core.hpp>
@@ -29,14 +30,18 @@ void check_mpi(int rc, const char* what) {
   throw RunError(std::string(what) + " failed: " + std::string(msg, static_cast<size_t>(len)));
 }
 
-MPI_Datatype mpi_type(ElemType t) { return t == ElemType::f32 ? MPI_FLOAT : MPI_DOUBLE; }
+MPI_Datatype mpi_type(ElemType t) {
+  return t == ElemType::f32 ? MPI_FLOAT : MPI_DOUBLE;
+}
 
 int mpi_count(int64_t n) {
   if (n > INT_MAX) throw RunError("MPI count " + std::to_string(n) + " exceeds INT_MAX; use smaller buckets");
   return static_cast<int>(n);
 }
 
-char* at(void* base, int64_t elem, ElemType t) { return static_cast<char*>(base) + elem * elem_bytes(t); }
+char* at(void* base, int64_t elem, ElemType t) {
+  return static_cast<char*>(base) + elem * elem_bytes(t);
+}
 
 class MpiComm final : public Communicator {
   enum class Path { host, staged, cuda_aware };
@@ -60,11 +65,14 @@ class MpiComm final : public Communicator {
     for (auto* v : {&grad_host_, &param_host_, &stage_a_, &stage_b_})
       if (*v) cudaFreeHost(*v);
     for (auto* evs : {&d2h_done_, &h2d_done_, &update_done_})
-      for (auto e : *evs) cudaEventDestroy(e);
+      for (auto e : *evs)
+        cudaEventDestroy(e);
 #endif
   }
 
-  std::string name() const override { return "mpi"; }
+  std::string name() const override {
+    return "mpi";
+  }
   std::string path() const override {
     return path_ == Path::host ? "host" : (path_ == Path::staged ? "staged" : "cuda-aware");
   }
@@ -88,7 +96,8 @@ class MpiComm final : public Communicator {
       if (s.sharded) NAGBENCH_CUDA_CHECK(cudaMallocHost(&param_host_, bytes));
       for (auto* evs : {&d2h_done_, &h2d_done_, &update_done_}) {
         evs->resize(nb);
-        for (auto& e : *evs) NAGBENCH_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+        for (auto& e : *evs)
+          NAGBENCH_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
       }
     }
 #endif
@@ -100,7 +109,8 @@ class MpiComm final : public Communicator {
     if (path_ == Path::staged) {
       const cudaStream_t comm = as_stream(streams_.comm);
       for (size_t k = 0; k < b.size(); ++k) {
-        NAGBENCH_CUDA_CHECK(cudaMemcpyAsync(at(grad_host_, b[k].start, s_.type), at(s_.grad, b[k].start, s_.type),
+        NAGBENCH_CUDA_CHECK(cudaMemcpyAsync(at(grad_host_, b[k].start, s_.type),
+                                            at(s_.grad, b[k].start, s_.type),
                                             b[k].length * elem_bytes(s_.type), cudaMemcpyDeviceToHost, comm));
         NAGBENCH_CUDA_CHECK(cudaEventRecord(d2h_done_[k], comm));
       }
@@ -112,7 +122,8 @@ class MpiComm final : public Communicator {
       return;
     }
 #endif
-    for (size_t k = 0; k < b.size(); ++k) post_reduction(static_cast<int>(k), s_.grad);
+    for (size_t k = 0; k < b.size(); ++k)
+      post_reduction(static_cast<int>(k), s_.grad);
   }
 
   void wait_reduction(int k) override {
@@ -178,12 +189,15 @@ class MpiComm final : public Communicator {
       int done = 0;
       std::vector<int> idx(reqs->size());
       if (!reqs->empty())
-        check_mpi(MPI_Testsome(static_cast<int>(reqs->size()), reqs->data(), &done, idx.data(), MPI_STATUSES_IGNORE),
+        check_mpi(MPI_Testsome(static_cast<int>(reqs->size()), reqs->data(), &done, idx.data(),
+                               MPI_STATUSES_IGNORE),
                   "MPI_Testsome");
     }
   }
 
-  int64_t reduced_slice_offset(int) const override { return 0; }  // MPI_IN_PLACE: result at the buffer start
+  int64_t reduced_slice_offset(int) const override {
+    return 0;
+  }  // MPI_IN_PLACE: result at the buffer start
 
   void allreduce(const void* send, void* recv, int64_t count, ElemType t) override {
     const int n = mpi_count(count);
@@ -195,18 +209,21 @@ class MpiComm final : public Communicator {
       NAGBENCH_CUDA_CHECK(cudaMemcpyAsync(stage_a_, send, bytes, cudaMemcpyDeviceToHost, comm));
       NAGBENCH_CUDA_CHECK(cudaStreamSynchronize(comm));
       if (send == recv) {
-        check_mpi(MPI_Allreduce(MPI_IN_PLACE, stage_a_, n, mpi_type(t), MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+        check_mpi(MPI_Allreduce(MPI_IN_PLACE, stage_a_, n, mpi_type(t), MPI_SUM, MPI_COMM_WORLD),
+                  "MPI_Allreduce");
         NAGBENCH_CUDA_CHECK(cudaMemcpyAsync(recv, stage_a_, bytes, cudaMemcpyHostToDevice, comm));
       } else {
-        check_mpi(MPI_Allreduce(stage_a_, stage_b_, n, mpi_type(t), MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+        check_mpi(MPI_Allreduce(stage_a_, stage_b_, n, mpi_type(t), MPI_SUM, MPI_COMM_WORLD),
+                  "MPI_Allreduce");
         NAGBENCH_CUDA_CHECK(cudaMemcpyAsync(recv, stage_b_, bytes, cudaMemcpyHostToDevice, comm));
       }
       NAGBENCH_CUDA_CHECK(cudaStreamSynchronize(comm));
       return;
     }
 #endif
-    check_mpi(MPI_Allreduce(send == recv ? MPI_IN_PLACE : send, recv, n, mpi_type(t), MPI_SUM, MPI_COMM_WORLD),
-              "MPI_Allreduce");
+    check_mpi(
+        MPI_Allreduce(send == recv ? MPI_IN_PLACE : send, recv, n, mpi_type(t), MPI_SUM, MPI_COMM_WORLD),
+        "MPI_Allreduce");
   }
 
   void synchronize() override {}
@@ -216,12 +233,13 @@ class MpiComm final : public Communicator {
     const Bucket& b = s_.plan.buckets[k];
     if (k == s_.skip_bucket) return;  // tests only
     if (s_.sharded)
-      check_mpi(MPI_Ireduce_scatter_block(MPI_IN_PLACE, at(buf, b.start, s_.type), mpi_count(s_.plan.shard_length(k)),
-                                          mpi_type(s_.type), MPI_SUM, MPI_COMM_WORLD, &reductions_[k]),
+      check_mpi(MPI_Ireduce_scatter_block(MPI_IN_PLACE, at(buf, b.start, s_.type),
+                                          mpi_count(s_.plan.shard_length(k)), mpi_type(s_.type), MPI_SUM,
+                                          MPI_COMM_WORLD, &reductions_[k]),
                 "MPI_Ireduce_scatter_block");
     else
-      check_mpi(MPI_Iallreduce(MPI_IN_PLACE, at(buf, b.start, s_.type), mpi_count(b.length), mpi_type(s_.type),
-                               MPI_SUM, MPI_COMM_WORLD, &reductions_[k]),
+      check_mpi(MPI_Iallreduce(MPI_IN_PLACE, at(buf, b.start, s_.type), mpi_count(b.length),
+                               mpi_type(s_.type), MPI_SUM, MPI_COMM_WORLD, &reductions_[k]),
                 "MPI_Iallreduce");
   }
 
@@ -252,7 +270,9 @@ class MpiComm final : public Communicator {
 
 }  // namespace
 
-bool mpi_compiled_in() { return true; }
+bool mpi_compiled_in() {
+  return true;
+}
 
 bool mpi_is_cuda_aware() {
 #if defined(MPIX_CUDA_AWARE_SUPPORT)
@@ -271,8 +291,12 @@ std::unique_ptr<Communicator> make_mpi_comm(const CommOptions& opt, const Proces
 #else  // no MPI
 
 namespace nagbench {
-bool mpi_compiled_in() { return false; }
-bool mpi_is_cuda_aware() { return false; }
+bool mpi_compiled_in() {
+  return false;
+}
+bool mpi_is_cuda_aware() {
+  return false;
+}
 std::unique_ptr<Communicator> make_mpi_comm(const CommOptions&, const ProcessInfo&) {
   throw InputError("--comm mpi: this nagbench was built without MPI (NAGBENCH_ENABLE_MPI=OFF)");
 }

@@ -1,6 +1,6 @@
-// --comm nccl: ncclAllReduce per bucket (ncclReduceScatter + ncclAllGather when sharded), in place, enqueued on
-// the step's comm stream. The communicator is bootstrapped by broadcasting ncclUniqueId over MPI. Ordering with
-// the update is by events only (cudaStreamWaitEvent): no device-wide synchronisation in the hot loop.
+// --comm nccl: ncclAllReduce per bucket (ncclReduceScatter + ncclAllGather when sharded), in place, enqueued
+// on the step's comm stream. The communicator is bootstrapped by broadcasting ncclUniqueId over MPI. Ordering
+// with the update is by events only (cudaStreamWaitEvent): no device-wide synchronisation in the hot loop.
 #include <Kokkos_Core.hpp>
 
 #include "nagbench/comm/communicator.hpp"
@@ -14,35 +14,49 @@
 #include <cstdlib>
 #include <vector>
 
-#define NAGBENCH_NCCL_CHECK(call)                                                                                 \
-  do {                                                                                                            \
-    const ncclResult_t nagbench_rc_ = (call);                                                                     \
-    if (nagbench_rc_ != ncclSuccess)                                                                              \
-      throw ::nagbench::RunError(std::string(#call) + " failed: " + ncclGetErrorString(nagbench_rc_) + " (" +     \
-                                 std::to_string(static_cast<int>(nagbench_rc_)) + ")");                          \
+#define NAGBENCH_NCCL_CHECK(call)                                                                      \
+  do {                                                                                                 \
+    const ncclResult_t nagbench_rc_ = (call);                                                          \
+    if (nagbench_rc_ != ncclSuccess)                                                                   \
+      throw ::nagbench::RunError(std::string(#call) + " failed: " + ncclGetErrorString(nagbench_rc_) + \
+                                 " (" + std::to_string(static_cast<int>(nagbench_rc_)) + ")");         \
   } while (0)
 
 namespace nagbench {
 namespace {
 
-ncclDataType_t nccl_type(ElemType t) { return t == ElemType::f32 ? ncclFloat32 : ncclFloat64; }
-char* at(void* base, int64_t elem, ElemType t) { return static_cast<char*>(base) + elem * elem_bytes(t); }
+ncclDataType_t nccl_type(ElemType t) {
+  return t == ElemType::f32 ? ncclFloat32 : ncclFloat64;
+}
+char* at(void* base, int64_t elem, ElemType t) {
+  return static_cast<char*>(base) + elem * elem_bytes(t);
+}
+
+// One NCCL communicator per process, created on first use and reused by every configuration of a launch
+// (initialisation costs seconds); released by release_communicators() before Kokkos and MPI shut down.
+ncclComm_t g_world = nullptr;
+
+ncclComm_t world_comm(const ProcessInfo& proc) {
+  if (g_world) return g_world;
+  // Never NVLink multicast (NVLS): on shared hosts it can take GPUs out of service. Respect an explicit
+  // setting.
+  setenv("NCCL_NVLS_ENABLE", "0", 0);
+  ncclUniqueId id;
+  if (proc.rank == 0) NAGBENCH_NCCL_CHECK(ncclGetUniqueId(&id));
+  if (MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+    throw RunError("MPI_Bcast of the NCCL unique id failed");
+  NAGBENCH_NCCL_CHECK(ncclCommInitRank(&g_world, proc.size, id, proc.rank));
+  return g_world;
+}
 
 class NcclComm final : public Communicator {
  public:
-  NcclComm(const CommOptions& opt, const ProcessInfo& proc) : proc_(proc), streams_(opt.streams) {
-    // Never NVLink multicast (NVLS): on shared hosts it can take GPUs out of service. Respect an explicit setting.
-    setenv("NCCL_NVLS_ENABLE", "0", 0);
-    ncclUniqueId id;
-    if (proc.rank == 0) NAGBENCH_NCCL_CHECK(ncclGetUniqueId(&id));
-    if (MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
-      throw RunError("MPI_Bcast of the NCCL unique id failed");
-    NAGBENCH_NCCL_CHECK(ncclCommInitRank(&comm_, proc.size, id, proc.rank));
-  }
+  NcclComm(const CommOptions& opt, const ProcessInfo& proc)
+      : proc_(proc), streams_(opt.streams), comm_(world_comm(proc)) {}
   ~NcclComm() override {
     for (auto* evs : {&reduced_, &updated_})
-      for (auto e : *evs) cudaEventDestroy(e);
-    if (comm_) ncclCommDestroy(comm_);
+      for (auto e : *evs)
+        cudaEventDestroy(e);
   }
 
   std::string name() const override { return "nccl"; }
@@ -50,15 +64,18 @@ class NcclComm final : public Communicator {
   std::string library_version() const override {
     int v = 0;
     ncclGetVersion(&v);
-    return "NCCL " + std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
+    return "NCCL " + std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." +
+           std::to_string(v % 100);
   }
 
   void setup(const CommSetup& s) override {
     s_ = s;
     for (auto* evs : {&reduced_, &updated_}) {
-      for (auto e : *evs) cudaEventDestroy(e);
+      for (auto e : *evs)
+        cudaEventDestroy(e);
       evs->assign(s.plan.buckets.size(), nullptr);
-      for (auto& e : *evs) NAGBENCH_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+      for (auto& e : *evs)
+        NAGBENCH_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
     }
   }
 
@@ -73,8 +90,9 @@ class NcclComm final : public Communicator {
                                                 at(s_.grad, b[k].start + proc_.rank * shard, s_.type), shard,
                                                 nccl_type(s_.type), ncclSum, comm_, comm));
         } else {
-          NAGBENCH_NCCL_CHECK(ncclAllReduce(at(s_.grad, b[k].start, s_.type), at(s_.grad, b[k].start, s_.type),
-                                            b[k].length, nccl_type(s_.type), ncclSum, comm_, comm));
+          NAGBENCH_NCCL_CHECK(ncclAllReduce(at(s_.grad, b[k].start, s_.type),
+                                            at(s_.grad, b[k].start, s_.type), b[k].length, nccl_type(s_.type),
+                                            ncclSum, comm_, comm));
         }
       }
       NAGBENCH_CUDA_CHECK(cudaEventRecord(reduced_[k], comm));
@@ -92,7 +110,8 @@ class NcclComm final : public Communicator {
     NAGBENCH_CUDA_CHECK(cudaEventRecord(updated_[k], as_stream(streams_.update)));
     NAGBENCH_CUDA_CHECK(cudaStreamWaitEvent(comm, updated_[k], 0));
     NAGBENCH_NCCL_CHECK(ncclAllGather(at(s_.param, b.start + proc_.rank * shard, s_.type),
-                                      at(s_.param, b.start, s_.type), shard, nccl_type(s_.type), comm_, comm));
+                                      at(s_.param, b.start, s_.type), shard, nccl_type(s_.type), comm_,
+                                      comm));
   }
 
   void finish() override { NAGBENCH_CUDA_CHECK(cudaStreamSynchronize(as_stream(streams_.comm))); }
@@ -115,7 +134,13 @@ class NcclComm final : public Communicator {
 
 }  // namespace
 
-bool nccl_compiled_in() { return true; }
+bool nccl_compiled_in() {
+  return true;
+}
+void release_nccl() {
+  if (g_world) ncclCommDestroy(g_world);
+  g_world = nullptr;
+}
 std::unique_ptr<Communicator> make_nccl_comm(const CommOptions& opt, const ProcessInfo& proc) {
   return std::make_unique<NcclComm>(opt, proc);
 }
@@ -125,9 +150,13 @@ std::unique_ptr<Communicator> make_nccl_comm(const CommOptions& opt, const Proce
 #else
 
 namespace nagbench {
-bool nccl_compiled_in() { return false; }
+bool nccl_compiled_in() {
+  return false;
+}
+void release_nccl() {}
 std::unique_ptr<Communicator> make_nccl_comm(const CommOptions&, const ProcessInfo&) {
-  throw InputError("--comm nccl: this nagbench was built without NCCL (needs the CUDA build with MPI and NCCL)");
+  throw InputError(
+      "--comm nccl: this nagbench was built without NCCL (needs the CUDA build with MPI and NCCL)");
 }
 }  // namespace nagbench
 #endif

@@ -19,6 +19,8 @@ class NoComm final : public Communicator {
   void synchronize() override {}
 };
 
-std::unique_ptr<Communicator> make_no_comm() { return std::make_unique<NoComm>(); }
+std::unique_ptr<Communicator> make_no_comm() {
+  return std::make_unique<NoComm>();
+}
 
 }  // namespace nagbench

@@ -7,6 +7,11 @@ namespace nagbench {
 std::unique_ptr<Communicator> make_no_comm();
 std::unique_ptr<Communicator> make_mpi_comm(const CommOptions& opt, const ProcessInfo& proc);
 std::unique_ptr<Communicator> make_nccl_comm(const CommOptions& opt, const ProcessInfo& proc);
+void release_nccl();
+
+void release_communicators() {
+  release_nccl();
+}
 
 std::unique_ptr<Communicator> make_communicator(const CommOptions& opt, const ProcessInfo& proc) {
   if (opt.comm == "none") return make_no_comm();

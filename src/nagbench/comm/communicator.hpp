@@ -3,11 +3,14 @@
 // backend (comm_none.cpp, comm_mpi.cpp, comm_nccl.cpp), like nccl-tests' one file per collective.
 //
 // A step gives the communicator its buckets once (setup), then per step:
-//   start_reductions()   every bucket's gradients are ready: start all reductions (allreduce; reduce-scatter when
+//   start_reductions()   every bucket's gradients are ready: start all reductions (allreduce; reduce-scatter
+//   when
 //                        sharded), in bucket order, without blocking where the backend allows;
-//   wait_reduction(k)    work enqueued afterwards on the update stream (GPU) or run on the host sees bucket k's
+//   wait_reduction(k)    work enqueued afterwards on the update stream (GPU) or run on the host sees bucket
+//   k's
 //                        reduced gradients; blocks the host only when the backend must (MPI);
-//   start_gather(k)      sharded only: this rank's updated parameter shard of bucket k is enqueued on the update
+//   start_gather(k)      sharded only: this rank's updated parameter shard of bucket k is enqueued on the
+//   update
 //                        stream; gather the shards of all ranks;
 //   finish()             blocks the host until every operation of the step is complete;
 //   progress()           lets pending non-blocking MPI operations advance (called between update slices).
@@ -23,10 +26,12 @@
 namespace nagbench {
 
 enum class ElemType { f32, f64 };
-inline int64_t elem_bytes(ElemType t) { return t == ElemType::f32 ? 4 : 8; }
+inline int64_t elem_bytes(ElemType t) {
+  return t == ElemType::f32 ? 4 : 8;
+}
 
-// CUDA streams of a step on a GPU (opaque here so this header needs no CUDA): the communicator enqueues its work
-// on `comm` and orders the update stream after it with events.
+// CUDA streams of a step on a GPU (opaque here so this header needs no CUDA): the communicator enqueues its
+// work on `comm` and orders the update stream after it with events.
 struct StreamHandles {
   void* comm = nullptr;    // cudaStream_t
   void* update = nullptr;  // cudaStream_t
@@ -65,15 +70,17 @@ class Communicator {
 };
 
 struct CommOptions {
-  std::string comm = "none";     // none | mpi | nccl
+  std::string comm = "none";      // none | mpi | nccl
   std::string mpi_path = "auto";  // auto | staged | cuda-aware (device memory only)
   bool device_memory = false;     // buffers live in GPU memory
   StreamHandles streams;
 };
 
-// Throws InputError for a backend that is not compiled in or does not fit the run (checked on rank 0 before any
-// collective), RunError for failures while creating it.
+// Throws InputError for a backend that is not compiled in or does not fit the run (checked on rank 0 before
+// any collective), RunError for failures while creating it.
 std::unique_ptr<Communicator> make_communicator(const CommOptions& opt, const ProcessInfo& proc);
+// Frees what communicators keep for the whole process (the NCCL communicator); call before Kokkos finalizes.
+void release_communicators();
 bool nccl_compiled_in();
 bool mpi_compiled_in();
 // Open MPI's MPIX_Query_cuda_support(); false where the MPI library cannot say.

@@ -1,4 +1,5 @@
-// Every run kind instantiated for the openmp backend (one file per backend, so the backends compile in parallel).
+// Every run kind instantiated for the openmp backend (one file per backend, so the backends compile in
+// parallel).
 #include <Kokkos_Core.hpp>
 #ifdef KOKKOS_ENABLE_OPENMP
 #include "nagbench/harness/dp_run_impl.hpp"

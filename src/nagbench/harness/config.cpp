@@ -1,8 +1,8 @@
 #include "nagbench/harness/config.hpp"
 
+#include "nagbench/comm/communicator.hpp"
 #include "nagbench/core/errors.hpp"
 #include "nagbench/optim/dtype.hpp"
-#include "nagbench/comm/communicator.hpp"
 #include "nagbench/optim/variants/variant.hpp"
 
 namespace nagbench {
@@ -80,13 +80,15 @@ Config config_from_json(const nlohmann::json& j) {
 
 nlohmann::json to_json(const RunPlan& p) {
   nlohmann::json a = nlohmann::json::array();
-  for (const auto& c : p.configs) a.push_back(to_json(c));
+  for (const auto& c : p.configs)
+    a.push_back(to_json(c));
   return a;
 }
 
 RunPlan plan_from_json(const nlohmann::json& j) {
   RunPlan p;
-  for (const auto& c : j) p.configs.push_back(config_from_json(c));
+  for (const auto& c : j)
+    p.configs.push_back(config_from_json(c));
   return p;
 }
 
@@ -105,21 +107,28 @@ void validate(const Config& c, int ranks) {
       throw InputError("--comm none runs a single rank, but this job has " + std::to_string(ranks) +
                        " ranks; choose --comm mpi or nccl");
     if (c.comm == "nccl" && !nccl_compiled_in())
-      throw InputError("--comm nccl: this nagbench was built without NCCL (needs the CUDA build with MPI and NCCL)");
+      throw InputError(
+          "--comm nccl: this nagbench was built without NCCL (needs the CUDA build with MPI and NCCL)");
     if (c.comm == "nccl" && c.backend != "cuda")
-      throw InputError("--comm nccl needs --backend cuda (NCCL reduces GPU memory; got --backend " + c.backend + ")");
+      throw InputError("--comm nccl needs --backend cuda (NCCL reduces GPU memory; got --backend " +
+                       c.backend + ")");
     if (c.comm == "mpi" && !mpi_compiled_in())
       throw InputError("--comm mpi: this nagbench was built without MPI (NAGBENCH_ENABLE_MPI=OFF)");
     if (d != DtypeLayout::fp32 && d != DtypeLayout::fp64)
       throw InputError("data-parallel runs support --dtype fp32 and fp64 (got " + c.dtype + ")");
     if (!(c.bucket_mb > 0)) throw InputError("--bucket-mb must be > 0");
+    // Kokkos Kernels 3.4's BLAS-1 calls run on the default CUDA stream, outside the step's stream ordering.
+    if (c.variant == "unfused" && c.backend == "cuda")
+      throw InputError(
+          "variant unfused cannot run data-parallel on CUDA (its BLAS calls ignore the step's streams)");
   }
   if (c.mode == "comm_only") {
     if (c.comm == "none") throw InputError("--comm-only needs --comm mpi or nccl");
     if (c.comm_sizes.empty()) throw InputError("--comm-only: no message sizes");
     for (auto b : c.comm_sizes)
       if (b < 4 || b > (int64_t(1) << 33))
-        throw InputError("--comm-only message sizes must be between 4 B and 8 GiB (got " + std::to_string(b) + ")");
+        throw InputError("--comm-only message sizes must be between 4 B and 8 GiB (got " + std::to_string(b) +
+                         ")");
     if (c.comm_iters <= 0 || c.comm_reps <= 0) throw InputError("--comm-iters and --comm-reps must be > 0");
   }
   if (c.steps <= 0) throw InputError("--steps must be > 0 (got " + std::to_string(c.steps) + ")");

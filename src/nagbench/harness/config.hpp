@@ -13,7 +13,7 @@ namespace nagbench {
 
 struct Config {
   std::string mode = "update";  // update (one rank) | dp (data-parallel step) | comm_only (allreduce sweep)
-  std::string backend;  // resolved name: "cuda", "openmp", "serial"
+  std::string backend;          // resolved name: "cuda", "openmp", "serial"
   ModelSpec model;
   std::string variant = "fused";
   std::string dtype = "fp32";
@@ -49,8 +49,8 @@ Config config_from_json(const nlohmann::json& j);
 // `ranks` is the size of the job the configuration will run in.
 void validate(const Config& c, int ranks = 1);
 
-// A launch runs one or more configurations (the product of list-valued options), one after the other, so that a
-// short GPU lease needs a single mpirun.
+// A launch runs one or more configurations (the product of list-valued options), one after the other, so that
+// a short GPU lease needs a single mpirun.
 struct RunPlan {
   std::vector<Config> configs;
 };

@@ -14,9 +14,9 @@ const RoofResult& roof_for(const std::string& backend, const std::function<RoofR
 }
 
 std::string describe_rank(const ProcessInfo& proc, const DeviceInfo& dev) {
-  nlohmann::json j = {{"rank", proc.rank},           {"local_rank", proc.local_rank},
-                      {"host", host_name()},         {"cpu_affinity", cpu_affinity_list()},
-                      {"device_kind", dev.kind},     {"device_name", dev.name}};
+  nlohmann::json j = {{"rank", proc.rank},       {"local_rank", proc.local_rank},
+                      {"host", host_name()},     {"cpu_affinity", cpu_affinity_list()},
+                      {"device_kind", dev.kind}, {"device_name", dev.name}};
   if (dev.kind == "gpu") {
     j["gpu_index"] = dev.index;
     j["gpu_uuid"] = dev.uuid;

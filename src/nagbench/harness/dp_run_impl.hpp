@@ -43,7 +43,8 @@ inline PhaseTiming phase_timing(const std::vector<double>& samples, const Proces
 // MPI progress between them). Cuts fall on multiples of 64 elements, keeping pack alignment.
 inline std::vector<std::vector<Segment>> slice_segments(const std::vector<Segment>& segs, int slices) {
   int64_t total = 0;
-  for (const auto& s : segs) total += s.numel;
+  for (const auto& s : segs)
+    total += s.numel;
   if (slices <= 1 || total == 0) return {segs};
   const int64_t target = std::max<int64_t>(64, (total / slices + 63) / 64 * 64);
   std::vector<std::vector<Segment>> out(1);
@@ -68,8 +69,9 @@ inline std::vector<std::vector<Segment>> slice_segments(const std::vector<Segmen
 // whatever order the library reduces in.
 template <class Exec>
 void fill_comm_pattern(float* d, int64_t n, int rank) {
-  Kokkos::parallel_for("nagbench::comm_fill", Kokkos::RangePolicy<Exec, Kokkos::IndexType<int64_t>>(0, n),
-                       KOKKOS_LAMBDA(const int64_t i) { d[i] = float(i % 13 + rank + 1); });
+  Kokkos::parallel_for(
+      "nagbench::comm_fill", Kokkos::RangePolicy<Exec, Kokkos::IndexType<int64_t>>(0, n),
+      KOKKOS_LAMBDA(const int64_t i) { d[i] = float(i % 13 + rank + 1); });
   Kokkos::fence();
 }
 
@@ -104,7 +106,8 @@ DpRunResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& p
   res.device_bytes_per_rank = length * int64_t(sizeof(P) + sizeof(G)) + res.momentum_bytes_per_rank;
   res.reduced_bytes = tensors.params * int64_t(sizeof(G));
 
-  // Every rank has the same sizes, so every rank reaches the same verdict; agree anyway before anything starts.
+  // Every rank has the same sizes, so every rank reaches the same verdict; agree anyway before anything
+  // starts.
   const int64_t roof_bytes = roof_bytes_per_array(cfg, res.device);
   std::string memory_problem;
   try {
@@ -113,7 +116,8 @@ DpRunResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& p
     memory_problem = e.what();
   }
   if (!all_ranks_true(memory_problem.empty(), proc))
-    throw InputError(memory_problem.empty() ? "another rank does not have the memory for this run" : memory_problem);
+    throw InputError(memory_problem.empty() ? "another rank does not have the memory for this run"
+                                            : memory_problem);
 
   const Exec plain;
   res.roof = roof_for(cfg.backend, [&]() {
@@ -152,8 +156,8 @@ DpRunResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& p
   cs.skip_bucket = cfg.debug_skip_bucket;
   comm->setup(cs);
 
-  // Update groups: per bucket, its tensor pieces (replicated) or this rank's shard (sharded); host backends cut
-  // each bucket into slices so MPI can progress between them.
+  // Update groups: per bucket, its tensor pieces (replicated) or this rank's shard (sharded); host backends
+  // cut each bucket into slices so MPI can progress between them.
   const int slices = (host && cfg.comm == "mpi" && cfg.overlap) ? 4 : 1;
   UpdateGroups<Layout> groups;
   std::vector<std::vector<int>> groups_of_bucket(plan.buckets.size());
@@ -186,10 +190,11 @@ DpRunResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& p
 
   const int64_t total_steps = 1 + cfg.warmup + cfg.steps;
   std::vector<double> t_grad, t_comm, t_update, t_comm_update, t_total;
-  progress.say(std::string("running ") + std::to_string(total_steps) + " data-parallel steps: " + cfg.model.name +
-               ", " + std::to_string(ranks) + " ranks, " + cfg.comm + " (" + res.comm_path + "), " +
-               (cfg.shard ? "sharded" : "replicated") + ", overlap " + (cfg.overlap ? "on" : "off") + ", " +
-               std::to_string(plan.buckets.size()) + " buckets of <= " + format_fixed(cfg.bucket_mb, 1) + " MiB");
+  progress.say(std::string("running ") + std::to_string(total_steps) +
+               " data-parallel steps: " + cfg.model.name + ", " + std::to_string(ranks) + " ranks, " +
+               cfg.comm + " (" + res.comm_path + "), " + (cfg.shard ? "sharded" : "replicated") +
+               ", overlap " + (cfg.overlap ? "on" : "off") + ", " + std::to_string(plan.buckets.size()) +
+               " buckets of <= " + format_fixed(cfg.bucket_mb, 1) + " MiB");
   auto update_bucket = [&](size_t k, bool first) {
     for (int gi : groups_of_bucket[k]) {
       variant->step(spaces.update(), rule, first, gi);
@@ -219,14 +224,17 @@ DpRunResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& p
       spaces.update().fence();
     } else {
       comm->start_reductions();
-      for (size_t k = 0; k < plan.buckets.size(); ++k) comm->wait_reduction(static_cast<int>(k));
+      for (size_t k = 0; k < plan.buckets.size(); ++k)
+        comm->wait_reduction(static_cast<int>(k));
       spaces.update().fence();  // the update stream waited for every reduction
       const auto t2 = std::chrono::steady_clock::now();
-      for (size_t k = 0; k < plan.buckets.size(); ++k) update_bucket(k, first);
+      for (size_t k = 0; k < plan.buckets.size(); ++k)
+        update_bucket(k, first);
       spaces.update().fence();
       const auto t3 = std::chrono::steady_clock::now();
       if (cfg.shard)
-        for (size_t k = 0; k < plan.buckets.size(); ++k) comm->start_gather(static_cast<int>(k));
+        for (size_t k = 0; k < plan.buckets.size(); ++k)
+          comm->start_gather(static_cast<int>(k));
       comm->finish();
       spaces.update().fence();
       update_s = std::chrono::duration<double>(t3 - t2).count();
@@ -259,7 +267,8 @@ DpRunResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& p
   res.params_hash = hash_params(p_host.data(), tensors.tensors);
   const auto hashes = gather_strings_to_root(res.params_hash, proc);
   bool agree = true;
-  for (const auto& h : hashes) agree = agree && h == res.params_hash;
+  for (const auto& h : hashes)
+    agree = agree && h == res.params_hash;
   res.ranks_agree = all_ranks_true(agree, proc);
 
   VerifySpec vs;
@@ -276,12 +285,14 @@ DpRunResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& p
     if (!cfg.shard) {
       res.verify = verify_against_reference<Layout>(vs, idx, p_host.data(), nullptr, b_host.data());
     } else {
-      // This rank's momentum slices, placed at their arena positions; b is checked only where this rank owns it.
+      // This rank's momentum slices, placed at their arena positions; b is checked only where this rank owns
+      // it.
       std::vector<M> b_full(momentum ? length : 0, std::numeric_limits<M>::quiet_NaN());
       std::vector<int64_t> owned;
       int64_t off = 0;
       for (size_t k = 0; k < plan.buckets.size() && momentum; ++k) {
-        const int64_t start = plan.shard_start(static_cast<int>(k), rank), n = plan.shard_length(static_cast<int>(k));
+        const int64_t start = plan.shard_start(static_cast<int>(k), rank),
+                      n = plan.shard_length(static_cast<int>(k));
         std::copy(b_host.data() + off, b_host.data() + off + n, b_full.begin() + start);
         off += n;
         for (int64_t i : idx)
@@ -331,7 +342,8 @@ CommOnlyResult run_comm_only(const Config& cfg, const ProcessInfo& proc, Progres
     memory_problem = e.what();
   }
   if (!all_ranks_true(memory_problem.empty(), proc))
-    throw InputError(memory_problem.empty() ? "another rank does not have the memory for this sweep" : memory_problem);
+    throw InputError(memory_problem.empty() ? "another rank does not have the memory for this sweep"
+                                            : memory_problem);
 
   StepSpaces<Exec> spaces;
   CommOptions copt;
@@ -345,10 +357,14 @@ CommOnlyResult run_comm_only(const Config& cfg, const ProcessInfo& proc, Progres
   res.comm_library = comm->library_version();
 
   const int64_t max_count = max_bytes / 4;
-  Kokkos::View<float*, Mem> send(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::send"), max_count);
-  Kokkos::View<float*, Mem> recv(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::recv"), max_count);
+  Kokkos::View<float*, Mem> send(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::send"),
+                                 max_count);
+  Kokkos::View<float*, Mem> recv(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::recv"),
+                                 max_count);
   const int rank = proc.rank, ranks = proc.size;
-  auto fill = [&](const Kokkos::View<float*, Mem>& v, int64_t n) { detail::fill_comm_pattern<Exec>(v.data(), n, rank); };
+  auto fill = [&](const Kokkos::View<float*, Mem>& v, int64_t n) {
+    detail::fill_comm_pattern<Exec>(v.data(), n, rank);
+  };
   auto check = [&](int64_t n) {
     auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), recv);
     const int64_t stride = std::max<int64_t>(1, n / 65536) | 1;
@@ -375,14 +391,17 @@ CommOnlyResult run_comm_only(const Config& cfg, const ProcessInfo& proc, Progres
     row.verified = all_ranks_true(ok, proc);
     res.verified = res.verified && row.verified;
     for (int in_place = 0; in_place < 2; ++in_place) {
-      const void* src = in_place ? static_cast<const void*>(recv.data()) : static_cast<const void*>(send.data());
+      const void* src =
+          in_place ? static_cast<const void*>(recv.data()) : static_cast<const void*>(send.data());
       std::vector<double> per_op;
-      for (int w = 0; w < 3; ++w) comm->allreduce(src, recv.data(), n, ElemType::f32);
+      for (int w = 0; w < 3; ++w)
+        comm->allreduce(src, recv.data(), n, ElemType::f32);
       comm->synchronize();
       for (int r = 0; r < cfg.comm_reps; ++r) {
         all_ranks_true(true, proc);  // a barrier: ranks start each repetition together
         const auto t0 = std::chrono::steady_clock::now();
-        for (int it = 0; it < cfg.comm_iters; ++it) comm->allreduce(src, recv.data(), n, ElemType::f32);
+        for (int it = 0; it < cfg.comm_iters; ++it)
+          comm->allreduce(src, recv.data(), n, ElemType::f32);
         comm->synchronize();
         per_op.push_back(detail::seconds_since(t0) / cfg.comm_iters);
       }

@@ -193,18 +193,22 @@ nlohmann::json phase_json(const PhaseTiming& t) {
 
 nlohmann::json rank_details(const std::vector<std::string>& detail) {
   nlohmann::json a = nlohmann::json::array();
-  for (const auto& d : detail) a.push_back(nlohmann::json::parse(d));
+  for (const auto& d : detail)
+    a.push_back(nlohmann::json::parse(d));
   return a;
 }
 
-double bus_factor(int ranks) { return ranks > 1 ? 2.0 * (ranks - 1) / ranks : 0.0; }
+double bus_factor(int ranks) {
+  return ranks > 1 ? 2.0 * (ranks - 1) / ranks : 0.0;
+}
 
 }  // namespace
 
 nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpRunResult& r) {
   const double step = r.total.ranks.slowest_median;
   const double upd = r.update.measured ? r.update.ranks.slowest_median : 0.0;
-  const double eff = upd > 0 ? double(r.bytes_per_param) * double(r.params_updated_per_rank) / upd / 1e9 : 0.0;
+  const double eff =
+      upd > 0 ? double(r.bytes_per_param) * double(r.params_updated_per_rank) / upd / 1e9 : 0.0;
   const double comm_s = r.comm.measured ? r.comm.ranks.slowest_median : 0.0;
   const double algbw = comm_s > 0 ? double(r.reduced_bytes) / comm_s / 1e9 : 0.0;
   const auto& h = cfg.hyper;
@@ -250,7 +254,8 @@ nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpRun
       {"allreduce",
        {{"bytes", r.reduced_bytes},
         {"algbw_GBps", comm_s > 0 ? nlohmann::json(algbw) : nlohmann::json(nullptr)},
-        {"busbw_GBps", comm_s > 0 ? nlohmann::json(algbw * bus_factor(proc.size)) : nlohmann::json(nullptr)}}},
+        {"busbw_GBps",
+         comm_s > 0 ? nlohmann::json(algbw * bus_factor(proc.size)) : nlohmann::json(nullptr)}}},
       {"verified", r.verify.passed && r.ranks_agree},
       {"ranks_agree", r.ranks_agree},
       {"params_hash", r.params_hash},
@@ -286,17 +291,19 @@ std::string dp_table(const Config& cfg, const ProcessInfo& proc, const DpRunResu
     << " | " << proc.size << " ranks (" << proc.local_size << " per node) | " << cfg.backend << " on "
     << r.device.name << "\n";
   o << "comm " << r.comm_name << " (" << r.comm_path << (r.comm_library.empty() ? "" : ", " + r.comm_library)
-    << ") | " << (cfg.shard ? "sharded" : "replicated") << " | overlap " << (cfg.overlap ? "on" : "off") << " | "
-    << r.buckets << " buckets of <= " << format_fixed(cfg.bucket_mb, 1) << " MiB | variant " << cfg.variant << "\n\n";
+    << ") | " << (cfg.shard ? "sharded" : "replicated") << " | overlap " << (cfg.overlap ? "on" : "off")
+    << " | " << r.buckets << " buckets of <= " << format_fixed(cfg.bucket_mb, 1) << " MiB | variant "
+    << cfg.variant << "\n\n";
   o << "  phase (per step)   slowest median   rank medians min / avg / max\n";
   auto row = [&](const char* name, const PhaseTiming& t) {
     char buf[200];
     if (!t.measured)
       std::snprintf(buf, sizeof(buf), "  %-18s %14s   (overlapped: see comm+update)\n", name, "-");
     else
-      std::snprintf(buf, sizeof(buf), "  %-18s %14s   %s / %s / %s\n", name, format_seconds(t.ranks.slowest_median).c_str(),
-                    format_seconds(t.ranks.min_of_medians).c_str(), format_seconds(t.ranks.avg_of_medians).c_str(),
-                    format_seconds(t.ranks.max_of_medians).c_str());
+      std::snprintf(
+          buf, sizeof(buf), "  %-18s %14s   %s / %s / %s\n", name,
+          format_seconds(t.ranks.slowest_median).c_str(), format_seconds(t.ranks.min_of_medians).c_str(),
+          format_seconds(t.ranks.avg_of_medians).c_str(), format_seconds(t.ranks.max_of_medians).c_str());
     o << buf;
   };
   row("gradient", r.grad);
@@ -361,8 +368,8 @@ nlohmann::json comm_only_record(const Config& cfg, const ProcessInfo& proc, cons
 std::string comm_only_table(const Config& cfg, const ProcessInfo& proc, const CommOnlyResult& r) {
   std::ostringstream o;
   o << "nagbench allreduce | " << proc.size << " ranks | " << r.comm_name << " (" << r.comm_path
-    << (r.comm_library.empty() ? "" : ", " + r.comm_library) << ") | " << cfg.backend << " on " << r.device.name
-    << " | sum, float, " << cfg.comm_iters << " iters x " << cfg.comm_reps << " reps\n";
+    << (r.comm_library.empty() ? "" : ", " + r.comm_library) << ") | " << cfg.backend << " on "
+    << r.device.name << " | sum, float, " << cfg.comm_iters << " iters x " << cfg.comm_reps << " reps\n";
   o << "                          out-of-place                          in-place\n";
   o << "        size     count     time   algbw   busbw  min/max(us)      time   algbw   busbw  check\n";
   o << "         (B)              (us)  (GB/s)  (GB/s)                    (us)  (GB/s)  (GB/s)\n";
@@ -373,18 +380,21 @@ std::string comm_only_table(const Config& cfg, const ProcessInfo& proc, const Co
       char buf[120];
       if (spread)
         std::snprintf(buf, sizeof(buf), " %9.1f %7.2f %7.2f %6.0f/%-6.0f", time * 1e6, algbw,
-                      algbw * bus_factor(proc.size), t.ranks.min_of_medians * 1e6, t.ranks.max_of_medians * 1e6);
+                      algbw * bus_factor(proc.size), t.ranks.min_of_medians * 1e6,
+                      t.ranks.max_of_medians * 1e6);
       else
-        std::snprintf(buf, sizeof(buf), " %9.1f %7.2f %7.2f", time * 1e6, algbw, algbw * bus_factor(proc.size));
+        std::snprintf(buf, sizeof(buf), " %9.1f %7.2f %7.2f", time * 1e6, algbw,
+                      algbw * bus_factor(proc.size));
       return std::string(buf);
     };
     char head[64];
     std::snprintf(head, sizeof(head), "%12lld %9lld", static_cast<long long>(row.bytes),
                   static_cast<long long>(row.count));
-    o << head << cells(row.out_of_place, true) << cells(row.in_place, false) << "  " << (row.verified ? "ok" : "FAIL")
-      << "\n";
+    o << head << cells(row.out_of_place, true) << cells(row.in_place, false) << "  "
+      << (row.verified ? "ok" : "FAIL") << "\n";
   }
-  o << "verified: " << (r.verified ? "yes" : "NO") << " (every size, out of place and in place, exact sums)\n";
+  o << "verified: " << (r.verified ? "yes" : "NO")
+    << " (every size, out of place and in place, exact sums)\n";
   return o.str();
 }
 

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "nagbench/harness/config.hpp"
-#include "nagbench/harness/runtime.hpp"
 #include "nagbench/harness/dp_run.hpp"
+#include "nagbench/harness/runtime.hpp"
 #include "nagbench/harness/update_run.hpp"
 
 namespace nagbench {

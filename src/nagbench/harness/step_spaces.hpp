@@ -2,7 +2,8 @@
 // The execution space instances of a data-parallel step. On CUDA: three non-blocking streams, for gradient
 // production, communication and the update, the first and last wrapped as Kokkos::Cuda instances (the default
 // Kokkos 3.4 instance runs on the legacy stream, which would serialise with everything). Kokkos 3.4 has no
-// partition_space; Kokkos::Cuda(cudaStream_t) exists from 3.4 through 5.x. On host backends: default instances.
+// partition_space; Kokkos::Cuda(cudaStream_t) exists from 3.4 through 5.x. On host backends: default
+// instances.
 #include <Kokkos_Core.hpp>
 
 #include "nagbench/comm/communicator.hpp"
@@ -27,7 +28,8 @@ class StepSpaces<Kokkos::Cuda> {
   struct Streams {
     cudaStream_t compute = nullptr, comm = nullptr, update = nullptr;
     Streams() {
-      for (auto* s : {&compute, &comm, &update}) NAGBENCH_CUDA_CHECK(cudaStreamCreateWithFlags(s, cudaStreamNonBlocking));
+      for (auto* s : {&compute, &comm, &update})
+        NAGBENCH_CUDA_CHECK(cudaStreamCreateWithFlags(s, cudaStreamNonBlocking));
     }
     ~Streams() {
       for (auto s : {compute, comm, update}) {

@@ -7,12 +7,12 @@
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <utility>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "nagbench/optim/hyper.hpp"
@@ -161,17 +161,20 @@ std::string hash_params(const T* data, const std::vector<Segment>& tensors) {
   constexpr int64_t chunk = int64_t(1) << 20;
   std::vector<std::pair<int64_t, int64_t>> pieces;
   for (const auto& t : tensors)
-    for (int64_t lo = 0; lo < t.numel; lo += chunk) pieces.push_back({t.offset + lo, std::min(chunk, t.numel - lo)});
+    for (int64_t lo = 0; lo < t.numel; lo += chunk)
+      pieces.push_back({t.offset + lo, std::min(chunk, t.numel - lo)});
   std::vector<uint64_t> h(pieces.size());
   Kokkos::parallel_for(Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, int64_t(pieces.size())),
                        [&](const int64_t k) {
                          const auto* p = reinterpret_cast<const unsigned char*>(data + pieces[k].first);
                          uint64_t x = 1469598103934665603ull;
-                         for (size_t i = 0; i < size_t(pieces[k].second) * sizeof(T); ++i) x = (x ^ p[i]) * 1099511628211ull;
+                         for (size_t i = 0; i < size_t(pieces[k].second) * sizeof(T); ++i)
+                           x = (x ^ p[i]) * 1099511628211ull;
                          h[k] = x;
                        });
   uint64_t all = 1469598103934665603ull;
-  for (uint64_t x : h) all = (all ^ x) * 1099511628211ull;
+  for (uint64_t x : h)
+    all = (all ^ x) * 1099511628211ull;
   char buf[20];
   std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(all));
   return buf;

@@ -81,7 +81,8 @@ class FusedVariant final : public UpdateVariant<Exec, Layout, Rule> {
   void prepare(const Exec&, const UpdateGroups<Layout>& groups) override { groups_ = groups; }
   void step(const Exec& exec, const Rule& rule, bool first_step, int group) override {
     const UpdateGroup<Layout>& g = groups_.at(group);
-    for (const Segment& s : g.segments) fused_update_segment(exec, g.base, s, rule, first_step);
+    for (const Segment& s : g.segments)
+      fused_update_segment(exec, g.base, s, rule, first_step);
   }
 
  private:

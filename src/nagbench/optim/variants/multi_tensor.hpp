@@ -38,8 +38,8 @@ class MultiTensorVariant final : public UpdateVariant<Exec, Layout, Rule> {
       const std::vector<Chunk> chunks = make_chunks(group.segments, kChunkElements);
       Kokkos::View<Chunk*, typename Exec::memory_space> table(
           Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::chunk_table"), chunks.size());
-      Kokkos::View<const Chunk*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(chunks.data(),
-                                                                                                chunks.size());
+      Kokkos::View<const Chunk*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(
+          chunks.data(), chunks.size());
       Kokkos::deep_copy(exec, table, host);
       exec.fence();  // `chunks` goes out of scope
       tables_.push_back(table);

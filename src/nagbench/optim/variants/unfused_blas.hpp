@@ -33,7 +33,8 @@ class UnfusedBlasVariant final : public UpdateVariant<Exec, Layout, Rule> {
     groups_ = groups;
     int64_t largest = 0;
     for (const auto& g : groups)
-      for (const auto& s : g.segments) largest = s.numel > largest ? s.numel : largest;
+      for (const auto& s : g.segments)
+        largest = s.numel > largest ? s.numel : largest;
     direction_ = Kokkos::View<C*, Dev>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::unfused_d"),
                                        largest);
   }

@@ -1,9 +1,9 @@
 #pragma once
-// The interface every update-kernel variant implements. A variant is prepared once with one or more groups (the
-// whole model; or one group per gradient bucket, or per bucket shard), then updates one group per call. A group is
-// a set of base pointers and segments whose offsets are relative to them: in a replicated update the bases are
-// the arenas and the segments the tensors; in a sharded one the bases point at this rank's shard of a bucket and
-// its slice of the momentum. Nothing is timed here; the harness times calls to step().
+// The interface every update-kernel variant implements. A variant is prepared once with one or more groups
+// (the whole model; or one group per gradient bucket, or per bucket shard), then updates one group per call.
+// A group is a set of base pointers and segments whose offsets are relative to them: in a replicated update
+// the bases are the arenas and the segments the tensors; in a sharded one the bases point at this rank's
+// shard of a bucket and its slice of the momentum. Nothing is timed here; the harness times calls to step().
 #include <memory>
 #include <string>
 #include <vector>

@@ -374,6 +374,13 @@ CommOnlyResult run_comm_only(const Config& cfg, const ProcessInfo& proc, Progres
     }
     return n == 0 || h(n - 1) == double(ranks) * double((n - 1) % 13 + 1) + double(ranks) * (ranks - 1) / 2.0;
   };
+  // Ranks start each timed repetition together: a one-element allreduce through the communicator itself aligns
+  // them to its own latency (an MPI barrier on the host left GPUs milliseconds apart on some machines).
+  Kokkos::View<float*, Mem> align("nagbench::align", 1);
+  auto start_together = [&]() {
+    comm->allreduce(align.data(), align.data(), 1, ElemType::f32);
+    comm->synchronize();
+  };
   res.verified = true;
   for (int64_t bytes : cfg.comm_sizes) {
     AllreduceRow row;
@@ -398,7 +405,7 @@ CommOnlyResult run_comm_only(const Config& cfg, const ProcessInfo& proc, Progres
         comm->allreduce(src, recv.data(), n, ElemType::f32);
       comm->synchronize();
       for (int r = 0; r < cfg.comm_reps; ++r) {
-        all_ranks_true(true, proc);  // a barrier: ranks start each repetition together
+        start_together();
         const auto t0 = std::chrono::steady_clock::now();
         for (int it = 0; it < cfg.comm_iters; ++it)
           comm->allreduce(src, recv.data(), n, ElemType::f32);

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The data-parallel part of final_suite.sh on its own (after a first lease ran the rest), with the same deadline
+# scheme: most important first, results re-packed into $OUT/dp.tar.gz after every step.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+deadline=$((SECONDS + ${BUDGET:-300}))
+export RES="$OUT/dp"
+mkdir -p "$RES"
+run="$repo/scripts/device/mpi_nagbench.sh"
+pack() { tar -czf "$OUT/dp.tar.gz.tmp" -C "$OUT" dp && mv "$OUT/dp.tar.gz.tmp" "$OUT/dp.tar.gz"; }
+step() {
+  local max=$1 name=$2 left=$((deadline - SECONDS))
+  shift 2
+  if ((left < 20)); then echo "=== SKIPPED $name"; return; fi
+  ((max > left)) && max=$left
+  echo "=== $name (limit ${max}s, t=${SECONDS}s)"
+  timeout "$max" "$@"
+  echo "=== $name: exit $? (t=${SECONDS}s)"
+  pack
+}
+{
+  step 50 "comm-only nccl np2" "$run" 2 comm_only_nccl_np2 --comm-only --comm nccl --comm-min 1M --comm-max 4G
+  step 80 "dp nccl np2" "$run" 2 dp_nccl_np2 -m vit_l_16,single_2p28 -v multi_tensor --comm nccl \
+    --sharding replicated,sharded --overlap on,off
+  step 80 "dp np1" "$run" 1 dp_np1 -m vit_l_16,single_2p28 -v multi_tensor --comm none --sharding replicated,sharded \
+    --overlap on,off
+  step 40 "weak sharded np1" "$run" 1 weak_sharded_np1 --params-per-rank 2^27 -v multi_tensor --comm none --shard \
+    --overlap on,off
+  step 40 "weak sharded np2" "$run" 2 weak_sharded_np2 --params-per-rank 2^27 -v multi_tensor --comm nccl --shard \
+    --overlap on,off
+  step 70 "dp mpi staged np2" "$run" 2 dp_mpi_np2 -m vit_l_16 -v multi_tensor --comm mpi --mpi-path staged \
+    --sharding replicated,sharded --overlap on,off --steps 3 --warmup 1
+  step 30 "comm-only mpi staged np2" "$run" 2 comm_only_mpi_np2 --comm-only --comm mpi --mpi-path staged \
+    --comm-min 1M --comm-max 64M --comm-iters 5 --comm-reps 3
+  python3 "$repo/scripts/summarize.py" "$RES" >"$OUT/dp_summary.txt" 2>&1
+} >"$OUT/dp_log.txt" 2>&1
+grep -E "^===|error" "$OUT/dp_log.txt" | tail -30
+tail -45 "$OUT/dp_summary.txt"

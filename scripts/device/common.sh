@@ -16,5 +16,7 @@ if ldd "$B/bin/nagbench" | grep -q "not found"; then
   done
 fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMP_PROC_BIND=spread OMP_PLACES=threads
+# Each rank binds its OpenMP threads inside the cores its launcher gave it (mpirun --map-by ppr:N:node:PE=T
+# --bind-to core); without that binding, OMP_PROC_BIND would pile every rank onto the first cores.
+export OMP_PROC_BIND=spread OMP_PLACES=cores
 gpu_name() { nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr ' ' '_'; }

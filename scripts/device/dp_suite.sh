@@ -1,44 +1,48 @@
 #!/usr/bin/env bash
-# On a machine with 1-N GPUs: the data-parallel results of issue "Data-parallel Nesterov". One mpirun per rank
-# count, each running its whole list of configurations. Results: $OUT/dp/*.json, logs $OUT/dp_*.txt.
-#   bash scripts/device/dp_suite.sh [max ranks, default: number of GPUs]
+# On a machine with 2+ GPUs: the data-parallel results (issue "Data-parallel Nesterov"), most important first, each
+# step under its own time limit and a global deadline (BUDGET seconds), results re-packed into $OUT/dp.tar.gz
+# after every step so that whatever finished comes back even if the lease ends early.
+#   BUDGET=400 bash scripts/device/dp_suite.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-gpus=$(nvidia-smi -L | wc -l)
-max=${1:-$gpus}
-res="$OUT/dp"
-mkdir -p "$res"
-threads=$(($(nproc) / gpus))
-run_np() {  # run_np <ranks> <name> <nagbench args...>
-  local np=$1 name=$2
+deadline=$((SECONDS + ${BUDGET:-300}))
+export RES="$OUT/dp"
+mkdir -p "$RES"
+run="$repo/scripts/device/mpi_nagbench.sh"
+pack() { tar -czf "$OUT/dp.tar.gz.tmp" -C "$OUT" dp && mv "$OUT/dp.tar.gz.tmp" "$OUT/dp.tar.gz"; }
+step() {
+  local max=$1 name=$2 left=$((deadline - SECONDS))
   shift 2
-  echo "=== np=$np $name: nagbench $*"
-  timeout 420 mpirun --allow-run-as-root -np "$np" --bind-to none -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH \
-    -x OMP_NUM_THREADS=$threads -x OMP_PROC_BIND -x OMP_PLACES \
-    "$B/bin/nagbench" -b cuda -q -o "$res/$name.json" "$@"
-  echo "=== exit $?"
+  if ((left < 20)); then echo "=== SKIPPED $name"; return; fi
+  ((max > left)) && max=$left
+  echo "=== $name (limit ${max}s, t=${SECONDS}s)"
+  timeout "$max" "$@"
+  echo "=== $name: exit $? (t=${SECONDS}s)"
+  pack
 }
+gpus=$(nvidia-smi -L | wc -l)
 {
-  # Allreduce sweeps: NCCL and staged MPI, then NCCL on its own through PyTorch at the same sizes.
-  for np in $(seq 2 "$max"); do
-    run_np "$np" "comm_only_nccl_np$np" --comm-only --comm nccl --comm-min 1M --comm-max 4G
-    run_np "$np" "comm_only_mpi_np$np" --comm-only --comm mpi --mpi-path staged --comm-min 1M --comm-max 256M \
-      --comm-iters 5 --comm-reps 3
-    timeout 300 python3 -m torch.distributed.run --nproc_per_node="$np" "$repo/scripts/device/torch_allreduce.py" \
-      --max-bytes $((4 << 30)) --out "$res/torch_allreduce_np$np.json" 2>&1 | grep -v "^W"
-  done
-  # The step: every model x comm x mode x overlap, one launch per rank count.
-  run_np 1 "dp_np1" -m vit_l_16,single_2p28 -v multi_tensor --comm none --sharding replicated,sharded --overlap on,off
-  for np in $(seq 2 "$max"); do
-    run_np "$np" "dp_nccl_np$np" -m vit_l_16,single_2p28 -v multi_tensor --comm nccl --sharding replicated,sharded \
-      --overlap on,off
-    run_np "$np" "dp_mpi_np$np" -m vit_l_16,single_2p28 -v multi_tensor --comm mpi --mpi-path staged \
-      --sharding replicated,sharded --overlap on,off --steps 5 --warmup 1
-  done
-  # Weak scaling of the sharded update: 2^27 parameters per rank.
-  for np in $(seq 1 "$max"); do
-    run_np "$np" "weak_sharded_np$np" --params-per-rank 2^27 -v multi_tensor --comm $([[ $np == 1 ]] && echo none || echo nccl) \
-      --shard --overlap on,off
-  done
-} 2>&1 | tee "$OUT/dp_log.txt"
-python3 "$repo/scripts/summarize.py" "$res" | tee "$OUT/dp_summary.txt"
-tar -czf "$OUT/dp.tar.gz" -C "$OUT" dp && rm -rf "$res"
+  step 60 "torch allreduce np2" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run \
+    --nproc_per_node=2 "$repo/scripts/device/torch_allreduce.py" --max-bytes $((4 << 30)) \
+    --out "$RES/torch_allreduce_np2.json"
+  step 120 "comm-only nccl np2" "$run" 2 comm_only_nccl_np2 --comm-only --comm nccl --comm-min 1M --comm-max 4G
+  step 120 "dp nccl np2" "$run" 2 dp_nccl_np2 -m vit_l_16,single_2p28 -v multi_tensor --comm nccl \
+    --sharding replicated,sharded --overlap on,off --bucket-mb 25,200
+  step 80 "dp np1" "$run" 1 dp_np1 -m vit_l_16,single_2p28 -v multi_tensor --comm none --sharding replicated,sharded \
+    --overlap on,off
+  step 40 "weak sharded np1" "$run" 1 weak_sharded_np1 --params-per-rank 2^27 -v multi_tensor --comm none --shard \
+    --overlap on,off
+  step 40 "weak sharded np2" "$run" 2 weak_sharded_np2 --params-per-rank 2^27 -v multi_tensor --comm nccl --shard \
+    --overlap on,off
+  step 70 "dp mpi staged np2" "$run" 2 dp_mpi_np2 -m vit_l_16 -v multi_tensor --comm mpi --mpi-path staged \
+    --sharding replicated,sharded --overlap on,off --steps 3 --warmup 1
+  step 30 "comm-only mpi staged np2" "$run" 2 comm_only_mpi_np2 --comm-only --comm mpi --mpi-path staged \
+    --comm-min 1M --comm-max 64M --comm-iters 5 --comm-reps 3
+  if ((gpus >= 4)); then
+    step 150 "dp nccl np4" "$run" 4 dp_nccl_np4 -m vit_l_16,single_2p28 -v multi_tensor --comm nccl \
+      --sharding replicated,sharded --overlap on,off --bucket-mb 25,200
+    step 60 "comm-only nccl np4" "$run" 4 comm_only_nccl_np4 --comm-only --comm nccl --comm-min 1M --comm-max 4G
+  fi
+  python3 "$repo/scripts/summarize.py" "$RES" >"$OUT/dp_summary.txt" 2>&1
+} >"$OUT/dp_log.txt" 2>&1
+grep -E "^===|error" "$OUT/dp_log.txt" | tail -30
+tail -45 "$OUT/dp_summary.txt"

@@ -88,6 +88,26 @@ int check_devices(const Config& cfg, const ProcessInfo& proc, int* device_id) {
   return -1;
 }
 
+// With OMP_PROC_BIND set and ranks the launcher did not bind, every rank's OpenMP runtime binds its threads
+// from the node's first CPU, so the ranks' threads (main threads included) pile onto the same cores; seen on
+// a 2-GPU machine as 16 ms-quantised step times. Collective: compares the ranks' main-thread CPU sets per
+// host.
+void warn_about_shared_cores(const Config& cfg, const ProcessInfo& proc) {
+  if (proc.size < 2) return;
+  const auto all = gather_strings_to_root(host_name() + " " + cpu_affinity_list(), proc);
+  if (proc.rank != 0 || cfg.quiet) return;
+  for (size_t a = 0; a < all.size(); ++a)
+    for (size_t b = a + 1; b < all.size(); ++b)
+      if (all[a] == all[b]) {
+        const char* bind = std::getenv("OMP_PROC_BIND");
+        std::fprintf(stderr,
+                     "[nagbench] warning: ranks %zu and %zu run on the same CPUs (%s)%s; bind ranks with the "
+                     "launcher (mpirun --map-by ppr:N:node:PE=T --bind-to core, srun --cpu-bind=cores)\n",
+                     a, b, all[a].c_str(), bind ? (std::string(", OMP_PROC_BIND=") + bind).c_str() : "");
+        return;
+      }
+}
+
 // One configuration: its table on stdout (rank 0) and its record; aborts the job when its check fails.
 nlohmann::json run_one(const Config& cfg, const ProcessInfo& proc, Progress& progress) {
   return with_backend(parse_backend(cfg.backend), [&](auto exec) -> nlohmann::json {
@@ -150,6 +170,7 @@ int main(int argc, char** argv) {
     const Config& first = cli.plan.configs.front();
     int device_id = -1;
     if (const int rc = check_devices(first, proc, &device_id); rc >= 0) return rc;
+    remember_launch_affinity();
     // Kokkos 3.4 prints a four-line OMP_PROC_BIND advice on stdout, into the table; say it in one line
     // instead.
     std::vector<std::string> kokkos_args = cli.kokkos_args;
@@ -161,6 +182,7 @@ int main(int argc, char** argv) {
                      "for steady numbers set OMP_PROC_BIND=spread OMP_PLACES=threads\n");
     }
     KokkosSession kokkos(device_id, kokkos_args);
+    warn_about_shared_cores(first, proc);
     return run(cli.plan, proc);
   } catch (const std::exception& e) {
     abort_job(proc, e.what(), kExitRunError);

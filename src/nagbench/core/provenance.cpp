@@ -71,6 +71,27 @@ std::string cpu_affinity_list() {
   return out.str();
 }
 
+int cpu_affinity_count() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+  return CPU_COUNT(&set);
+}
+
+namespace {
+std::string& launch_affinity_storage() {
+  static std::string s;
+  return s;
+}
+}  // namespace
+
+void remember_launch_affinity() {
+  launch_affinity_storage() = cpu_affinity_list();
+}
+const std::string& launch_affinity() {
+  return launch_affinity_storage();
+}
+
 int64_t last_level_cache_bytes() {
   // The highest cache index of cpu0 is the last level; sysfs writes sizes like "32768K".
   int64_t best = 0;

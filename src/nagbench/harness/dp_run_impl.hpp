@@ -374,8 +374,9 @@ CommOnlyResult run_comm_only(const Config& cfg, const ProcessInfo& proc, Progres
     }
     return n == 0 || h(n - 1) == double(ranks) * double((n - 1) % 13 + 1) + double(ranks) * (ranks - 1) / 2.0;
   };
-  // Ranks start each timed repetition together: a one-element allreduce through the communicator itself aligns
-  // them to its own latency (an MPI barrier on the host left GPUs milliseconds apart on some machines).
+  // Ranks start each timed repetition together: a one-element allreduce through the communicator itself
+  // aligns them to its own latency (an MPI barrier on the host left GPUs milliseconds apart on some
+  // machines).
   Kokkos::View<float*, Mem> align("nagbench::align", 1);
   auto start_together = [&]() {
     comm->allreduce(align.data(), align.data(), 1, ElemType::f32);

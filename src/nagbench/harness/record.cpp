@@ -54,6 +54,7 @@ nlohmann::json provenance(const Config& cfg, const ProcessInfo& proc) {
                       {"timestamp_utc", utc_timestamp()},
                       {"command_line", cfg.command_line},
                       {"cpu_affinity", cpu_affinity_list()},
+                      {"cpu_affinity_at_launch", launch_affinity()},
                       {"omp_num_threads", env_or("OMP_NUM_THREADS", "")},
                       {"omp_proc_bind", env_or("OMP_PROC_BIND", "")},
                       {"omp_places", env_or("OMP_PLACES", "")},

@@ -12,7 +12,7 @@
 
 #include "bench_update.hpp"
 #include "nagbench/core/timer.hpp"
-#include "nagbench/harness/verify.hpp"
+#include "nagbench/harness/checked_steps.hpp"
 #include "nagbench/optim/bytes_table.hpp"
 #include "nagbench/optim/update_rule.hpp"
 #include "nagbench/optim/variants/registry.hpp"
@@ -34,29 +34,15 @@ void run_update_benchmark(benchmark::State& st, const std::string& variant_name,
   fill_initial_state(exec, arena, seed);
   auto variant = make_variant<Exec, Layout, Rule>(variant_name);
   variant->prepare(exec, UpdateGroups<Layout>{{arena.pointers(), layout.tensors}});
-  const Rule rule(h);
-  constexpr int checked_steps = 3;
-  for (int s = 0; s < checked_steps; ++s) {
-    produce_gradients(exec, arena.g.data(), 0, layout.length, seed, 0, s);
-    variant->step(exec, rule, s == 0, 0);
-  }
-  Kokkos::fence();
-  VerifySpec vs;
-  vs.hyper = h;
-  vs.seed = seed;
-  vs.steps = checked_steps;
-  vs.sample_budget = int64_t(1) << 16;
-  const auto idx = verification_indices(layout, vs, nullptr);
-  auto p = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), arena.p);
-  auto m = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), arena.master);
-  auto b = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), arena.b);
-  const VerifyResult v = verify_against_reference<Layout>(vs, idx, p.data(), m.data(), b.data());
+  const VerifyResult v =
+      run_checked_steps(exec, arena, layout, *variant, h, 3, seed, "sample", int64_t(1) << 16);
   if (!v.passed) {
     st.SkipWithError(
         ("result differs from the float64 reference: " + std::to_string(v.mismatches) + " mismatches")
             .c_str());
     return;
   }
+  const Rule rule(h);
   for (auto _ : st)
     st.SetIterationTime(time_fenced([&]() { variant->step(exec, rule, false, 0); }));
   const int bytes = min_bytes_per_param(Layout::id, h.has_momentum());

@@ -22,6 +22,6 @@ esac
 
 bdir="$repo/build/$flavor"
 export PATH="$CUDA_HOME/bin:$PATH"
-cmake -S "$repo" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" "${compiler[@]}" \
+cmake -S "$repo" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_EXTENSIONS=OFF -DCMAKE_PREFIX_PATH="$prefix" "${compiler[@]}" \
   -DNAGBENCH_COMPAT_DIR="$NAGBENCH_CACHE/compat" "$@" >/dev/null
 cmake --build "$bdir" -j "${NAGBENCH_JOBS:-$(nproc)}"

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "nagbench/harness/verify.hpp"
+#include "nagbench/harness/checked_steps.hpp"
 #include "nagbench/optim/update_rule.hpp"
 #include "nagbench/optim/variants/registry.hpp"
 #include "nagbench/workload/fill.hpp"
@@ -21,24 +21,7 @@ VerifyResult run_and_verify(const std::string& variant_name, const std::vector<i
   fill_initial_state(exec, arena, seed);
   auto variant = make_variant<Exec, Layout, Rule>(variant_name);
   variant->prepare(exec, UpdateGroups<Layout>{{arena.pointers(), layout.tensors}});
-  const Rule rule(h);
-  for (int s = 0; s < steps; ++s) {
-    produce_gradients(exec, arena.g.data(), 0, layout.length, seed, 0, s);
-    variant->step(exec, rule, s == 0, 0);
-  }
-  Kokkos::fence();
-  VerifySpec spec;
-  spec.hyper = h;
-  spec.seed = seed;
-  spec.steps = steps;
-  spec.mode = "full";
-  const auto idx = verification_indices(layout, spec, nullptr);
-  auto p = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), arena.p);
-  auto m = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), arena.master);
-  auto b = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), arena.b);
-  VerifyResult r = verify_against_reference<Layout>(spec, idx, p.data(), m.data(), b.data());
-  r.mode = "full";
-  return r;
+  return run_checked_steps(exec, arena, layout, *variant, h, steps, seed, "full");
 }
 
 // Hyper-parameters for which every term moves the result far beyond the tolerance (the fault tests prove it).

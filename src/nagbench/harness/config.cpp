@@ -7,20 +7,33 @@
 
 namespace nagbench {
 
+nlohmann::json to_json(const SgdHyper& h) {
+  return {{"lr", h.lr},
+          {"momentum", h.momentum},
+          {"dampening", h.dampening},
+          {"weight_decay", h.weight_decay},
+          {"nesterov", h.nesterov},
+          {"maximize", h.maximize}};
+}
+
+SgdHyper hyper_from_json(const nlohmann::json& j) {
+  SgdHyper h;
+  h.lr = j.at("lr");
+  h.momentum = j.at("momentum");
+  h.dampening = j.at("dampening");
+  h.weight_decay = j.at("weight_decay");
+  h.nesterov = j.at("nesterov");
+  h.maximize = j.at("maximize");
+  return h;
+}
+
 nlohmann::json to_json(const Config& c) {
-  const auto& h = c.hyper;
   return {{"mode", c.mode},
           {"backend", c.backend},
           {"model", to_json(c.model)},
           {"variant", c.variant},
           {"dtype", c.dtype},
-          {"hyper",
-           {{"lr", h.lr},
-            {"momentum", h.momentum},
-            {"dampening", h.dampening},
-            {"weight_decay", h.weight_decay},
-            {"nesterov", h.nesterov},
-            {"maximize", h.maximize}}},
+          {"hyper", to_json(c.hyper)},
           {"steps", c.steps},
           {"warmup", c.warmup},
           {"seed", c.seed},
@@ -49,13 +62,7 @@ Config config_from_json(const nlohmann::json& j) {
   c.model = model_from_json(j.at("model"));
   c.variant = j.at("variant");
   c.dtype = j.at("dtype");
-  const auto& h = j.at("hyper");
-  c.hyper.lr = h.at("lr");
-  c.hyper.momentum = h.at("momentum");
-  c.hyper.dampening = h.at("dampening");
-  c.hyper.weight_decay = h.at("weight_decay");
-  c.hyper.nesterov = h.at("nesterov");
-  c.hyper.maximize = h.at("maximize");
+  c.hyper = hyper_from_json(j.at("hyper"));
   c.steps = j.at("steps");
   c.warmup = j.at("warmup");
   c.seed = j.at("seed");

@@ -42,6 +42,8 @@ struct Config {
   std::string command_line;
 };
 
+nlohmann::json to_json(const SgdHyper& h);
+SgdHyper hyper_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const Config& c);
 Config config_from_json(const nlohmann::json& j);
 

@@ -22,8 +22,7 @@ struct UpdateRunResult {
   int bytes_per_param = 0;  // from kMinBytesPerParam
   double params_per_s = 0, eff_GBps = 0, pct_of_roof = 0;
   bool suspect = false;  // above 105% of the roof: something is not counted right
-  VerifyResult verify;
-  std::string params_hash;  // bits of the final parameters (padding excluded), comparable with dp_step runs
+  VerifyResult verify;   // its params_hash: the final parameters' bits, comparable with dp_step runs
   int64_t steps_applied = 0;
 };
 

@@ -6,6 +6,7 @@
 #include "nagbench/core/errors.hpp"
 #include "nagbench/core/format.hpp"
 #include "nagbench/core/timer.hpp"
+#include "nagbench/harness/checked_steps.hpp"
 #include "nagbench/harness/update_run.hpp"
 #include "nagbench/optim/bytes_table.hpp"
 #include "nagbench/optim/update_rule.hpp"
@@ -79,13 +80,9 @@ UpdateRunResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Pro
   if (res.verify.mode != "off") {
     progress.say("verifying " + format_count(int64_t(idx.size())) + " parameters (" + res.verify.mode +
                  ") against the float64 reference");
-    auto p_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), arena.p);
-    auto m_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), arena.master);
-    auto b_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), arena.b);
     const std::string mode = res.verify.mode;
-    res.verify = verify_against_reference<Layout>(vs, idx, p_host.data(), m_host.data(), b_host.data());
+    res.verify = verify_arena(vs, idx, arena, layout.tensors);
     res.verify.mode = mode;
-    res.params_hash = hash_params(p_host.data(), layout.tensors);
   }
   return res;
 }

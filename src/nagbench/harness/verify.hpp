@@ -31,6 +31,7 @@ struct VerifyResult {
   int64_t worst_index = -1;
   std::string worst_what;  // "p", "b" or "master"
   double worst_got = 0, worst_want = 0;
+  std::string params_hash;  // bits of the checked parameters (verify_arena), comparable across runs
 };
 
 struct VerifySpec {

@@ -36,7 +36,6 @@ struct DpRunResult {
   bool ranks_agree = false;
   std::string params_hash;
   std::vector<std::string> rank_detail;  // JSON objects, one per rank (rank 0 only)
-  int64_t steps_applied = 0;
 };
 
 // Measured once per process and backend, reused by every configuration of a launch.

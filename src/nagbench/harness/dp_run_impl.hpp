@@ -253,7 +253,6 @@ DpRunResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& p
     }
     progress.tick("step " + std::to_string(s + 1) + "/" + std::to_string(total_steps));
   }
-  res.steps_applied = total_steps;
   res.grad = detail::phase_timing(t_grad, proc);
   res.comm = detail::phase_timing(t_comm, proc);
   res.update = detail::phase_timing(t_update, proc);

@@ -23,7 +23,6 @@ struct UpdateRunResult {
   double params_per_s = 0, eff_GBps = 0, pct_of_roof = 0;
   bool suspect = false;  // above 105% of the roof: something is not counted right
   VerifyResult verify;   // its params_hash: the final parameters' bits, comparable with dp_step runs
-  int64_t steps_applied = 0;
 };
 
 // Bytes per roof array: past the last-level cache by a wide margin (8x, at least 256 MiB; 1 GiB on GPUs),

@@ -70,7 +70,6 @@ UpdateRunResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Pro
   // Memory bandwidth drifts on shared machines; a second probe after the steps keeps a dip during the first
   // one from lowering the roof the update is compared with.
   res.roof = better_roof(roof_before, measure_roof(exec, roof_bytes, cfg.roof_reps));
-  res.steps_applied = total_steps;
   res.update_s = summarize(t_update);
   res.gradient_s = summarize(t_grad);
   res.params_per_s = double(res.params) / res.update_s.median;

@@ -43,7 +43,8 @@ TABLES = {
                ("verified", lambda r: str(r["verified"])), ("device", lambda r: r["device"])],
     "dp_step": [("model", lambda r: r["model"]), ("ranks", lambda r: str(r["ranks"])), ("comm", lambda r: r["comm"]),
                 ("path", lambda r: r["comm_path"]), ("mode", lambda r: r["mode"]),
-                ("overlap", lambda r: "on" if r["overlap"] else "off"), ("buckets", lambda r: str(r["buckets"])),
+                ("overlap", lambda r: "on" if r["overlap"] else "off"), ("bucket_mb", lambda r: f"{r['bucket_mb']:g}"),
+                ("buckets", lambda r: str(r["buckets"])),
                 ("grad_ms", lambda r: ms(phase(r, "gradient"))), ("comm_ms", lambda r: ms(phase(r, "comm"))),
                 ("update_ms", lambda r: ms(phase(r, "update"))), ("comm+upd_ms", lambda r: ms(phase(r, "comm_update"))),
                 ("total_ms", lambda r: ms(r["median_s"])),
@@ -72,6 +73,41 @@ def expand(recs):
         else:
             out.append(r)
     return out
+
+
+def allreduce_time(recs, ranks, comm, path, nbytes, device):
+    """The out-of-place time of the --comm-only row of exactly this size, or None (never interpolated)."""
+    for a in recs:
+        if a["benchmark"] == "allreduce" and a["ranks"] == ranks and a["comm"] == comm and \
+                a["comm_path"] == path and a["_row"]["bytes"] == nbytes and a["device"] == device:
+            return a["_row"]["out_of_place"]["time_s"]
+    return None
+
+
+def comparisons(recs):
+    """Ratios the issue's targets are stated in, computed from records of the same folder set."""
+    lines = []
+    for r in recs:
+        if r["benchmark"] != "dp_step" or r["ranks"] < 2 or phase(r, "comm_update") is None:
+            continue
+        t = allreduce_time(recs, r["ranks"], r["comm"], r["comm_path"], r["allreduce"]["bytes"], r["device"])
+        if t is not None:
+            lines.append(f"dp_step {r['model']} {r['ranks']} ranks {r['comm']}/{r['comm_path']} {r['mode']} "
+                         f"overlap {'on' if r['overlap'] else 'off'} bucket {r['bucket_mb']:g} MiB: comm+update "
+                         f"{ms(phase(r, 'comm_update'))} ms = {phase(r, 'comm_update') / t:.2f} x one allreduce of "
+                         f"{r['allreduce']['bytes']} B ({ms(t)} ms)")
+    for tr in recs:
+        if tr["benchmark"] != "torch_allreduce":
+            continue
+        for a in recs:
+            if a["benchmark"] == "allreduce" and a["comm"] == "nccl" and a["ranks"] == tr["ranks"] and \
+                    a["_row"]["bytes"] == tr["_row"]["bytes"] and a["device"] == tr["device"]:
+                ours = a["_row"]["out_of_place"]["busbw_GBps"], a["_row"]["in_place"]["busbw_GBps"]
+                lines.append(f"allreduce {a['ranks']} ranks {a['_row']['bytes']} B: nagbench busbw {ours[0]:.1f} "
+                             f"(in place {ours[1]:.1f}) = {100 * ours[0] / tr['_row']['busbw_GBps']:.1f}% "
+                             f"({100 * ours[1] / tr['_row']['busbw_GBps']:.1f}%) of torch "
+                             f"{tr['_row']['busbw_GBps']:.1f} GB/s")
+    return lines
 
 
 def main():
@@ -106,6 +142,10 @@ def main():
         for row in rows:
             print("  ".join(c.ljust(w) for c, w in zip(row, width)))
         print()
+    lines = [] if args.csv else comparisons(recs)
+    if lines:
+        print("[comparisons]")
+        print("\n".join(lines))
     return 0
 
 

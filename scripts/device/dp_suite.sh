@@ -20,29 +20,39 @@ step() {
   pack
 }
 gpus=$(nvidia-smi -L | wc -l)
+vit_bytes=$((304326632 * 4)) # one fp32 gradient of vit_l_16: the "one allreduce of the same bytes" yardstick
 {
+  step 20 "machine" bash -c 'nvidia-smi -L; nvidia-smi topo -m; lscpu | head -20; numactl -H 2>/dev/null | head -5'
+  step 40 "nccl transports (NCCL_DEBUG=INFO)" env NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=INIT,GRAPH,ENV "$run" 2 \
+    nccl_info_np2 --comm-only --comm nccl --comm-min 1M --comm-max 16M
   step 60 "torch allreduce np2" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run \
     --nproc_per_node=2 "$repo/scripts/device/torch_allreduce.py" --max-bytes $((4 << 30)) \
     --out "$RES/torch_allreduce_np2.json"
   step 120 "comm-only nccl np2" "$run" 2 comm_only_nccl_np2 --comm-only --comm nccl --comm-min 1M --comm-max 4G
-  step 120 "dp nccl np2" "$run" 2 dp_nccl_np2 -m vit_l_16,single_2p28 -v multi_tensor --comm nccl \
-    --sharding replicated,sharded --overlap on,off --bucket-mb 25,200
-  step 80 "dp np1" "$run" 1 dp_np1 -m vit_l_16,single_2p28 -v multi_tensor --comm none --sharding replicated,sharded \
+  step 30 "comm-only nccl np2, vit_l_16 bytes" "$run" 2 comm_only_nccl_np2_vit --comm-only --comm nccl \
+    --comm-sizes "$vit_bytes"
+  step 90 "dp nccl np2" "$run" 2 dp_nccl_np2 -m vit_l_16,single_2p28 -v multi_tensor --comm nccl \
+    --sharding replicated,sharded --overlap on,off
+  step 60 "dp np1" "$run" 1 dp_np1 -m vit_l_16,single_2p28 -v multi_tensor --comm none --sharding replicated,sharded \
     --overlap on,off
+  step 90 "dp mpi staged np2" "$run" 2 dp_mpi_np2 -m vit_l_16 -v multi_tensor --comm mpi --mpi-path staged \
+    --sharding replicated,sharded --overlap on,off --steps 3 --warmup 1
+  step 60 "bucket sweep nccl np2" "$run" 2 dp_nccl_np2_buckets -m vit_l_16 -v multi_tensor --comm nccl \
+    --sharding replicated,sharded --bucket-mb 5,10,50,100,200,400,1200
   step 40 "weak sharded np1" "$run" 1 weak_sharded_np1 --params-per-rank 2^27 -v multi_tensor --comm none --shard \
     --overlap on,off
   step 40 "weak sharded np2" "$run" 2 weak_sharded_np2 --params-per-rank 2^27 -v multi_tensor --comm nccl --shard \
     --overlap on,off
-  step 70 "dp mpi staged np2" "$run" 2 dp_mpi_np2 -m vit_l_16 -v multi_tensor --comm mpi --mpi-path staged \
-    --sharding replicated,sharded --overlap on,off --steps 3 --warmup 1
-  step 30 "comm-only mpi staged np2" "$run" 2 comm_only_mpi_np2 --comm-only --comm mpi --mpi-path staged \
-    --comm-min 1M --comm-max 64M --comm-iters 5 --comm-reps 3
+  step 60 "comm-only mpi staged np2" "$run" 2 comm_only_mpi_np2 --comm-only --comm mpi --mpi-path staged \
+    --comm-sizes 1M,4M,16M,64M,256M,"$vit_bytes" --comm-iters 3 --comm-reps 3
   if ((gpus >= 4)); then
     step 150 "dp nccl np4" "$run" 4 dp_nccl_np4 -m vit_l_16,single_2p28 -v multi_tensor --comm nccl \
       --sharding replicated,sharded --overlap on,off --bucket-mb 25,200
     step 60 "comm-only nccl np4" "$run" 4 comm_only_nccl_np4 --comm-only --comm nccl --comm-min 1M --comm-max 4G
+    step 30 "comm-only nccl np4, vit_l_16 bytes" "$run" 4 comm_only_nccl_np4_vit --comm-only --comm nccl \
+      --comm-sizes "$vit_bytes"
   fi
   python3 "$repo/scripts/summarize.py" "$RES" >"$OUT/dp_summary.txt" 2>&1
 } >"$OUT/dp_log.txt" 2>&1
 grep -E "^===|error" "$OUT/dp_log.txt" | tail -30
-tail -45 "$OUT/dp_summary.txt"
+sed -n "/^\[comparisons\]/,\$p" "$OUT/dp_summary.txt"

@@ -4,7 +4,13 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 np=$1 name=$2
 shift 2
-threads=$(($(nproc) / $(nvidia-smi -L | wc -l)))
-exec mpirun --allow-run-as-root -np "$np" --map-by ppr:"$np":node:PE="$threads" --bind-to core --mca btl_vader_single_copy_mechanism none \
-  -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH -x OMP_NUM_THREADS="$threads" -x OMP_PROC_BIND -x OMP_PLACES \
+# Each rank gets its GPU's share of the physical cores (PE counts cores, not hardware threads).
+cores=$(lscpu -p=SOCKET,CORE | grep -v '^#' | sort -u | wc -l)
+threads=$((cores / $(nvidia-smi -L | wc -l)))
+((threads < 1)) && threads=1
+extra=()
+for v in NCCL_DEBUG NCCL_DEBUG_SUBSYS; do [[ -n "${!v:-}" ]] && extra+=(-x "$v"); done
+exec mpirun --allow-run-as-root -np "$np" --map-by ppr:"$np":node:PE="$threads" --bind-to core --report-bindings \
+  --mca btl_vader_single_copy_mechanism none \
+  -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH -x OMP_NUM_THREADS="$threads" -x OMP_PROC_BIND -x OMP_PLACES "${extra[@]}" \
   "$B/bin/nagbench" -b cuda -q -o "${RES:?}/$name.json" "$@"

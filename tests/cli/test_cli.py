@@ -103,6 +103,8 @@ BAD_INPUTS = [
     (["--verify", "maybe"], ["--verify"]),
     (["--frobnicate"], ["frobnicate"]),
     (["--lr", "abc"], ["--lr"]),
+    (["--overlap", "sometimes"], ["--overlap"]),
+    (["--comm-priority", "urgent"], ["--comm-priority", "urgent"]),
 ]
 
 

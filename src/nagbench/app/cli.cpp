@@ -81,7 +81,7 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   app.allow_extras();  // --kokkos-* arguments pass through to Kokkos
   std::string backend = backend_name(default_backend());
   std::vector<std::string> models = {"resnet50"}, variants = {"fused"}, dtypes = {"fp32"}, comms;
-  std::vector<std::string> shardings = {"replicated"}, overlaps = {"on"};
+  std::vector<std::string> shardings = {"replicated"}, overlaps = {"on"}, comm_priorities = {"high"};
   std::vector<double> bucket_mbs = {25};
   std::string params_text, params_per_rank_text, comm_min = "1M", comm_max = "1G";
   std::vector<std::string> comm_sizes_text;
@@ -150,6 +150,11 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
       ->delimiter(',')
       ->group(dp);
   app.add_flag("--no-overlap", no_overlap_flag, "Same as --overlap off")->group(dp);
+  app.add_option(
+         "--comm-priority", comm_priorities,
+         "CUDA: high|normal priority of the communication stream over the update stream (default high)")
+      ->delimiter(',')
+      ->group(dp);
   app.add_option("--bucket-mb", bucket_mbs, "MiB of gradients per bucket, one allreduce each (default 25)")
       ->delimiter(',')
       ->group(dp);
@@ -268,18 +273,22 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
         for (const auto& cm : comms)
           for (const auto& sh : shardings)
             for (const auto& ov : overlaps)
-              for (double bmb : bucket_mbs) {
-                Config k = base;
-                k.model = m;
-                k.dtype = d;
-                k.variant = v;
-                k.comm = cm;
-                k.shard = sh == "sharded";
-                k.overlap = parse_on_off(ov, "--overlap");
-                k.bucket_mb = bmb;
-                validate(k, ranks);
-                out.plan.configs.push_back(std::move(k));
-              }
+              for (const auto& pr : comm_priorities)
+                for (double bmb : bucket_mbs) {
+                  Config k = base;
+                  k.model = m;
+                  k.dtype = d;
+                  k.variant = v;
+                  k.comm = cm;
+                  k.shard = sh == "sharded";
+                  k.overlap = parse_on_off(ov, "--overlap");
+                  if (pr != "high" && pr != "normal")
+                    throw InputError("--comm-priority takes high and/or normal (got '" + pr + "')");
+                  k.comm_high_priority = pr == "high";
+                  k.bucket_mb = bmb;
+                  validate(k, ranks);
+                  out.plan.configs.push_back(std::move(k));
+                }
   return finish_plan(out);
 }
 

@@ -108,29 +108,59 @@ void warn_about_shared_cores(const Config& cfg, const ProcessInfo& proc) {
       }
 }
 
+// What a failed reference check found, on one line.
+std::string describe_failure(const VerifyResult& v) {
+  char buf[320];
+  std::snprintf(buf, sizeof(buf), "%s[%lld] = %.9g, reference %.9g (%lld of %lld checked outside tolerance)",
+                v.worst_what.c_str(), static_cast<long long>(v.worst_index), v.worst_got, v.worst_want,
+                static_cast<long long>(v.mismatches), static_cast<long long>(v.checked));
+  return buf;
+}
+
+// Ends the job when any rank's check failed: rank 0 prints every failing rank's finding in one line, after
+// its table, and aborts; the other ranks wait for that abort.
+void end_job_if_any_check_failed(const std::string& failure, const ProcessInfo& proc) {
+  const auto failures = gather_strings_to_root(failure, proc);
+  if (all_ranks_true(failure.empty(), proc)) return;
+  if (proc.rank == 0) {
+    std::string msg = "verification failed";
+    for (size_t r = 0; r < failures.size(); ++r)
+      if (!failures[r].empty())
+        msg += (proc.size > 1 ? "; rank " + std::to_string(r) + ": " : ": ") + failures[r];
+    abort_job(proc, msg + "; no result written", kExitRunError);
+  }
+  all_ranks_true(true, proc);  // never returns: rank 0 aborts the job
+  std::_Exit(kExitRunError);
+}
+
 // One configuration: its table on stdout (rank 0) and its record; aborts the job when its check fails.
 nlohmann::json run_one(const Config& cfg, const ProcessInfo& proc, Progress& progress) {
   return with_backend(parse_backend(cfg.backend), [&](auto exec) -> nlohmann::json {
     using Exec = decltype(exec);
-    bool ok = true;
+    std::string failure;
     nlohmann::json record;
     if (cfg.mode == "update") {
       const UpdateRunResult r = run_update<Exec>(cfg, proc, progress);
       if (proc.rank == 0) std::cout << update_table(cfg, r) << std::flush;
-      ok = r.verify.mode == "off" || r.verify.passed;
+      if (r.verify.mode != "off" && !r.verify.passed) failure = describe_failure(r.verify);
       record = update_record(cfg, proc, r);
     } else if (cfg.mode == "dp") {
       const DpRunResult r = run_dp<Exec>(cfg, proc, progress);
       if (proc.rank == 0) std::cout << dp_table(cfg, proc, r) << std::flush;
-      ok = r.ranks_agree && (r.verify.mode == "off" || r.verify.passed);
+      if (r.verify.mode != "off" && !r.verify.passed) failure = describe_failure(r.verify);
+      if (!r.ranks_agree)
+        failure += (failure.empty() ? "" : "; ") +
+                   std::string("ranks hold different parameters (hash here ") + r.params_hash + ")";
       record = dp_record(cfg, proc, r);
     } else {
       const CommOnlyResult r = run_comm_only<Exec>(cfg, proc, progress);
       if (proc.rank == 0) std::cout << comm_only_table(cfg, proc, r) << std::flush;
-      ok = r.verified;
+      for (const auto& row : r.rows)
+        if (!row.verified && failure.empty())
+          failure = "allreduce of " + std::to_string(row.bytes) + " B gave a wrong sum on some rank";
       record = comm_only_record(cfg, proc, r);
     }
-    if (!ok) abort_job(proc, "verification failed (see the table above); no result written", kExitRunError);
+    end_job_if_any_check_failed(failure, proc);
     return record;
   });
 }

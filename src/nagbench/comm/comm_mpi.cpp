@@ -89,6 +89,7 @@ class MpiComm final : public Communicator {
     const size_t nb = s.plan.buckets.size();
     reductions_.assign(nb, MPI_REQUEST_NULL);
     gathers_.assign(nb, MPI_REQUEST_NULL);
+    gather_posted_.assign(nb, 0);
 #ifdef KOKKOS_ENABLE_CUDA
     if (path_ == Path::staged) {
       const size_t bytes = static_cast<size_t>(s.plan.arena.length * elem_bytes(s.type));
@@ -161,13 +162,17 @@ class MpiComm final : public Communicator {
     check_mpi(MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, at(buf, b.start, s_.type), mpi_count(shard),
                              mpi_type(s_.type), MPI_COMM_WORLD, &gathers_[k]),
               "MPI_Iallgather");
+    gather_posted_[k] = 1;
   }
 
   void finish() override {
     check_mpi(MPI_Waitall(static_cast<int>(reductions_.size()), reductions_.data(), MPI_STATUSES_IGNORE),
               "MPI_Waitall (reductions)");
+    // A request that progress() saw complete is already MPI_REQUEST_NULL, but its staged bucket still has to
+    // go back to the device: gather_posted_ says which buckets were gathered, not the request handle.
     for (size_t k = 0; k < gathers_.size(); ++k) {
-      if (gathers_[k] == MPI_REQUEST_NULL) continue;
+      if (!gather_posted_[k]) continue;
+      gather_posted_[k] = 0;
       check_mpi(MPI_Wait(&gathers_[k], MPI_STATUS_IGNORE), "MPI_Wait (gather)");
 #ifdef KOKKOS_ENABLE_CUDA
       if (path_ == Path::staged) {
@@ -261,6 +266,7 @@ class MpiComm final : public Communicator {
   StreamHandles streams_;
   CommSetup s_;
   std::vector<MPI_Request> reductions_, gathers_;
+  std::vector<char> gather_posted_;
   void* grad_host_ = nullptr;
   void* param_host_ = nullptr;
   void* stage_a_ = nullptr;

@@ -47,6 +47,7 @@ nlohmann::json to_json(const Config& c) {
           {"mpi_path", c.mpi_path},
           {"shard", c.shard},
           {"overlap", c.overlap},
+          {"comm_high_priority", c.comm_high_priority},
           {"bucket_mb", c.bucket_mb},
           {"allow_gpu_sharing", c.allow_gpu_sharing},
           {"debug_skip_bucket", c.debug_skip_bucket},
@@ -76,6 +77,7 @@ Config config_from_json(const nlohmann::json& j) {
   c.mpi_path = j.at("mpi_path");
   c.shard = j.at("shard");
   c.overlap = j.at("overlap");
+  c.comm_high_priority = j.at("comm_high_priority");
   c.bucket_mb = j.at("bucket_mb");
   c.allow_gpu_sharing = j.at("allow_gpu_sharing");
   c.debug_skip_bucket = j.at("debug_skip_bucket");

@@ -28,11 +28,12 @@ struct Config {
   std::string output;  // JSON record path; empty = none
 
   // Data parallelism (mode dp / comm_only).
-  std::string comm = "none";      // none | mpi | nccl
-  std::string mpi_path = "auto";  // auto | staged | cuda-aware
-  bool shard = false;             // reduce-scatter + sharded update + all-gather
-  bool overlap = true;            // update bucket k while bucket k+1 is reduced
-  double bucket_mb = 25;          // MiB of gradients per bucket (PyTorch DDP's bucket_cap_mb)
+  std::string comm = "none";       // none | mpi | nccl
+  std::string mpi_path = "auto";   // auto | staged | cuda-aware
+  bool shard = false;              // reduce-scatter + sharded update + all-gather
+  bool overlap = true;             // update bucket k while bucket k+1 is reduced
+  bool comm_high_priority = true;  // CUDA: the comm stream outranks the update stream for free SMs
+  double bucket_mb = 25;           // MiB of gradients per bucket (PyTorch DDP's bucket_cap_mb)
   bool allow_gpu_sharing = false;
   int debug_skip_bucket = -1;       // tests only: leave one bucket unreduced
   std::vector<int64_t> comm_sizes;  // comm_only: message sizes in bytes

@@ -125,7 +125,7 @@ DpRunResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& p
     return measure_roof(plain, roof_bytes, cfg.roof_reps);
   });
 
-  StepSpaces<Exec> spaces;
+  StepSpaces<Exec> spaces(cfg.comm_high_priority);
   Kokkos::View<P*, Mem> p(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::p"), length);
   Kokkos::View<G*, Mem> g(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::g"), length);
   Kokkos::View<M*, Mem> b(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::b"), mom_length);

@@ -226,6 +226,7 @@ nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpRun
             {"comm_library", r.comm_library},
             {"mode", cfg.shard ? "sharded" : "replicated"},
             {"overlap", cfg.overlap},
+            {"comm_stream_priority", cfg.comm_high_priority ? "high" : "normal"},
             {"bucket_mb", cfg.bucket_mb},
             {"buckets", r.buckets},
             // The step time of a run is the slowest rank's median; min/max are that rank's extremes.
@@ -270,7 +271,8 @@ std::string dp_table(const Config& cfg, const ProcessInfo& proc, const DpRunResu
   o << "comm " << r.comm_name << " (" << r.comm_path << (r.comm_library.empty() ? "" : ", " + r.comm_library)
     << ") | " << (cfg.shard ? "sharded" : "replicated") << " | overlap " << (cfg.overlap ? "on" : "off")
     << " | " << r.buckets << " buckets of <= " << format_fixed(cfg.bucket_mb, 1) << " MiB | variant "
-    << cfg.variant << "\n\n";
+    << cfg.variant
+    << (cfg.backend == "cuda" && !cfg.comm_high_priority ? " | comm stream priority normal" : "") << "\n\n";
   o << "  phase (per step)   slowest median   rank medians min / avg / max\n";
   auto row = [&](const char* name, const PhaseTiming& t) {
     char buf[200];

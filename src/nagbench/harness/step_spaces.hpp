@@ -2,7 +2,9 @@
 // The execution space instances of a data-parallel step. On CUDA: three non-blocking streams, for gradient
 // production, communication and the update, the first and last wrapped as Kokkos::Cuda instances (the default
 // Kokkos 3.4 instance runs on the legacy stream, which would serialise with everything). Kokkos 3.4 has no
-// partition_space; Kokkos::Cuda(cudaStream_t) exists from 3.4 through 5.x. On host backends: default
+// partition_space; Kokkos::Cuda(cudaStream_t) exists from 3.4 through 5.x. The comm stream gets the highest
+// priority by default: a reduction's kernels (NCCL's, or the staging copies' successors) then take SMs as
+// soon as update blocks retire, instead of queueing behind a whole update grid. On host backends: default
 // instances.
 #include <Kokkos_Core.hpp>
 
@@ -14,6 +16,7 @@ namespace nagbench {
 template <class Exec>
 class StepSpaces {
  public:
+  explicit StepSpaces(bool /*comm_high_priority*/ = true) {}
   const Exec& compute() const { return compute_; }
   const Exec& update() const { return update_; }
   StreamHandles handles() const { return {}; }
@@ -27,9 +30,13 @@ template <>
 class StepSpaces<Kokkos::Cuda> {
   struct Streams {
     cudaStream_t compute = nullptr, comm = nullptr, update = nullptr;
-    Streams() {
-      for (auto* s : {&compute, &comm, &update})
-        NAGBENCH_CUDA_CHECK(cudaStreamCreateWithFlags(s, cudaStreamNonBlocking));
+    explicit Streams(bool comm_high_priority) {
+      int least = 0, greatest = 0;
+      NAGBENCH_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
+      NAGBENCH_CUDA_CHECK(cudaStreamCreateWithPriority(&compute, cudaStreamNonBlocking, least));
+      NAGBENCH_CUDA_CHECK(
+          cudaStreamCreateWithPriority(&comm, cudaStreamNonBlocking, comm_high_priority ? greatest : least));
+      NAGBENCH_CUDA_CHECK(cudaStreamCreateWithPriority(&update, cudaStreamNonBlocking, least));
     }
     ~Streams() {
       for (auto s : {compute, comm, update}) {
@@ -40,7 +47,8 @@ class StepSpaces<Kokkos::Cuda> {
   };
 
  public:
-  StepSpaces() : compute_(streams_.compute), update_(streams_.update) {}
+  explicit StepSpaces(bool comm_high_priority = true)
+      : streams_(comm_high_priority), compute_(streams_.compute), update_(streams_.update) {}
   const Kokkos::Cuda& compute() const { return compute_; }
   const Kokkos::Cuda& update() const { return update_; }
   StreamHandles handles() const { return {streams_.comm, streams_.update}; }

@@ -2,7 +2,9 @@
 # On a machine with 2+ GPUs: the data-parallel results (issue "Data-parallel Nesterov"), most important first, each
 # step under its own time limit and a global deadline (BUDGET seconds), results re-packed into $OUT/dp.tar.gz
 # after every step so that whatever finished comes back even if the lease ends early.
-#   BUDGET=400 bash scripts/device/dp_suite.sh
+#   BUDGET=400 bash scripts/device/dp_suite.sh                        # every section
+#   BUDGET=400 SECTIONS="ctest staged" bash scripts/device/dp_suite.sh  # some, in the order below
+# Sections: machine yardstick dp staged buckets weak repeat ctest np4.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 deadline=$((SECONDS + ${BUDGET:-300}))
 export RES="$OUT/dp"
@@ -21,31 +23,71 @@ step() {
 }
 gpus=$(nvidia-smi -L | wc -l)
 vit_bytes=$((304326632 * 4)) # one fp32 gradient of vit_l_16: the "one allreduce of the same bytes" yardstick
+want() { [[ " ${SECTIONS:-all} " == *" all "* || " ${SECTIONS:-} " == *" $1 "* ]]; }
 {
-  step 20 "machine" bash -c 'nvidia-smi -L; nvidia-smi topo -m; lscpu | head -20; numactl -H 2>/dev/null | head -5'
-  step 40 "nccl transports (NCCL_DEBUG=INFO)" env NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=INIT,GRAPH,ENV "$run" 2 \
-    nccl_info_np2 --comm-only --comm nccl --comm-min 1M --comm-max 16M
-  step 60 "torch allreduce np2" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run \
-    --nproc_per_node=2 "$repo/scripts/device/torch_allreduce.py" --max-bytes $((4 << 30)) \
-    --out "$RES/torch_allreduce_np2.json"
-  step 120 "comm-only nccl np2" "$run" 2 comm_only_nccl_np2 --comm-only --comm nccl --comm-min 1M --comm-max 4G
-  step 30 "comm-only nccl np2, vit_l_16 bytes" "$run" 2 comm_only_nccl_np2_vit --comm-only --comm nccl \
-    --comm-sizes "$vit_bytes"
-  step 90 "dp nccl np2" "$run" 2 dp_nccl_np2 -m vit_l_16,single_2p28 -v multi_tensor --comm nccl \
-    --sharding replicated,sharded --overlap on,off
-  step 60 "dp np1" "$run" 1 dp_np1 -m vit_l_16,single_2p28 -v multi_tensor --comm none --sharding replicated,sharded \
-    --overlap on,off
-  step 90 "dp mpi staged np2" "$run" 2 dp_mpi_np2 -m vit_l_16 -v multi_tensor --comm mpi --mpi-path staged \
-    --sharding replicated,sharded --overlap on,off --steps 3 --warmup 1
-  step 60 "bucket sweep nccl np2" "$run" 2 dp_nccl_np2_buckets -m vit_l_16 -v multi_tensor --comm nccl \
-    --sharding replicated,sharded --bucket-mb 5,10,50,100,200,400,1200
-  step 40 "weak sharded np1" "$run" 1 weak_sharded_np1 --params-per-rank 2^27 -v multi_tensor --comm none --shard \
-    --overlap on,off
-  step 40 "weak sharded np2" "$run" 2 weak_sharded_np2 --params-per-rank 2^27 -v multi_tensor --comm nccl --shard \
-    --overlap on,off
-  step 60 "comm-only mpi staged np2" "$run" 2 comm_only_mpi_np2 --comm-only --comm mpi --mpi-path staged \
-    --comm-sizes 1M,4M,16M,64M,256M,"$vit_bytes" --comm-iters 3 --comm-reps 3
-  if ((gpus >= 4)); then
+  if want machine; then
+    step 20 "machine" bash -c 'nvidia-smi -L; nvidia-smi topo -m; lscpu | head -20; numactl -H 2>/dev/null | head -5'
+    step 40 "nccl transports (NCCL_DEBUG=INFO)" env NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=INIT,GRAPH,ENV "$run" 2 \
+      nccl_info_np2 --comm-only --comm nccl --comm-min 1M --comm-max 16M
+  fi
+  if want yardstick; then
+    step 60 "torch allreduce np2" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run \
+      --nproc_per_node=2 "$repo/scripts/device/torch_allreduce.py" --max-bytes $((4 << 30)) \
+      --out "$RES/torch_allreduce_np2.json"
+    step 120 "comm-only nccl np2" "$run" 2 comm_only_nccl_np2 --comm-only --comm nccl --comm-min 1M --comm-max 4G
+  fi
+  if want yardstick || want buckets; then
+    step 30 "comm-only nccl np2, vit_l_16 bytes" "$run" 2 comm_only_nccl_np2_vit --comm-only --comm nccl \
+      --comm-sizes "$vit_bytes"
+  fi
+  if want dp; then
+    step 90 "dp nccl np2" "$run" 2 dp_nccl_np2 -m vit_l_16,single_2p28 -v multi_tensor --comm nccl \
+      --sharding replicated,sharded --overlap on,off --comm-priority high,normal
+    step 60 "dp np1" "$run" 1 dp_np1 -m vit_l_16,single_2p28 -v multi_tensor --comm none \
+      --sharding replicated,sharded --overlap on,off
+  fi
+  if want staged; then
+    step 90 "dp mpi staged np2" "$run" 2 dp_mpi_np2 -m vit_l_16 -v multi_tensor --comm mpi --mpi-path staged \
+      --sharding replicated,sharded --overlap on,off --steps 3 --warmup 1
+  fi
+  if want buckets; then
+    step 60 "bucket sweep nccl np2" "$run" 2 dp_nccl_np2_buckets -m vit_l_16 -v multi_tensor --comm nccl \
+      --sharding replicated,sharded --bucket-mb 5,10,50,100,200,400,1200
+  fi
+  if want weak; then
+    step 40 "weak sharded np1" "$run" 1 weak_sharded_np1 --params-per-rank 2^27 -v multi_tensor --comm none \
+      --shard --overlap on,off
+    step 40 "weak sharded np2" "$run" 2 weak_sharded_np2 --params-per-rank 2^27 -v multi_tensor --comm nccl \
+      --shard --overlap on,off
+  fi
+  if want staged; then
+    step 60 "comm-only mpi staged np2" "$run" 2 comm_only_mpi_np2 --comm-only --comm mpi --mpi-path staged \
+      --comm-sizes 1M,4M,16M,64M,256M,"$vit_bytes" --comm-iters 3 --comm-reps 3
+  fi
+  if want repeat; then
+    # The >= 95% target, taken twice, interleaved, more repetitions, at the large sizes only; and nagbench once
+    # more with PyTorch's own NCCL library, to separate the library version from nagbench's use of it.
+    sizes=256M,512M,1G,2G,4G
+    for round in 1 2; do
+      step 60 "torch allreduce np2, round $round" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m \
+        torch.distributed.run --nproc_per_node=2 "$repo/scripts/device/torch_allreduce.py" \
+        --min-bytes $((256 << 20)) --max-bytes $((4 << 30)) --reps 10 --out "$RES/repeat_torch_np2_r$round.json"
+      step 60 "comm-only nccl np2, round $round" "$run" 2 repeat_nccl_np2_r$round --comm-only --comm nccl \
+        --comm-sizes "$sizes" --comm-reps 10
+    done
+    torch_nccl=$(find / -xdev -name 'libnccl.so.2' -path '*site-packages*' 2>/dev/null | head -1)
+    echo "PyTorch's NCCL: ${torch_nccl:-not found}"
+    if [[ -n "$torch_nccl" ]]; then
+      step 60 "comm-only nccl np2 with PyTorch's NCCL" env LD_LIBRARY_PATH="$(dirname "$torch_nccl"):${LD_LIBRARY_PATH:-}" \
+        "$run" 2 repeat_nccl_np2_torchlib --comm-only --comm nccl --comm-sizes "$sizes" --comm-reps 10
+    fi
+  fi
+  if want ctest; then
+    # CTest's mpi_cuda_np2, run directly (the carried build folder holds the binary, not CTest's files).
+    step 200 "test mpi_cuda_np2" env NAGBENCH_BIN="$B/bin/nagbench" NAGBENCH_NP=2 NAGBENCH_HAVE_NCCL=1 \
+      NAGBENCH_MPIRUN=mpirun "$repo/tests/cli/run_pytest.sh" -v "$repo/tests/mpi/test_dp_gpu.py"
+  fi
+  if want np4 && ((gpus >= 4)); then
     step 150 "dp nccl np4" "$run" 4 dp_nccl_np4 -m vit_l_16,single_2p28 -v multi_tensor --comm nccl \
       --sharding replicated,sharded --overlap on,off --bucket-mb 25,200
     step 60 "comm-only nccl np4" "$run" 4 comm_only_nccl_np4 --comm-only --comm nccl --comm-min 1M --comm-max 4G

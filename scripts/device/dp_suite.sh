@@ -4,7 +4,7 @@
 # after every step so that whatever finished comes back even if the lease ends early.
 #   BUDGET=400 bash scripts/device/dp_suite.sh                        # every section
 #   BUDGET=400 SECTIONS="ctest staged" bash scripts/device/dp_suite.sh  # some, in the order below
-# Sections: machine yardstick dp staged buckets weak repeat ctest np4.
+# Sections: machine yardstick dp staged buckets weak repeat ctest np4 diagnose.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 deadline=$((SECONDS + ${BUDGET:-300}))
 export RES="$OUT/dp"
@@ -86,6 +86,32 @@ want() { [[ " ${SECTIONS:-all} " == *" all "* || " ${SECTIONS:-} " == *" $1 "* ]
     # CTest's mpi_cuda_np2, run directly (the carried build folder holds the binary, not CTest's files).
     step 200 "test mpi_cuda_np2" env NAGBENCH_BIN="$B/bin/nagbench" NAGBENCH_NP=2 NAGBENCH_HAVE_NCCL=1 \
       NAGBENCH_MPIRUN=mpirun "$repo/tests/cli/run_pytest.sh" -v "$repo/tests/mpi/test_dp_gpu.py"
+  fi
+  if [[ " ${SECTIONS:-} " == *" diagnose "* ]]; then
+    # Only on request: what separates nagbench's NCCL allreduce from PyTorch's (binding, buffer alignment,
+    # the algorithm NCCL picks). NAGBENCH_PREV_EXE: an earlier binary (before 4 KiB-aligned messages).
+    sizes=1G,2G,4G
+    tr() {
+      step 40 "torch $1" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run --nproc_per_node=2 \
+        "$repo/scripts/device/torch_allreduce.py" --min-bytes $((1 << 30)) --max-bytes $((4 << 30)) --reps 10 \
+        --out "$RES/diag_torch_$1.json"
+    }
+    tr a
+    step 40 "nagbench aligned, bound" "$run" 2 diag_nccl_aligned_a --comm-only --comm nccl --comm-sizes $sizes --comm-reps 10
+    if [[ -x "${NAGBENCH_PREV_EXE:-}" ]]; then
+      step 40 "nagbench previous, bound" env NAGBENCH_EXE="$NAGBENCH_PREV_EXE" "$run" 2 diag_nccl_prev \
+        --comm-only --comm nccl --comm-sizes $sizes --comm-reps 10
+    fi
+    step 40 "nagbench aligned, unbound" env NAGBENCH_BIND=none "$run" 2 diag_nccl_aligned_unbound --comm-only \
+      --comm nccl --comm-sizes $sizes --comm-reps 10
+    tr b
+    step 40 "nagbench aligned, bound, again" "$run" 2 diag_nccl_aligned_b --comm-only --comm nccl \
+      --comm-sizes $sizes --comm-reps 10
+    step 40 "NCCL's choices, torch" env NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=TUNING,COLL python3 -m \
+      torch.distributed.run --nproc_per_node=2 "$repo/scripts/device/torch_allreduce.py" --min-bytes $((1 << 30)) \
+      --max-bytes $((1 << 30)) --reps 1 --iters 2 --out "$RES/diag_torch_debug.json"
+    step 40 "NCCL's choices, nagbench" env NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=TUNING,COLL "$run" 2 \
+      diag_nccl_debug --comm-only --comm nccl --comm-sizes 1G --comm-reps 1 --comm-iters 2
   fi
   if want np4 && ((gpus >= 4)); then
     step 150 "dp nccl np4" "$run" 4 dp_nccl_np4 -m vit_l_16,single_2p28 -v multi_tensor --comm nccl \

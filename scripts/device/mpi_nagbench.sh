@@ -10,7 +10,14 @@ threads=$((cores / $(nvidia-smi -L | wc -l)))
 ((threads < 1)) && threads=1
 extra=()
 for v in NCCL_DEBUG NCCL_DEBUG_SUBSYS; do [[ -n "${!v:-}" ]] && extra+=(-x "$v"); done
-exec mpirun --allow-run-as-root -np "$np" --map-by ppr:"$np":node:PE="$threads" --bind-to core --report-bindings \
+# NAGBENCH_BIND=none: no binding (for comparisons only); NAGBENCH_EXE: another nagbench binary.
+if [[ "${NAGBENCH_BIND:-core}" == none ]]; then
+  bind=(--bind-to none)
+  export OMP_PROC_BIND=false
+else
+  bind=(--map-by ppr:"$np":node:PE="$threads" --bind-to core --report-bindings)
+fi
+exec mpirun --allow-run-as-root -np "$np" "${bind[@]}" \
   --mca btl_vader_single_copy_mechanism none \
   -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH -x OMP_NUM_THREADS="$threads" -x OMP_PROC_BIND -x OMP_PLACES "${extra[@]}" \
-  "$B/bin/nagbench" -b cuda -q -o "${RES:?}/$name.json" "$@"
+  "${NAGBENCH_EXE:-$B/bin/nagbench}" -b cuda -q -o "${RES:?}/$name.json" "$@"

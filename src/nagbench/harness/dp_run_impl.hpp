@@ -3,6 +3,7 @@
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <vector>
@@ -370,18 +371,23 @@ CommOnlyResult run_comm_only(const Config& cfg, const ProcessInfo& proc, Progres
   res.comm_path = comm->path();
   res.comm_library = comm->library_version();
 
-  const int64_t max_count = max_bytes / 4;
-  Kokkos::View<float*, Mem> send(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::send"),
-                                 max_count);
-  Kokkos::View<float*, Mem> recv(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::recv"),
-                                 max_count);
+  // Messages start on a 4 KiB boundary, as cudaMalloc'd buffers do in nccl-tests and PyTorch; a View's data
+  // sits just past Kokkos' allocation header.
+  constexpr uintptr_t kAlignBytes = 4096;
+  const int64_t max_count = max_bytes / 4, pad = int64_t(kAlignBytes) / 4;
+  Kokkos::View<float*, Mem> send_alloc(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::send"),
+                                       max_count + pad);
+  Kokkos::View<float*, Mem> recv_alloc(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::recv"),
+                                       max_count + pad);
+  auto aligned = [&](float* p) {
+    const auto addr = reinterpret_cast<uintptr_t>(p);
+    return reinterpret_cast<float*>((addr + kAlignBytes - 1) / kAlignBytes * kAlignBytes);
+  };
+  float* const send = aligned(send_alloc.data());
+  float* const recv = aligned(recv_alloc.data());
   const int rank = proc.rank, ranks = proc.size;
-  auto fill = [&](const Kokkos::View<float*, Mem>& v, int64_t n) {
-    detail::fill_comm_pattern<Exec>(v.data(), n, rank);
-  };
-  auto check = [&](int64_t n) {
-    return detail::count_comm_pattern_mismatches<Exec>(recv.data(), n, ranks) == 0;
-  };
+  auto fill = [&](float* v, int64_t n) { detail::fill_comm_pattern<Exec>(v, n, rank); };
+  auto check = [&](int64_t n) { return detail::count_comm_pattern_mismatches<Exec>(recv, n, ranks) == 0; };
   // Ranks start each timed repetition together: a one-element allreduce through the communicator itself
   // aligns them to its own latency (an MPI barrier on the host left GPUs milliseconds apart on some
   // machines).
@@ -397,27 +403,26 @@ CommOnlyResult run_comm_only(const Config& cfg, const ProcessInfo& proc, Progres
     row.count = bytes / 4;
     const int64_t n = row.count;
     fill(send, n);
-    comm->allreduce(send.data(), recv.data(), n, ElemType::f32);
+    comm->allreduce(send, recv, n, ElemType::f32);
     comm->synchronize();
     bool ok = check(n);
     fill(recv, n);
-    comm->allreduce(recv.data(), recv.data(), n, ElemType::f32);
+    comm->allreduce(recv, recv, n, ElemType::f32);
     comm->synchronize();
     ok = ok && check(n);
     row.verified = all_ranks_true(ok, proc);
     res.verified = res.verified && row.verified;
     for (int in_place = 0; in_place < 2; ++in_place) {
-      const void* src =
-          in_place ? static_cast<const void*>(recv.data()) : static_cast<const void*>(send.data());
+      const void* src = in_place ? static_cast<const void*>(recv) : static_cast<const void*>(send);
       std::vector<double> per_op;
       for (int w = 0; w < 3; ++w)
-        comm->allreduce(src, recv.data(), n, ElemType::f32);
+        comm->allreduce(src, recv, n, ElemType::f32);
       comm->synchronize();
       for (int r = 0; r < cfg.comm_reps; ++r) {
         start_together();
         const auto t0 = std::chrono::steady_clock::now();
         for (int it = 0; it < cfg.comm_iters; ++it)
-          comm->allreduce(src, recv.data(), n, ElemType::f32);
+          comm->allreduce(src, recv, n, ElemType::f32);
         comm->synchronize();
         per_op.push_back(detail::seconds_since(t0) / cfg.comm_iters);
       }

@@ -4,7 +4,7 @@
 # after every step so that whatever finished comes back even if the lease ends early.
 #   BUDGET=400 bash scripts/device/dp_suite.sh                        # every section
 #   BUDGET=400 SECTIONS="ctest staged" bash scripts/device/dp_suite.sh  # some, in the order below
-# Sections: machine yardstick dp staged buckets weak repeat ctest np4 diagnose.
+# Sections: machine yardstick dp staged buckets weak repeat ctest np4; on request only: diagnose probe.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 deadline=$((SECONDS + ${BUDGET:-300}))
 export RES="$OUT/dp"
@@ -112,6 +112,26 @@ want() { [[ " ${SECTIONS:-all} " == *" all "* || " ${SECTIONS:-} " == *" $1 "* ]
       --max-bytes $((1 << 30)) --reps 1 --iters 2 --out "$RES/diag_torch_debug.json"
     step 40 "NCCL's choices, nagbench" env NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=TUNING,COLL "$run" 2 \
       diag_nccl_debug --comm-only --comm nccl --comm-sizes 1G --comm-reps 1 --comm-iters 2
+  fi
+  if [[ " ${SECTIONS:-} " == *" probe "* ]]; then
+    # The Kokkos-free NCCL probe on three kinds of stream, between PyTorch and nagbench runs (same binding).
+    probe() {
+      step 40 "probe $1" mpirun --allow-run-as-root -np 2 --map-by ppr:2:node:PE=$(($(nproc) / 2)) --bind-to core \
+        -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH "$B/bin/nagbench_nccl_probe" --bytes 1G --bytes 4G --stream "$1"
+    }
+    step 40 "torch p1" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run --nproc_per_node=2 \
+      "$repo/scripts/device/torch_allreduce.py" --min-bytes $((1 << 30)) --max-bytes $((4 << 30)) --reps 10 \
+      --out "$RES/probe_torch_p1.json"
+    probe legacy
+    probe nonblocking
+    probe high
+    step 40 "nagbench p1" "$run" 2 probe_nagbench_p1 --comm-only --comm nccl --comm-sizes 1G,4G --comm-reps 10
+    probe legacy
+    step 40 "torch p2" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run --nproc_per_node=2 \
+      "$repo/scripts/device/torch_allreduce.py" --min-bytes $((1 << 30)) --max-bytes $((4 << 30)) --reps 10 \
+      --out "$RES/probe_torch_p2.json"
+    step 40 "probe legacy, unbound" mpirun --allow-run-as-root -np 2 --bind-to none -x NCCL_NVLS_ENABLE \
+      -x LD_LIBRARY_PATH "$B/bin/nagbench_nccl_probe" --bytes 1G --bytes 4G --stream legacy
   fi
   if want np4 && ((gpus >= 4)); then
     step 150 "dp nccl np4" "$run" 4 dp_nccl_np4 -m vit_l_16,single_2p28 -v multi_tensor --comm nccl \

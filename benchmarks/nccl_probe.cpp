@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &ranks);
   std::vector<long long> sizes;
-  std::string stream_kind = "nonblocking";
+  std::string stream_kind = "nonblocking", cache = "untouched";
   int iters = 20, reps = 10;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
       if (rank == 0)
         std::printf(
             "usage: mpirun -np N nagbench_nccl_probe [--bytes SIZE]... [--stream legacy|nonblocking|high]"
-            " [--iters 20] [--reps 10]\n");
+            " [--device-cache untouched|prefer-shared|prefer-l1|prefer-none] [--iters 20] [--reps 10]\n");
       MPI_Finalize();
       return 0;
     } else if (a == "--bytes") {
@@ -71,6 +71,11 @@ int main(int argc, char** argv) {
       stream_kind = value();
       if (stream_kind != "legacy" && stream_kind != "nonblocking" && stream_kind != "high")
         fail("--stream takes legacy, nonblocking or high (got '" + stream_kind + "')", 2);
+    } else if (a == "--device-cache") {  // what Kokkos::Cuda::initialize sets (3.4: prefer-shared)
+      cache = value();
+      if (cache != "untouched" && cache != "prefer-shared" && cache != "prefer-l1" && cache != "prefer-none")
+        fail("--device-cache takes untouched, prefer-shared, prefer-l1 or prefer-none (got '" + cache + "')",
+             2);
     } else if (a == "--iters") {
       iters = std::atoi(value().c_str());
     } else if (a == "--reps") {
@@ -90,6 +95,11 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(local, &local_rank);
   check_cuda(cudaSetDevice(local_rank % devices), "cudaSetDevice");
 
+  if (cache != "untouched")
+    check_cuda(cudaDeviceSetCacheConfig(cache == "prefer-shared" ? cudaFuncCachePreferShared
+                                        : cache == "prefer-l1"   ? cudaFuncCachePreferL1
+                                                                 : cudaFuncCachePreferNone),
+               "cudaDeviceSetCacheConfig");
   cudaStream_t stream = nullptr;  // legacy: the default stream, as PyTorch's synchronous collectives use
   if (stream_kind != "legacy") {
     int least = 0, greatest = 0;
@@ -131,8 +141,10 @@ int main(int argc, char** argv) {
     MPI_Allreduce(&median, &slowest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     const double algbw = bytes / slowest / 1e9;
     if (rank == 0)
-      std::printf("probe %d ranks stream %-11s %12lld B  %10.1f us  algbw %7.1f  busbw %7.1f GB/s\n", ranks,
-                  stream_kind.c_str(), bytes, slowest * 1e6, algbw, algbw * 2.0 * (ranks - 1) / ranks);
+      std::printf(
+          "probe %d ranks stream %-11s cache %-13s %12lld B  %10.1f us  algbw %7.1f  busbw %7.1f GB/s\n",
+          ranks, stream_kind.c_str(), cache.c_str(), bytes, slowest * 1e6, algbw,
+          algbw * 2.0 * (ranks - 1) / ranks);
   }
   check_cuda(cudaFree(buf), "cudaFree");
   check_cuda(cudaFree(one), "cudaFree");

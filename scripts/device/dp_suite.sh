@@ -4,7 +4,7 @@
 # after every step so that whatever finished comes back even if the lease ends early.
 #   BUDGET=400 bash scripts/device/dp_suite.sh                        # every section
 #   BUDGET=400 SECTIONS="ctest staged" bash scripts/device/dp_suite.sh  # some, in the order below
-# Sections: machine yardstick dp staged buckets weak repeat ctest np4; on request only: diagnose probe.
+# Sections: machine yardstick dp staged buckets weak repeat ctest np4; on request only: diagnose probe cache.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 deadline=$((SECONDS + ${BUDGET:-300}))
 export RES="$OUT/dp"
@@ -132,6 +132,45 @@ want() { [[ " ${SECTIONS:-all} " == *" all "* || " ${SECTIONS:-} " == *" $1 "* ]
       --out "$RES/probe_torch_p2.json"
     step 40 "probe legacy, unbound" mpirun --allow-run-as-root -np 2 --bind-to none -x NCCL_NVLS_ENABLE \
       -x LD_LIBRARY_PATH "$B/bin/nagbench_nccl_probe" --bytes 1G --bytes 4G --stream legacy
+  fi
+  if [[ " ${SECTIONS:-} " == *" cache "* ]]; then
+    # The device-wide cache preference Kokkos 3.4 sets, in the Kokkos-free probe and in nagbench before
+    # (NAGBENCH_PREV_EXE) and after it resets it; then the NCCL results again with the fixed binary.
+    cprobe() {
+      step 40 "probe $1 $2" mpirun --allow-run-as-root -np 2 --map-by ppr:2:node:PE=$(($(nproc) / 2)) --bind-to core \
+        -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH "$B/bin/nagbench_nccl_probe" --bytes 1G --bytes 4G --stream "$1" \
+        --device-cache "$2"
+    }
+    torch_large() {
+      step 40 "torch $1" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run --nproc_per_node=2 \
+        "$repo/scripts/device/torch_allreduce.py" --min-bytes $((1 << 30)) --max-bytes $((4 << 30)) --reps 10 \
+        --out "$RES/cache_torch_$1.json"
+    }
+    torch_large c1
+    cprobe high untouched
+    cprobe high prefer-shared
+    cprobe high prefer-none
+    if [[ -x "${NAGBENCH_PREV_EXE:-}" ]]; then
+      step 40 "nagbench before the reset" env NAGBENCH_EXE="$NAGBENCH_PREV_EXE" "$run" 2 cache_nagbench_prev \
+        --comm-only --comm nccl --comm-sizes 1G,4G --comm-reps 10
+    fi
+    step 40 "nagbench with the reset" "$run" 2 cache_nagbench_c1 --comm-only --comm nccl --comm-sizes 1G,4G --comm-reps 10
+    torch_large c2
+    step 40 "nagbench with the reset, again" "$run" 2 cache_nagbench_c2 --comm-only --comm nccl \
+      --comm-sizes 1G,4G --comm-reps 10
+    cprobe legacy prefer-shared
+    step 60 "torch allreduce np2" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run \
+      --nproc_per_node=2 "$repo/scripts/device/torch_allreduce.py" --max-bytes $((4 << 30)) \
+      --out "$RES/torch_allreduce_np2.json"
+    step 60 "comm-only nccl np2" "$run" 2 comm_only_nccl_np2 --comm-only --comm nccl --comm-min 1M --comm-max 4G
+    step 30 "comm-only nccl np2, vit_l_16 bytes" "$run" 2 comm_only_nccl_np2_vit --comm-only --comm nccl \
+      --comm-sizes "$vit_bytes"
+    step 60 "dp nccl np2" "$run" 2 dp_nccl_np2 -m vit_l_16,single_2p28 -v multi_tensor --comm nccl \
+      --sharding replicated,sharded --overlap on,off
+    step 60 "bucket sweep nccl np2" "$run" 2 dp_nccl_np2_buckets -m vit_l_16 -v multi_tensor --comm nccl \
+      --sharding replicated,sharded --bucket-mb 5,10,50,100,200,400,1200
+    step 30 "weak sharded np2" "$run" 2 weak_sharded_np2 --params-per-rank 2^27 -v multi_tensor --comm nccl \
+      --shard --overlap on,off
   fi
   if want np4 && ((gpus >= 4)); then
     step 150 "dp nccl np4" "$run" 4 dp_nccl_np4 -m vit_l_16,single_2p28 -v multi_tensor --comm nccl \

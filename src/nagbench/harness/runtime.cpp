@@ -81,6 +81,12 @@ KokkosSession::KokkosSession(int device_id, const std::vector<std::string>& extr
   int argc = static_cast<int>(args.size());
   char** argvp = argv.data();
   Kokkos::initialize(argc, argvp);
+#ifdef KOKKOS_ENABLE_CUDA
+  // Kokkos 3.4 sets the device-wide cache preference to shared memory. Kokkos' own kernels set their
+  // preference per kernel, so this default only reaches other libraries' kernels: NCCL's allreduce ran ~6%
+  // slower under it than in a Kokkos-free process (benchmarks/nccl_probe.cpp, --device-cache). Undo it.
+  if (cudaDeviceSetCacheConfig(cudaFuncCachePreferNone) != cudaSuccess) cudaGetLastError();
+#endif
 }
 
 KokkosSession::~KokkosSession() {

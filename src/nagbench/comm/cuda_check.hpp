@@ -20,5 +20,14 @@ namespace nagbench {
 inline cudaStream_t as_stream(void* s) {
   return static_cast<cudaStream_t>(s);
 }
+
+// Kokkos 3.4 sets the device-wide cache preference to shared memory in Kokkos::initialize and again in every
+// Kokkos::Cuda(stream) constructor. Kokkos' own kernels set their preference per kernel, so the device
+// default only reaches other libraries' kernels: NCCL's allreduce runs ~5% slower under it (1 GiB on 2 x
+// H200: 311.6 vs 328.5 GB/s busbw in benchmarks/nccl_probe.cpp --device-cache). Call after creating Kokkos
+// instances.
+inline void restore_device_cache_preference() {
+  if (cudaDeviceSetCacheConfig(cudaFuncCachePreferNone) != cudaSuccess) cudaGetLastError();
+}
 }  // namespace nagbench
 #endif

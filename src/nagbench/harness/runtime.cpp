@@ -11,6 +11,7 @@
 #include <cuda_runtime.h>
 #endif
 
+#include "nagbench/comm/cuda_check.hpp"
 #include "nagbench/core/provenance.hpp"
 
 namespace nagbench {
@@ -82,10 +83,7 @@ KokkosSession::KokkosSession(int device_id, const std::vector<std::string>& extr
   char** argvp = argv.data();
   Kokkos::initialize(argc, argvp);
 #ifdef KOKKOS_ENABLE_CUDA
-  // Kokkos 3.4 sets the device-wide cache preference to shared memory. Kokkos' own kernels set their
-  // preference per kernel, so this default only reaches other libraries' kernels: NCCL's allreduce ran ~6%
-  // slower under it than in a Kokkos-free process (benchmarks/nccl_probe.cpp, --device-cache). Undo it.
-  if (cudaDeviceSetCacheConfig(cudaFuncCachePreferNone) != cudaSuccess) cudaGetLastError();
+  restore_device_cache_preference();  // see cuda_check.hpp
 #endif
 }
 

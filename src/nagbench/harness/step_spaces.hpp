@@ -48,7 +48,9 @@ class StepSpaces<Kokkos::Cuda> {
 
  public:
   explicit StepSpaces(bool comm_high_priority = true)
-      : streams_(comm_high_priority), compute_(streams_.compute), update_(streams_.update) {}
+      : streams_(comm_high_priority), compute_(streams_.compute), update_(streams_.update) {
+    restore_device_cache_preference();  // the Kokkos::Cuda(stream) constructors just set it again
+  }
   const Kokkos::Cuda& compute() const { return compute_; }
   const Kokkos::Cuda& update() const { return update_; }
   StreamHandles handles() const { return {streams_.comm, streams_.update}; }

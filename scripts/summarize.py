@@ -7,6 +7,7 @@
 import argparse
 import json
 import os
+import statistics
 import sys
 
 
@@ -43,7 +44,8 @@ TABLES = {
                ("verified", lambda r: str(r["verified"])), ("device", lambda r: r["device"])],
     "dp_step": [("model", lambda r: r["model"]), ("ranks", lambda r: str(r["ranks"])), ("comm", lambda r: r["comm"]),
                 ("path", lambda r: r["comm_path"]), ("mode", lambda r: r["mode"]),
-                ("overlap", lambda r: "on" if r["overlap"] else "off"), ("bucket_mb", lambda r: f"{r['bucket_mb']:g}"),
+                ("overlap", lambda r: "on" if r["overlap"] else "off"),
+                ("prio", lambda r: r.get("comm_stream_priority", "")), ("bucket_mb", lambda r: f"{r['bucket_mb']:g}"),
                 ("buckets", lambda r: str(r["buckets"])),
                 ("grad_ms", lambda r: ms(phase(r, "gradient"))), ("comm_ms", lambda r: ms(phase(r, "comm"))),
                 ("update_ms", lambda r: ms(phase(r, "update"))), ("comm+upd_ms", lambda r: ms(phase(r, "comm_update"))),
@@ -93,20 +95,23 @@ def comparisons(recs):
         t = allreduce_time(recs, r["ranks"], r["comm"], r["comm_path"], r["allreduce"]["bytes"], r["device"])
         if t is not None:
             lines.append(f"dp_step {r['model']} {r['ranks']} ranks {r['comm']}/{r['comm_path']} {r['mode']} "
-                         f"overlap {'on' if r['overlap'] else 'off'} bucket {r['bucket_mb']:g} MiB: comm+update "
+                         f"overlap {'on' if r['overlap'] else 'off'} prio {r.get('comm_stream_priority', '-')} bucket {r['bucket_mb']:g} MiB: comm+update "
                          f"{ms(phase(r, 'comm_update'))} ms = {phase(r, 'comm_update') / t:.2f} x one allreduce of "
                          f"{r['allreduce']['bytes']} B ({ms(t)} ms)")
-    for tr in recs:
-        if tr["benchmark"] != "torch_allreduce":
-            continue
-        for a in recs:
-            if a["benchmark"] == "allreduce" and a["comm"] == "nccl" and a["ranks"] == tr["ranks"] and \
-                    a["_row"]["bytes"] == tr["_row"]["bytes"] and a["device"] == tr["device"]:
-                ours = a["_row"]["out_of_place"]["busbw_GBps"], a["_row"]["in_place"]["busbw_GBps"]
-                lines.append(f"allreduce {a['ranks']} ranks {a['_row']['bytes']} B: nagbench busbw {ours[0]:.1f} "
-                             f"(in place {ours[1]:.1f}) = {100 * ours[0] / tr['_row']['busbw_GBps']:.1f}% "
-                             f"({100 * ours[1] / tr['_row']['busbw_GBps']:.1f}%) of torch "
-                             f"{tr['_row']['busbw_GBps']:.1f} GB/s")
+    # NCCL through nagbench against NCCL through PyTorch, per message size: the median over every run of each
+    # in the folders given (runs are interleaved on the device), with the spread.
+    ours, theirs = {}, {}
+    for r in recs:
+        if r["benchmark"] == "allreduce" and r["comm"] == "nccl":
+            ours.setdefault((r["ranks"], r["_row"]["bytes"], r["device"]), []).append(
+                r["_row"]["out_of_place"]["busbw_GBps"])
+        elif r["benchmark"] == "torch_allreduce":
+            theirs.setdefault((r["ranks"], r["_row"]["bytes"], r["device"]), []).append(r["_row"]["busbw_GBps"])
+    for key in sorted(set(ours) & set(theirs)):
+        a, t = ours[key], theirs[key]
+        lines.append(f"allreduce {key[0]} ranks {key[1]} B: nagbench busbw {statistics.median(a):.1f} "
+                     f"({len(a)} runs, {min(a):.1f}..{max(a):.1f}) = {100 * statistics.median(a) / statistics.median(t):.1f}% "
+                     f"of torch {statistics.median(t):.1f} ({len(t)} runs, {min(t):.1f}..{max(t):.1f}) GB/s")
     return lines
 
 

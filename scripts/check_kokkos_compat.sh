@@ -25,9 +25,16 @@ esac
 read -r -a mpi <<<"$(mpicxx --showme:compile 2>/dev/null || true)"
 
 mapfile -t sources < <(cd "$repo" && find src tests benchmarks -name '*.cpp' | sort)
+# The Kokkos-free NCCL probe needs the CUDA toolkit's headers (NCCL's sit beside them); without them it is skipped.
+cuda_inc=${CUDA_HOME:-/usr/local/cuda}/include
 failed=0
 for f in "${sources[@]}"; do
-  if ! out=$(g++ "${flags[@]}" -fsyntax-only -Wall "${inc[@]}" -I"$repo/src" -I"$repo/tests" "${mpi[@]}" \
+  extra=()
+  if grep -q '#include <nccl.h>' "$repo/$f" && ! grep -q KOKKOS_ENABLE_CUDA "$repo/$f"; then
+    [[ -f "$cuda_inc/nccl.h" ]] || { echo "skip $f (no CUDA/NCCL headers at $cuda_inc)"; continue; }
+    extra=(-I"$cuda_inc")
+  fi
+  if ! out=$(g++ "${flags[@]}" -fsyntax-only -Wall "${inc[@]}" "${extra[@]}" -I"$repo/src" -I"$repo/tests" "${mpi[@]}" \
       -DNAGBENCH_HAVE_MPI -DNAGBENCH_VERSION='"compat"' "$repo/$f" 2>&1); then
     echo "FAIL $f"
     echo "$out" | grep -E "error" | head -5

@@ -24,6 +24,21 @@ step() {
 gpus=$(nvidia-smi -L | wc -l)
 vit_bytes=$((304326632 * 4)) # one fp32 gradient of vit_l_16: the "one allreduce of the same bytes" yardstick
 want() { [[ " ${SECTIONS:-all} " == *" all "* || " ${SECTIONS:-} " == *" $1 "* ]]; }
+# PyTorch's all_reduce over NCCL, the yardstick: torch_ar <limit> <label> <record> [torch_allreduce.py args]
+torch_ar() {
+  local limit=$1 label=$2 record=$3
+  shift 3
+  step "$limit" "$label" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run --nproc_per_node=2 \
+    "$repo/scripts/device/torch_allreduce.py" --out "$RES/$record.json" "$@"
+}
+# The Kokkos-free NCCL probe at 1 and 4 GiB: probe <label> core|none [probe args] (core: bound like nagbench)
+probe() {
+  local label=$1 bind=(--bind-to none)
+  [[ $2 == core ]] && bind=(--map-by ppr:2:node:PE=$(($(nproc) / 2)) --bind-to core)
+  shift 2
+  step 40 "$label" mpirun --allow-run-as-root -np 2 "${bind[@]}" -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH \
+    "$B/bin/nagbench_nccl_probe" --bytes 1G --bytes 4G "$@"
+}
 {
   if want machine; then
     step 20 "machine" bash -c 'nvidia-smi -L; nvidia-smi topo -m; lscpu | head -20; numactl -H 2>/dev/null | head -5'
@@ -31,9 +46,7 @@ want() { [[ " ${SECTIONS:-all} " == *" all "* || " ${SECTIONS:-} " == *" $1 "* ]
       nccl_info_np2 --comm-only --comm nccl --comm-min 1M --comm-max 16M
   fi
   if want yardstick; then
-    step 60 "torch allreduce np2" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run \
-      --nproc_per_node=2 "$repo/scripts/device/torch_allreduce.py" --max-bytes $((4 << 30)) \
-      --out "$RES/torch_allreduce_np2.json"
+    torch_ar 60 "torch allreduce np2" torch_allreduce_np2 --max-bytes $((4 << 30))
     step 120 "comm-only nccl np2" "$run" 2 comm_only_nccl_np2 --comm-only --comm nccl --comm-min 1M --comm-max 4G
   fi
   if want yardstick || want buckets; then
@@ -69,9 +82,8 @@ want() { [[ " ${SECTIONS:-all} " == *" all "* || " ${SECTIONS:-} " == *" $1 "* ]
     # more with PyTorch's own NCCL library, to separate the library version from nagbench's use of it.
     sizes=256M,512M,1G,2G,4G
     for round in 1 2; do
-      step 60 "torch allreduce np2, round $round" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m \
-        torch.distributed.run --nproc_per_node=2 "$repo/scripts/device/torch_allreduce.py" \
-        --min-bytes $((256 << 20)) --max-bytes $((4 << 30)) --reps 10 --out "$RES/repeat_torch_np2_r$round.json"
+      torch_ar 60 "torch allreduce np2, round $round" repeat_torch_np2_r$round --min-bytes $((256 << 20)) \
+        --max-bytes $((4 << 30)) --reps 10
       step 60 "comm-only nccl np2, round $round" "$run" 2 repeat_nccl_np2_r$round --comm-only --comm nccl \
         --comm-sizes "$sizes" --comm-reps 10
     done
@@ -91,12 +103,7 @@ want() { [[ " ${SECTIONS:-all} " == *" all "* || " ${SECTIONS:-} " == *" $1 "* ]
     # Only on request: what separates nagbench's NCCL allreduce from PyTorch's (binding, buffer alignment,
     # the algorithm NCCL picks). NAGBENCH_PREV_EXE: an earlier binary (before 4 KiB-aligned messages).
     sizes=1G,2G,4G
-    tr() {
-      step 40 "torch $1" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run --nproc_per_node=2 \
-        "$repo/scripts/device/torch_allreduce.py" --min-bytes $((1 << 30)) --max-bytes $((4 << 30)) --reps 10 \
-        --out "$RES/diag_torch_$1.json"
-    }
-    tr a
+    torch_ar 40 "torch a" diag_torch_a --min-bytes $((1 << 30)) --max-bytes $((4 << 30)) --reps 10
     step 40 "nagbench aligned, bound" "$run" 2 diag_nccl_aligned_a --comm-only --comm nccl --comm-sizes $sizes --comm-reps 10
     if [[ -x "${NAGBENCH_PREV_EXE:-}" ]]; then
       step 40 "nagbench previous, bound" env NAGBENCH_EXE="$NAGBENCH_PREV_EXE" "$run" 2 diag_nccl_prev \
@@ -104,64 +111,40 @@ want() { [[ " ${SECTIONS:-all} " == *" all "* || " ${SECTIONS:-} " == *" $1 "* ]
     fi
     step 40 "nagbench aligned, unbound" env NAGBENCH_BIND=none "$run" 2 diag_nccl_aligned_unbound --comm-only \
       --comm nccl --comm-sizes $sizes --comm-reps 10
-    tr b
+    torch_ar 40 "torch b" diag_torch_b --min-bytes $((1 << 30)) --max-bytes $((4 << 30)) --reps 10
     step 40 "nagbench aligned, bound, again" "$run" 2 diag_nccl_aligned_b --comm-only --comm nccl \
       --comm-sizes $sizes --comm-reps 10
-    step 40 "NCCL's choices, torch" env NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=TUNING,COLL python3 -m \
-      torch.distributed.run --nproc_per_node=2 "$repo/scripts/device/torch_allreduce.py" --min-bytes $((1 << 30)) \
-      --max-bytes $((1 << 30)) --reps 1 --iters 2 --out "$RES/diag_torch_debug.json"
+    NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=TUNING,COLL torch_ar 40 "NCCL's choices, torch" diag_torch_debug \
+      --min-bytes $((1 << 30)) --max-bytes $((1 << 30)) --reps 1 --iters 2
     step 40 "NCCL's choices, nagbench" env NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=TUNING,COLL "$run" 2 \
       diag_nccl_debug --comm-only --comm nccl --comm-sizes 1G --comm-reps 1 --comm-iters 2
   fi
   if [[ " ${SECTIONS:-} " == *" probe "* ]]; then
     # The Kokkos-free NCCL probe on three kinds of stream, between PyTorch and nagbench runs (same binding).
-    probe() {
-      step 40 "probe $1" mpirun --allow-run-as-root -np 2 --map-by ppr:2:node:PE=$(($(nproc) / 2)) --bind-to core \
-        -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH "$B/bin/nagbench_nccl_probe" --bytes 1G --bytes 4G --stream "$1"
-    }
-    step 40 "torch p1" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run --nproc_per_node=2 \
-      "$repo/scripts/device/torch_allreduce.py" --min-bytes $((1 << 30)) --max-bytes $((4 << 30)) --reps 10 \
-      --out "$RES/probe_torch_p1.json"
-    probe legacy
-    probe nonblocking
-    probe high
+    torch_ar 40 "torch p1" probe_torch_p1 --min-bytes $((1 << 30)) --max-bytes $((4 << 30)) --reps 10
+    for kind in legacy nonblocking high; do probe "probe $kind" core --stream $kind; done
     step 40 "nagbench p1" "$run" 2 probe_nagbench_p1 --comm-only --comm nccl --comm-sizes 1G,4G --comm-reps 10
-    probe legacy
-    step 40 "torch p2" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run --nproc_per_node=2 \
-      "$repo/scripts/device/torch_allreduce.py" --min-bytes $((1 << 30)) --max-bytes $((4 << 30)) --reps 10 \
-      --out "$RES/probe_torch_p2.json"
-    step 40 "probe legacy, unbound" mpirun --allow-run-as-root -np 2 --bind-to none -x NCCL_NVLS_ENABLE \
-      -x LD_LIBRARY_PATH "$B/bin/nagbench_nccl_probe" --bytes 1G --bytes 4G --stream legacy
+    probe "probe legacy" core --stream legacy
+    torch_ar 40 "torch p2" probe_torch_p2 --min-bytes $((1 << 30)) --max-bytes $((4 << 30)) --reps 10
+    probe "probe legacy, unbound" none --stream legacy
   fi
   if [[ " ${SECTIONS:-} " == *" cache "* ]]; then
     # The device-wide cache preference Kokkos 3.4 sets, in the Kokkos-free probe and in nagbench before
     # (NAGBENCH_PREV_EXE) and after it resets it; then the NCCL results again with the fixed binary.
-    cprobe() {
-      step 40 "probe $1 $2" mpirun --allow-run-as-root -np 2 --map-by ppr:2:node:PE=$(($(nproc) / 2)) --bind-to core \
-        -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH "$B/bin/nagbench_nccl_probe" --bytes 1G --bytes 4G --stream "$1" \
-        --device-cache "$2"
-    }
-    torch_large() {
-      step 40 "torch $1" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run --nproc_per_node=2 \
-        "$repo/scripts/device/torch_allreduce.py" --min-bytes $((1 << 30)) --max-bytes $((4 << 30)) --reps 10 \
-        --out "$RES/cache_torch_$1.json"
-    }
-    torch_large c1
-    cprobe high untouched
-    cprobe high prefer-shared
-    cprobe high prefer-none
+    torch_ar 40 "torch c1" cache_torch_c1 --min-bytes $((1 << 30)) --max-bytes $((4 << 30)) --reps 10
+    for cache in untouched prefer-shared prefer-none; do
+      probe "probe high $cache" core --stream high --device-cache $cache
+    done
     if [[ -x "${NAGBENCH_PREV_EXE:-}" ]]; then
       step 40 "nagbench before the reset" env NAGBENCH_EXE="$NAGBENCH_PREV_EXE" "$run" 2 cache_nagbench_prev \
         --comm-only --comm nccl --comm-sizes 1G,4G --comm-reps 10
     fi
     step 40 "nagbench with the reset" "$run" 2 cache_nagbench_c1 --comm-only --comm nccl --comm-sizes 1G,4G --comm-reps 10
-    torch_large c2
+    torch_ar 40 "torch c2" cache_torch_c2 --min-bytes $((1 << 30)) --max-bytes $((4 << 30)) --reps 10
     step 40 "nagbench with the reset, again" "$run" 2 cache_nagbench_c2 --comm-only --comm nccl \
       --comm-sizes 1G,4G --comm-reps 10
-    cprobe legacy prefer-shared
-    step 60 "torch allreduce np2" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m torch.distributed.run \
-      --nproc_per_node=2 "$repo/scripts/device/torch_allreduce.py" --max-bytes $((4 << 30)) \
-      --out "$RES/torch_allreduce_np2.json"
+    probe "probe legacy prefer-shared" core --stream legacy --device-cache prefer-shared
+    torch_ar 60 "torch allreduce np2" torch_allreduce_np2 --max-bytes $((4 << 30))
     step 60 "comm-only nccl np2" "$run" 2 comm_only_nccl_np2 --comm-only --comm nccl --comm-min 1M --comm-max 4G
     step 30 "comm-only nccl np2, vit_l_16 bytes" "$run" 2 comm_only_nccl_np2_vit --comm-only --comm nccl \
       --comm-sizes "$vit_bytes"

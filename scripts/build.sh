@@ -3,6 +3,7 @@
 #
 #   scripts/build.sh openmp [extra cmake args]   -> build/openmp   (Kokkos OpenMP + Serial)
 #   scripts/build.sh cuda   [extra cmake args]   -> build/cuda     (Kokkos CUDA (sm_90) + OpenMP + Serial)
+#   scripts/build.sh openmp-asan [extra args]    -> build/openmp-asan (ASan + UBSan, -Wall -Wextra -Werror; CI)
 #
 # To build against your own Kokkos instead, skip this script: see README "Build against your own Kokkos".
 set -euo pipefail
@@ -13,15 +14,23 @@ source "$here/env.sh"
 flavor=${1:?usage: scripts/build.sh openmp|cuda [cmake args]}
 shift
 
+build_type=Release
+flags=()
 case "$flavor" in
   openmp) prefix=$NAGBENCH_KOKKOS_OPENMP; compiler=() ;;
+  openmp-asan)
+    prefix=$NAGBENCH_KOKKOS_OPENMP
+    compiler=()
+    build_type=RelWithDebInfo
+    flags=(-DNAGBENCH_SANITIZE=ON -DNAGBENCH_WERROR=ON -DNAGBENCH_ENABLE_BENCHMARKS=OFF)
+    ;;
   cuda) prefix=$NAGBENCH_KOKKOS_CUDA; compiler=(-DCMAKE_CXX_COMPILER="$prefix/bin/nvcc_wrapper") ;;
-  *) echo "build.sh: unknown flavor '$flavor' (openmp or cuda)" >&2; exit 2 ;;
+  *) echo "build.sh: unknown flavor '$flavor' (openmp, cuda or openmp-asan)" >&2; exit 2 ;;
 esac
 [[ -f "$prefix/.nagbench-stamp" ]] || { echo "build.sh: no Kokkos at $prefix; run scripts/setup.sh first" >&2; exit 2; }
 
 bdir="$repo/build/$flavor"
 export PATH="$CUDA_HOME/bin:$PATH"
-cmake -S "$repo" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_EXTENSIONS=OFF -DCMAKE_PREFIX_PATH="$prefix" "${compiler[@]}" \
-  -DNAGBENCH_COMPAT_DIR="$NAGBENCH_CACHE/compat" "$@" >/dev/null
+cmake -S "$repo" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=$build_type -DCMAKE_CXX_EXTENSIONS=OFF \
+  -DCMAKE_PREFIX_PATH="$prefix" "${compiler[@]}" "${flags[@]}" -DNAGBENCH_COMPAT_DIR="$NAGBENCH_CACHE/compat" "$@" >/dev/null
 cmake --build "$bdir" -j "${NAGBENCH_JOBS:-$(nproc)}"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts in this folder: where the cache and the Kokkos installs live.
 # Override NAGBENCH_CACHE to move everything (e.g. to a shared project space on a cluster).
 : "${NAGBENCH_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/nagbench}"

@@ -12,16 +12,18 @@ repo=$(cd "$here/.." && pwd)
 source "$here/env.sh"
 jobs=${NAGBENCH_JOBS:-$(nproc)}
 
-"$here/build.sh" openmp
-(cd "$repo/build/openmp" && ctest --output-on-failure -j "$jobs")
+# Tests and benchmarks are switched on explicitly: the default-benchmark command may have configured the same
+# folder without them, and "no tests found" must never pass (--no-tests=error).
+"$here/build.sh" openmp -DNAGBENCH_ENABLE_TESTS=ON -DNAGBENCH_ENABLE_BENCHMARKS=ON
+(cd "$repo/build/openmp" && ctest --output-on-failure --no-tests=error -j "$jobs")
 
 if [[ -f "$NAGBENCH_KOKKOS_CUDA/.nagbench-stamp" && "${NAGBENCH_CUDA:-auto}" != off ]]; then
-  "$here/build.sh" cuda
+  "$here/build.sh" cuda -DNAGBENCH_ENABLE_TESTS=ON -DNAGBENCH_ENABLE_BENCHMARKS=ON
   if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
-    (cd "$repo/build/cuda" && ctest --output-on-failure)
+    (cd "$repo/build/cuda" && ctest --output-on-failure --no-tests=error)
   else
     echo "[run_tests] no GPU here: CUDA build compiled and linked; running its no-GPU tests only"
-    (cd "$repo/build/cuda" && ctest --output-on-failure -L nogpu)
+    (cd "$repo/build/cuda" && ctest --output-on-failure --no-tests=error -L nogpu)
   fi
 fi
 echo "[run_tests] all tests passed"

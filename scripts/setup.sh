@@ -8,7 +8,8 @@
 #   NAGBENCH_JOBS       parallel build jobs                       (default: nproc)
 #   NAGBENCH_CUDA       auto | on | off: also build the CUDA+OpenMP Kokkos (default: auto = when nvcc is found)
 #   NAGBENCH_SKIP_APT   1 = do not touch Debian packages (you installed them yourself)
-#   NAGBENCH_DEBIAN_MIRROR  Debian mirror for the trilinos source package (default: http://deb.debian.org/debian)
+#   NAGBENCH_DEBIAN_MIRROR  Debian mirror for the trilinos source package (default: the mirror this machine's apt
+#                       sources use, with apt's HTTP proxy if one is configured)
 #   NAGBENCH_COMPAT     auto | off: fetch Kokkos 5.2.2 and 4.5.1 headers (Debian unstable) for the compile checks
 #   CUDA_HOME           CUDA toolkit root (default: /usr/local/cuda)
 #
@@ -35,7 +36,8 @@ debian_packages=(
   libopenmpi-dev openmpi-bin
   libbenchmark-dev libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libopenblas-dev
-  python3-yaml python3-matplotlib python3-pytest
+  python3-yaml python3-matplotlib python3-pytest python3-jsonschema python3-jinja2 python3-pandas python3-scipy
+  python3-sklearn shellcheck
   clang-format
 )
 
@@ -62,7 +64,28 @@ install_debian_packages() {
 trilinos_tarball=trilinos_13.2.0.orig.tar.gz
 trilinos_sha256=0ddb47784ba7b8a6b9a07a4822b33be508feb4ccd54301b2a5d10c9e54524b90
 trilinos_topdir=Trilinos-trilinos-release-13-2-0
-mirror=${NAGBENCH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+# The Debian archive this machine's apt uses (a site's local mirror or proxy included), so no host is written
+# here: the first "Packages" index that is not a security, updates or backports suite.
+apt_archive_uri() {
+  local uri
+  # shellcheck disable=SC2016 # $(FIELD) is apt's template syntax, not the shell's
+  uri=$(apt-get indextargets --format '$(REPO_URI) $(SUITE) $(IDENTIFIER)' 2>/dev/null |
+    awk '$3 == "Packages" && $2 !~ /-(security|updates|backports)$/ && $1 ~ /debian/ {print $1; exit}')
+  # shellcheck disable=SC2016
+  [[ -n "$uri" ]] || uri=$(apt-get indextargets --format '$(REPO_URI) $(IDENTIFIER)' 2>/dev/null |
+    awk '$2 == "Packages" {print $1; exit}')
+  [[ -n "$uri" ]] || die "no Debian archive in this machine's apt sources; set NAGBENCH_DEBIAN_MIRROR"
+  echo "${uri%/}"
+}
+mirror=${NAGBENCH_DEBIAN_MIRROR:-}
+resolve_mirror() {
+  [[ -n "$mirror" ]] || mirror=$(apt_archive_uri)
+  # apt's proxy, for curl too, unless the environment already names one.
+  local proxy
+  proxy=$(apt-config shell p Acquire::http::Proxy 2>/dev/null | sed -n "s/^p='\(.*\)'$/\1/p")
+  if [[ -n "$proxy" && "$proxy" != DIRECT && -z "${http_proxy:-}" ]]; then export http_proxy=$proxy; fi
+}
 
 fetch_trilinos() {
   local dst="$NAGBENCH_CACHE/src/$trilinos_tarball"
@@ -194,6 +217,7 @@ want_cuda() {
 
 main() {
   install_debian_packages
+  resolve_mirror
   fetch_compat_headers
   local src
   src=$(patched_sources)

@@ -1,27 +1,46 @@
-"""Data-parallel runs under mpirun at NAGBENCH_NP ranks (CTest runs this file at 1, 2 and 3 ranks; 3 catches
-uneven splits), OpenMP backend, one thread per rank, oversubscribed as needed on a 2-core machine.
+"""Data-parallel runs under mpirun at NAGBENCH_NP ranks, one file for every backend (NAGBENCH_DP_BACKEND):
+
+- openmp (CTest mpi_np1/2/3; 3 catches uneven splits): one thread per rank, oversubscribed on a 2-core machine,
+  MPI on host memory;
+- cuda (CTest mpi_cuda_np2, GPU machines): the paths that exist only with device memory, MPI staged through
+  pinned host buffers (with non-blocking requests MPI_Testsome may complete early) and NCCL; ranks may share a
+  GPU (--allow-gpu-sharing) so that a one-GPU machine runs it too.
 
 Asserted: every mode is verified against the float64 reference and all ranks hold bitwise-identical parameters;
 the modes agree bit for bit (sums of at most two values do not depend on reduction order); at one rank the
-data-parallel machinery reproduces the single-rank driver exactly; a skipped bucket is caught; input errors end
-every rank with status 2 and no file.
+data-parallel machinery reproduces the single-rank driver exactly; a skipped bucket is caught; a stopped rank
+ends the job through the watchdog; input errors end every rank with status 2 and no file.
 """
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
 BIN = os.environ["NAGBENCH_BIN"]
 NP = int(os.environ.get("NAGBENCH_NP", "2"))
 MPIRUN = os.environ.get("NAGBENCH_MPIRUN", "mpirun")
-SMALL = ["--roof-mib", "8", "--roof-reps", "2", "--steps", "3", "--warmup", "1", "-q"]
+BACKEND = os.environ.get("NAGBENCH_DP_BACKEND", "openmp")
+GPU = BACKEND == "cuda"
+HAVE_NCCL = os.environ.get("NAGBENCH_HAVE_NCCL", "0") == "1"
+SMALL = ["--roof-mib", "64" if GPU else "8", "--roof-reps", "2", "--steps", "3", "--warmup", "1", "-q"]
+if GPU:
+    SMALL.append("--allow-gpu-sharing")
 ENV = dict(os.environ, OMP_NUM_THREADS="1", OMP_PROC_BIND="false", KOKKOS_DISABLE_WARNINGS="1",
-           OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
+           NCCL_NVLS_ENABLE="0", OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMPI_MCA_rmaps_base_oversubscribe="1")
+# The communication paths of this backend, each as the arguments that select it and the path the record names.
+if GPU:
+    COMMS = [(["--comm", "mpi", "--mpi-path", "staged"], "staged")] + \
+        ([(["--comm", "nccl"], "nccl")] if HAVE_NCCL else [])
+else:
+    COMMS = [(["--comm", "mpi"], "host")]
+COMM_IDS = ["/".join(c[0][1::2]) for c in COMMS]
 
 
-def mpirun(*args, np=NP, timeout=600):
-    cmd = [MPIRUN, "-np", str(np), "--oversubscribe", BIN, "--backend", "openmp", *args]
+def mpirun(*args, np=NP, timeout=900):
+    cmd = [MPIRUN, "-np", str(np), "--oversubscribe", "-x", "NCCL_NVLS_ENABLE", BIN, "--backend", BACKEND, *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ENV)
 
 
@@ -30,17 +49,18 @@ def records(path):
     return doc if isinstance(doc, list) else [doc]
 
 
-def test_every_mode_is_verified_and_ranks_agree(tmp_path):
+@pytest.mark.parametrize("comm,path", COMMS, ids=COMM_IDS)
+def test_every_mode_is_verified_and_ranks_agree(tmp_path, comm, path):
     out = tmp_path / "dp.json"
-    res = mpirun("--model", "tiny,resnet50", "--comm", "mpi", "--sharding", "replicated,sharded",
-                 "--overlap", "on,off", "--bucket-mb", "0.01,25", "-o", str(out), *SMALL)
+    res = mpirun("--model", "tiny,resnet50", *comm, "--sharding", "replicated,sharded", "--overlap", "on,off",
+                 "--bucket-mb", "0.01,25", "-o", str(out), *SMALL)
     assert res.returncode == 0, res.stdout + res.stderr
     recs = records(out)
     assert len(recs) == 2 * 2 * 2 * 2
     for r in recs:
-        assert r["benchmark"] == "dp_step" and r["ranks"] == NP
-        assert r["verified"] is True and r["ranks_agree"] is True, r["verification"]
-        assert r["comm"] == "mpi" and r["comm_path"] == "host"
+        assert r["benchmark"] == "dp_step" and r["ranks"] == NP and r["backend"] == BACKEND
+        assert r["verified"] is True and r["ranks_agree"] is True, (r["mode"], r["overlap"], r["verification"])
+        assert r["comm"] == comm[1] and r["comm_path"] == path
         assert len(r["rank_detail"]) == NP
         assert r["phases"]["total"]["median_s"] > 0
         if not r["overlap"]:
@@ -56,10 +76,10 @@ def test_every_mode_is_verified_and_ranks_agree(tmp_path):
         replicated["memory_per_rank"]["momentum_bytes"], rel=0.01)
 
 
-@pytest.mark.skipif(NP != 1, reason="single-rank equivalence")
+@pytest.mark.skipif(NP != 1 or GPU, reason="single-rank equivalence, host")
 def test_one_rank_reproduces_the_single_rank_driver(tmp_path):
     upd = tmp_path / "u.json"
-    res = subprocess.run([BIN, "--backend", "openmp", "--model", "tiny", "-o", str(upd), *SMALL],
+    res = subprocess.run([BIN, "--backend", BACKEND, "--model", "tiny", "-o", str(upd), *SMALL],
                          capture_output=True, text=True, env=ENV)
     assert res.returncode == 0, res.stderr
     want = records(upd)[0]["params_hash"]
@@ -72,20 +92,38 @@ def test_one_rank_reproduces_the_single_rank_driver(tmp_path):
 
 
 @pytest.mark.skipif(NP < 2, reason="a reduction needs two ranks")
+@pytest.mark.parametrize("comm,path", COMMS, ids=COMM_IDS)
 @pytest.mark.parametrize("sharding", ["replicated", "sharded"])
-def test_skipping_a_bucket_is_caught(tmp_path, sharding):
+def test_skipping_a_bucket_is_caught(tmp_path, comm, path, sharding):
     out = tmp_path / "skip.json"
-    res = mpirun("--model", "tiny", "--comm", "mpi", "--bucket-mb", "0.01", "--sharding", sharding,
+    res = mpirun("--model", "tiny", *comm, "--bucket-mb", "0.01", "--sharding", sharding,
                  "--debug-skip-bucket", "1", "-o", str(out), *SMALL)
     assert res.returncode != 0
     assert "verification failed" in res.stderr
     assert not out.exists()
 
 
-def test_allreduce_sweep_is_exact(tmp_path):
+@pytest.mark.skipif(NP < 2, reason="a hung peer needs two ranks")
+@pytest.mark.parametrize("comm,path", COMMS, ids=COMM_IDS)
+def test_a_stopped_rank_ends_the_job_through_the_watchdog(tmp_path, comm, path):
+    """Rank 1 stops itself (SIGSTOP) in its first timed step; without the watchdog the job hangs forever."""
+    out = tmp_path / "hang.json"
+    start = time.monotonic()
+    res = mpirun("--model", "tiny", *comm, "--timeout", "3", "--debug-stop-rank", "1", "-o", str(out), *SMALL,
+                 timeout=180)
+    elapsed = time.monotonic() - start
+    assert res.returncode != 0
+    assert "watchdog: a data-parallel step did not finish within 3 s" in res.stderr, res.stderr
+    assert "error on rank 0" in res.stderr, res.stderr
+    assert elapsed < 90, f"the job took {elapsed:.0f} s to end"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("comm,path", COMMS, ids=COMM_IDS)
+def test_allreduce_sweep_is_exact(tmp_path, comm, path):
     out = tmp_path / "ar.json"
-    res = mpirun("--comm-only", "--comm", "mpi", "--comm-min", "4K", "--comm-max", "1M", "--comm-iters", "3",
-                 "--comm-reps", "2", "-q", "-o", str(out))
+    res = mpirun("--comm-only", *comm, "--comm-min", "4K", "--comm-max", "1M", "--comm-iters", "3",
+                 "--comm-reps", "2", "-q", "-o", str(out), *(["--allow-gpu-sharing"] if GPU else []))
     assert res.returncode == 0, res.stderr
     rec = records(out)[0]
     assert rec["benchmark"] == "allreduce" and rec["verified"] is True
@@ -96,6 +134,7 @@ def test_allreduce_sweep_is_exact(tmp_path):
         assert bus == pytest.approx(alg * (2 * (NP - 1) / NP if NP > 1 else 0.0))
 
 
+@pytest.mark.skipif(GPU, reason="host input errors")
 @pytest.mark.parametrize("args,needle", [
     (["--comm", "none"], "--comm none runs a single rank"),
     (["--comm", "nccl"], "nccl"),

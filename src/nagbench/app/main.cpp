@@ -2,8 +2,14 @@
 // Kokkos, the run, the record. Every input error ends every rank with the same one-line message and status 2.
 #include <unistd.h>
 
+#include <Kokkos_Core.hpp>
+#if defined(KOKKOS_ENABLE_OPENMP)
+#include <omp.h>
+#endif
+
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -13,6 +19,7 @@
 #include "nagbench/core/errors.hpp"
 #include "nagbench/core/json_io.hpp"
 #include "nagbench/core/provenance.hpp"
+#include "nagbench/core/watchdog.hpp"
 #include "nagbench/harness/backend.hpp"
 #include "nagbench/harness/collectives.hpp"
 #include "nagbench/harness/dp_run.hpp"
@@ -24,13 +31,6 @@ using namespace nagbench;
 
 namespace {
 
-std::string executable_dir() {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return "";
-  std::string p(buf, static_cast<size_t>(n));
-  return p.substr(0, p.find_last_of('/'));
-}
 
 // Rank 0 parses and validates; everyone learns the outcome. Returns the exit status when the process should
 // stop.
@@ -57,10 +57,22 @@ int agree_on_plan(int argc, char** argv, const ProcessInfo& proc, CliOutcome& ou
   return -1;
 }
 
+#if defined(KOKKOS_ENABLE_OPENMP)
+// The OpenMP threads Kokkos will start: --kokkos-threads, else what the OpenMP runtime would use (OMP_NUM_THREADS,
+// else every hardware thread).
+int requested_host_threads(const std::vector<std::string>& kokkos_args) {
+  for (const auto& a : kokkos_args)
+    for (const char* key : {"--kokkos-threads=", "--kokkos-num-threads="})
+      if (a.rfind(key, 0) == 0) return std::atoi(a.c_str() + std::strlen(key));
+  return omp_get_max_threads();
+}
+#endif
+
 // Before Kokkos starts: a CUDA build needs a GPU even for --backend openmp, because Kokkos initialises every
 // compiled-in backend and Kokkos 3.4 aborts inside Kokkos::initialize when CUDA finds no device. Ranks map to
 // the node's GPUs by local rank; more ranks than GPUs is an error unless sharing was asked for.
-int check_devices(const Config& cfg, const ProcessInfo& proc, int* device_id) {
+int check_devices(const Config& cfg, const std::vector<std::string>& kokkos_args, const ProcessInfo& proc,
+                  int* device_id) {
   *device_id = -1;
   std::string problem;
 #ifdef KOKKOS_ENABLE_CUDA
@@ -77,6 +89,16 @@ int check_devices(const Config& cfg, const ProcessInfo& proc, int* device_id) {
   }
 #else
   (void)cfg;
+#endif
+#if defined(KOKKOS_ENABLE_OPENMP) && KOKKOS_VERSION < 40000
+  // Kokkos 3.x's OpenMP pool has MAX_THREAD_COUNT (512) slots and crashes in Kokkos::initialize past it.
+  const int threads = requested_host_threads(kokkos_args);
+  if (problem.empty() && threads > kMaxHostThreads)
+    problem = std::to_string(threads) + " OpenMP threads requested (OMP_NUM_THREADS or --kokkos-threads), but Kokkos " +
+              kokkos_version_string() + " supports at most " + std::to_string(kMaxHostThreads) +
+              " per process; run more ranks with fewer threads each";
+#else
+  (void)kokkos_args;
 #endif
   const bool ok = all_ranks_true(problem.empty(), proc);
   if (!ok) {
@@ -165,15 +187,58 @@ nlohmann::json run_one(const Config& cfg, const ProcessInfo& proc, Progress& pro
   });
 }
 
+// Every configuration's memory, on every rank, before any of them runs: a list launch never loses finished
+// work to an input error in a later configuration.
+void check_every_configuration_fits(const RunPlan& plan, const ProcessInfo& proc, Progress& progress) {
+  std::string problem;
+  try {
+    for (const auto& cfg : plan.configs) {
+      const DeviceInfo dev = describe_device(parse_backend(cfg.backend));
+      Progress quiet(false);
+      check_memory_fits(memory_needed(cfg, dev, proc.size), dev, quiet);
+    }
+  } catch (const InputError& e) {
+    problem = e.what();
+  }
+  if (!all_ranks_true(problem.empty(), proc))
+    throw InputError(problem.empty() ? "another rank does not have the memory for this launch" : problem);
+  if (plan.configs.size() > 1) progress.say("all " + std::to_string(plan.configs.size()) + " configurations fit");
+}
+
+// Records are written as each configuration finishes, so a launch killed later (a walltime, a failure) keeps
+// what it finished: FILE.jsonl gets one appended line per record; any other name the whole document so far,
+// replaced atomically (one object for a single configuration, a list otherwise).
+class RecordWriter {
+ public:
+  RecordWriter(const std::string& path, size_t configs) : path_(path), list_(configs > 1) {}
+  void add(const nlohmann::json& record) {
+    if (path_.empty()) return;
+    if (is_json_lines_path(path_)) {
+      append_json_line(path_, record);
+      return;
+    }
+    records_.push_back(record);
+    write_json_atomically(path_, list_ ? records_ : records_.front());
+  }
+
+ private:
+  std::string path_;
+  bool list_;
+  nlohmann::json records_ = nlohmann::json::array();
+};
+
 int run(const RunPlan& plan, const ProcessInfo& proc) {
   const Config& first = plan.configs.front();
   Progress progress(!first.quiet && proc.rank == 0);
-  nlohmann::json records = nlohmann::json::array();
+  RecordWriter writer(proc.rank == 0 ? first.output : std::string(), plan.configs.size());
   try {
+    check_every_configuration_fits(plan, proc, progress);
     for (size_t i = 0; i < plan.configs.size(); ++i) {
       if (plan.configs.size() > 1)
         progress.say("configuration " + std::to_string(i + 1) + "/" + std::to_string(plan.configs.size()));
-      records.push_back(run_one(plan.configs[i], proc, progress));
+      const nlohmann::json record = run_one(plan.configs[i], proc, progress);
+      writer.add(record);
+      if (!first.output.empty()) progress.say("wrote " + first.output);
       if (proc.rank == 0 && i + 1 < plan.configs.size()) std::cout << "\n";
     }
   } catch (const InputError& e) {
@@ -182,10 +247,6 @@ int run(const RunPlan& plan, const ProcessInfo& proc) {
     return kExitInputError;
   }
   release_communicators();
-  if (proc.rank == 0 && !first.output.empty()) {
-    write_json_atomically(first.output, records.size() == 1 ? records[0] : records);
-    progress.say("wrote " + first.output);
-  }
   return kExitOk;
 }
 
@@ -199,7 +260,7 @@ int main(int argc, char** argv) {
     if (const int rc = agree_on_plan(argc, argv, proc, cli); rc >= 0) return rc;
     const Config& first = cli.plan.configs.front();
     int device_id = -1;
-    if (const int rc = check_devices(first, proc, &device_id); rc >= 0) return rc;
+    if (const int rc = check_devices(first, cli.kokkos_args, proc, &device_id); rc >= 0) return rc;
     remember_launch_affinity();
     // Kokkos 3.4 prints a four-line OMP_PROC_BIND advice on stdout, into the table; say it in one line
     // instead.
@@ -213,7 +274,10 @@ int main(int argc, char** argv) {
     }
     KokkosSession kokkos(device_id, kokkos_args);
     warn_about_shared_cores(first, proc);
-    return run(cli.plan, proc);
+    watchdog_start(first.timeout_s, "rank " + std::to_string(proc.rank) + " (" + host_name() + ")");
+    const int rc = run(cli.plan, proc);
+    watchdog_stop();
+    return rc;
   } catch (const std::exception& e) {
     abort_job(proc, e.what(), kExitRunError);
   }

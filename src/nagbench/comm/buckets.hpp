@@ -28,9 +28,15 @@ struct BucketPlan {
   // Elements of momentum a rank keeps when sharded: the sum of its shards.
   int64_t shard_total() const { return arena.length / ranks; }
 
-  // bucket_elements is rounded up to the shard quantum; <= 0 means one bucket for everything.
-  static BucketPlan make(const ArenaLayout& arena, int ranks, int64_t bucket_elements);
+  // bucket_elements is rounded up to the shard quantum; <= 0 means one bucket for everything. More than
+  // max_buckets buckets is an InputError (the plan itself would exhaust memory).
+  static BucketPlan make(const ArenaLayout& arena, int ranks, int64_t bucket_elements,
+                         int64_t max_buckets = 1000000);
 };
+
+// Splits segments into about `slices` groups of similar size, cutting on multiples of 64 elements (pack
+// alignment is kept): host backends update a bucket in slices and let MPI progress between them.
+std::vector<std::vector<Segment>> slice_segments(const std::vector<Segment>& segs, int slices);
 
 // The tensor pieces inside [begin, end) of the arena, as absolute segments.
 std::vector<Segment> segments_within(const ArenaLayout& arena, int64_t begin, int64_t end);

@@ -6,6 +6,7 @@
 #include "nagbench/comm/communicator.hpp"
 #include "nagbench/comm/cuda_check.hpp"
 #include "nagbench/core/errors.hpp"
+#include "nagbench/core/watchdog.hpp"
 
 #if defined(NAGBENCH_HAVE_NCCL) && defined(KOKKOS_ENABLE_CUDA) && defined(NAGBENCH_HAVE_MPI)
 #include <mpi.h>
@@ -46,6 +47,10 @@ ncclComm_t world_comm(const ProcessInfo& proc) {
   if (MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
     throw RunError("MPI_Bcast of the NCCL unique id failed");
   NAGBENCH_NCCL_CHECK(ncclCommInitRank(&g_world, proc.size, id, proc.rank));
+  // A peer that stops leaves NCCL kernels spinning; the watchdog aborts the communicator before ending us.
+  watchdog_add_abort_hook([]() {
+    if (g_world) ncclCommAbort(g_world);
+  });
   return g_world;
 }
 

@@ -5,6 +5,7 @@
 #endif
 
 #include "nagbench/core/errors.hpp"
+#include "nagbench/core/watchdog.hpp"
 
 namespace nagbench {
 
@@ -24,6 +25,7 @@ void check_mpi(int rc, const char* what) {
 void broadcast_string(std::string& s, const ProcessInfo& proc) {
 #ifdef NAGBENCH_HAVE_MPI
   if (proc.size == 1) return;
+  WatchdogGuard guard("a broadcast from rank 0");
   long long n = static_cast<long long>(s.size());
   check_mpi(MPI_Bcast(&n, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD), "MPI_Bcast");
   s.resize(static_cast<size_t>(n));
@@ -37,6 +39,7 @@ void broadcast_string(std::string& s, const ProcessInfo& proc) {
 bool all_ranks_true(bool value, const ProcessInfo& proc) {
 #ifdef NAGBENCH_HAVE_MPI
   if (proc.size == 1) return value;
+  WatchdogGuard guard("an agreement among ranks (MPI_Allreduce)");
   int local = value ? 1 : 0, global = 0;
   check_mpi(MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD), "MPI_Allreduce");
   return global == 1;
@@ -49,6 +52,7 @@ bool all_ranks_true(bool value, const ProcessInfo& proc) {
 std::vector<double> gather_to_root(double value, const ProcessInfo& proc) {
 #ifdef NAGBENCH_HAVE_MPI
   if (proc.size > 1) {
+    WatchdogGuard guard("a gather to rank 0");
     std::vector<double> all(proc.rank == 0 ? proc.size : 0);
     check_mpi(MPI_Gather(&value, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, 0, MPI_COMM_WORLD), "MPI_Gather");
     return all;
@@ -61,6 +65,7 @@ std::vector<double> gather_to_root(double value, const ProcessInfo& proc) {
 std::vector<std::string> gather_strings_to_root(const std::string& value, const ProcessInfo& proc) {
 #ifdef NAGBENCH_HAVE_MPI
   if (proc.size > 1) {
+    WatchdogGuard guard("a gather to rank 0");
     int n = static_cast<int>(value.size());
     std::vector<int> sizes(proc.rank == 0 ? proc.size : 0), displs;
     check_mpi(MPI_Gather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Gather");

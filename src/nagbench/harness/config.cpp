@@ -1,9 +1,16 @@
 #include "nagbench/harness/config.hpp"
 
 #include "nagbench/comm/communicator.hpp"
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
+#include "nagbench/core/checked.hpp"
 #include "nagbench/core/errors.hpp"
 #include "nagbench/optim/dtype.hpp"
+#include "nagbench/optim/reference.hpp"
 #include "nagbench/optim/variants/variant.hpp"
+#include "nagbench/workload/fill.hpp"
 
 namespace nagbench {
 
@@ -41,6 +48,9 @@ nlohmann::json to_json(const Config& c) {
           {"roof_mib", c.roof_mib},
           {"roof_reps", c.roof_reps},
           {"output", c.output},
+          {"tag", c.tag},
+          {"timeout_s", c.timeout_s},
+          {"debug_stop_rank", c.debug_stop_rank},
           {"quiet", c.quiet},
           {"command_line", c.command_line},
           {"comm", c.comm},
@@ -71,6 +81,9 @@ Config config_from_json(const nlohmann::json& j) {
   c.roof_mib = j.at("roof_mib");
   c.roof_reps = j.at("roof_reps");
   c.output = j.at("output");
+  c.tag = j.at("tag");
+  c.timeout_s = j.at("timeout_s");
+  c.debug_stop_rank = j.at("debug_stop_rank");
   c.quiet = j.at("quiet");
   c.command_line = j.at("command_line");
   c.comm = j.at("comm");
@@ -101,6 +114,31 @@ RunPlan plan_from_json(const nlohmann::json& j) {
   return p;
 }
 
+// Hyper-parameters that are valid one by one can still make the parameters overflow (--weight-decay 1e300 in
+// fp64, --lr 1e30): the float64 reference of the first elements is run over the steps (at most 10^5 of them:
+// divergence is geometric, so it shows early) and a non-finite value is the input's fault, said before any run.
+void check_trajectory_stays_finite(const Config& c, int ranks) {
+  const int64_t steps = std::min<int64_t>(int64_t(1) + c.warmup + c.steps, 100000);
+  with_layout(parse_dtype(c.dtype), [&](auto layout) {
+    using L = decltype(layout);
+    const double limit = std::is_same<typename L::compute_t, float>::value ? 3.0e38 : 1.0e307;
+    for (int64_t i = 0; i < 4; ++i) {
+      ReferenceParam s;
+      s.p = stored_initial_param<L>(c.seed, i);
+      for (int64_t step = 0; step < steps; ++step) {
+        double g = 0;
+        for (int r = 0; r < ranks; ++r)
+          g += stored_gradient<L>(c.seed, r, step, i);
+        reference_sgd_step(c.hyper, s, g / ranks);
+        if (!(std::fabs(s.p) < limit && std::fabs(s.b) < limit))
+          throw InputError("these hyper-parameters make the parameters overflow " + std::string(dtype_name(L::id)) +
+                           " at step " + std::to_string(step + 1) + " (" + c.hyper.describe() +
+                           "); lower --lr or --weight-decay");
+      }
+    }
+  });
+}
+
 void validate(const Config& c, int ranks) {
   c.hyper.validate();
   const DtypeLayout d = parse_dtype(c.dtype);
@@ -125,7 +163,7 @@ void validate(const Config& c, int ranks) {
       throw InputError("--comm mpi: this nagbench was built without MPI (NAGBENCH_ENABLE_MPI=OFF)");
     if (d != DtypeLayout::fp32 && d != DtypeLayout::fp64)
       throw InputError("data-parallel runs support --dtype fp32 and fp64 (got " + c.dtype + ")");
-    if (!(c.bucket_mb > 0)) throw InputError("--bucket-mb must be > 0");
+    checked_range(c.bucket_mb, kMinBucketMib, kMaxBucketMib, "--bucket-mb");
     // Kokkos Kernels 3.4's BLAS-1 calls run on the default CUDA stream, outside the step's stream ordering.
     if (c.variant == "unfused" && c.backend == "cuda")
       throw InputError(
@@ -135,15 +173,24 @@ void validate(const Config& c, int ranks) {
     if (c.comm == "none") throw InputError("--comm-only needs --comm mpi or nccl");
     if (c.comm_sizes.empty()) throw InputError("--comm-only: no message sizes");
     for (auto b : c.comm_sizes)
-      if (b < 4 || b > (int64_t(1) << 33))
+      if (b < 4 || b > kMaxCommBytes)
         throw InputError("--comm-only message sizes must be between 4 B and 8 GiB (got " + std::to_string(b) +
                          ")");
     if (c.comm_iters <= 0 || c.comm_reps <= 0) throw InputError("--comm-iters and --comm-reps must be > 0");
   }
-  if (c.steps <= 0) throw InputError("--steps must be > 0 (got " + std::to_string(c.steps) + ")");
-  if (c.warmup < 0) throw InputError("--warmup must be >= 0 (got " + std::to_string(c.warmup) + ")");
-  if (c.roof_mib < 0) throw InputError("--roof-mib must be >= 0");
-  if (c.roof_reps <= 0) throw InputError("--roof-reps must be > 0");
+  if (c.steps <= 0 || c.steps > kMaxSteps)
+    throw InputError("--steps must be from 1 to " + std::to_string(kMaxSteps) + " (got " + std::to_string(c.steps) +
+                     ")");
+  if (c.warmup < 0 || c.warmup > kMaxSteps)
+    throw InputError("--warmup must be from 0 to " + std::to_string(kMaxSteps) + " (got " +
+                     std::to_string(c.warmup) + ")");
+  if (c.roof_mib != 0) checked_range(c.roof_mib, kMinRoofMib, kMaxRoofMib, "--roof-mib");
+  if (c.roof_reps <= 0 || c.roof_reps > 10000) throw InputError("--roof-reps must be from 1 to 10000");
+  if (c.comm_iters > 1000000 || c.comm_reps > 10000)
+    throw InputError("--comm-iters must be at most 1000000 and --comm-reps at most 10000");
+  checked_range(c.timeout_s, 0, 1e7, "--timeout");
+  c.hyper.validate_in_compute_type(d != DtypeLayout::fp64);
+  if (c.mode != "comm_only") check_trajectory_stays_finite(c, ranks);
   if (c.verify != "auto" && c.verify != "full" && c.verify != "sample" && c.verify != "off")
     throw InputError("--verify must be auto, full, sample or off (got '" + c.verify + "')");
   if (c.model.params <= 0) throw InputError("model '" + c.model.name + "' has no parameters");

@@ -11,6 +11,15 @@
 
 namespace nagbench {
 
+// Limits on sizes a user can ask for: past them a run could not finish or its arithmetic would overflow.
+inline constexpr int kMaxSteps = 100000000;               // --steps and --warmup each
+inline constexpr int64_t kMaxCommBytes = int64_t(1) << 33;  // --comm-only messages: 8 GiB
+inline constexpr double kMinRoofMib = 1, kMaxRoofMib = 1048576;
+inline constexpr double kMinBucketMib = 1.0 / 1024, kMaxBucketMib = 1048576;
+inline constexpr int64_t kMaxBuckets = 1000000;
+// Kokkos 3.x's OpenMP backend has a fixed pool of 512 threads (OpenMPExec::MAX_THREAD_COUNT) and crashes past it.
+inline constexpr int kMaxHostThreads = 512;
+
 struct Config {
   std::string mode = "update";  // update (one rank) | dp (data-parallel step) | comm_only (allreduce sweep)
   std::string backend;          // resolved name: "cuda", "openmp", "serial"
@@ -26,6 +35,8 @@ struct Config {
   double roof_mib = 0;          // per roof array; 0 = sized from the device's last-level cache
   int roof_reps = 20;
   std::string output;  // JSON record path; empty = none
+  std::string tag;     // free label copied into every record (sweep runners resume by it)
+  double timeout_s = 600;  // watchdog: a step or collective longer than this aborts the job; 0 = off
 
   // Data parallelism (mode dp / comm_only).
   std::string comm = "none";       // none | mpi | nccl
@@ -36,6 +47,7 @@ struct Config {
   double bucket_mb = 25;           // MiB of gradients per bucket (PyTorch DDP's bucket_cap_mb)
   bool allow_gpu_sharing = false;
   int debug_skip_bucket = -1;       // tests only: leave one bucket unreduced
+  int debug_stop_rank = -1;         // tests only: this rank SIGSTOPs itself in the first timed step
   std::vector<int64_t> comm_sizes;  // comm_only: message sizes in bytes
   int comm_iters = 20;
   int comm_reps = 5;

@@ -2,6 +2,7 @@
 // Definitions of run_dp<Exec> and run_comm_only<Exec>; included by one .cpp per backend.
 #include <Kokkos_Core.hpp>
 #include <algorithm>
+#include <csignal>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include "nagbench/comm/communicator.hpp"
 #include "nagbench/core/errors.hpp"
 #include "nagbench/core/format.hpp"
+#include "nagbench/core/watchdog.hpp"
 #include "nagbench/harness/collectives.hpp"
 #include "nagbench/harness/dp_run.hpp"
 #include "nagbench/harness/step_spaces.hpp"
@@ -40,31 +42,6 @@ inline PhaseTiming phase_timing(const std::vector<double>& samples, const Proces
   return t;
 }
 
-// Splits segments into about `slices` groups of similar size (host backends update a bucket in slices and let
-// MPI progress between them). Cuts fall on multiples of 64 elements, keeping pack alignment.
-inline std::vector<std::vector<Segment>> slice_segments(const std::vector<Segment>& segs, int slices) {
-  int64_t total = 0;
-  for (const auto& s : segs)
-    total += s.numel;
-  if (slices <= 1 || total == 0) return {segs};
-  const int64_t target = std::max<int64_t>(64, (total / slices + 63) / 64 * 64);
-  std::vector<std::vector<Segment>> out(1);
-  int64_t in_current = 0;
-  for (Segment s : segs) {
-    while (s.numel > 0) {
-      if (in_current >= target) {
-        out.emplace_back();
-        in_current = 0;
-      }
-      const int64_t take = std::min(s.numel, target - in_current);
-      out.back().push_back({s.offset, take});
-      s.offset += take;
-      s.numel -= take;
-      in_current += take;
-    }
-  }
-  return out;
-}
 
 // The --comm-only pattern: small integers, so every partial sum is exact in float and the check is exact
 // whatever order the library reduces in.
@@ -106,9 +83,22 @@ DpRunResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& p
   DpRunResult res;
   const int ranks = proc.size, rank = proc.rank;
   res.device = describe_device(backend);
+  // Every rank has the same sizes, so every rank reaches the same verdict; agree anyway before anything
+  // starts. The need is computed in checked arithmetic before any plan or buffer is made.
+  const int64_t roof_bytes = roof_bytes_per_array(cfg, res.device);
+  std::string memory_problem;
+  try {
+    check_memory_fits(memory_needed(cfg, res.device, ranks), res.device, progress);
+  } catch (const InputError& e) {
+    memory_problem = e.what();
+  }
+  if (!all_ranks_true(memory_problem.empty(), proc))
+    throw InputError(memory_problem.empty() ? "another rank does not have the memory for this run"
+                                            : memory_problem);
   const ArenaLayout tensors = ArenaLayout::for_model(cfg.model);
-  const int64_t bucket_elements = static_cast<int64_t>(cfg.bucket_mb * 1048576.0 / sizeof(G));
-  const BucketPlan plan = BucketPlan::make(tensors, ranks, bucket_elements);
+  const int64_t bucket_elements =
+      std::max<int64_t>(1, static_cast<int64_t>(cfg.bucket_mb * 1048576.0 / sizeof(G)));
+  const BucketPlan plan = BucketPlan::make(tensors, ranks, bucket_elements, kMaxBuckets);
   const int64_t length = plan.arena.length;
   const bool momentum = cfg.hyper.has_momentum();
   const int64_t mom_length = momentum ? (cfg.shard ? plan.shard_total() : length) : 0;
@@ -121,19 +111,6 @@ DpRunResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& p
   res.momentum_bytes_per_rank = mom_length * int64_t(sizeof(M));
   res.device_bytes_per_rank = length * int64_t(sizeof(P) + sizeof(G)) + res.momentum_bytes_per_rank;
   res.reduced_bytes = tensors.params * int64_t(sizeof(G));
-
-  // Every rank has the same sizes, so every rank reaches the same verdict; agree anyway before anything
-  // starts.
-  const int64_t roof_bytes = roof_bytes_per_array(cfg, res.device);
-  std::string memory_problem;
-  try {
-    check_memory_fits(res.device_bytes_per_rank + 3 * roof_bytes, res.device, progress);
-  } catch (const InputError& e) {
-    memory_problem = e.what();
-  }
-  if (!all_ranks_true(memory_problem.empty(), proc))
-    throw InputError(memory_problem.empty() ? "another rank does not have the memory for this run"
-                                            : memory_problem);
 
   const Exec plain;
   res.roof = roof_for(cfg.backend, [&]() {
@@ -195,7 +172,7 @@ DpRunResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& p
       mom_offset += shard;
       segs = {{0, shard}};
     }
-    for (auto& slice : detail::slice_segments(segs, slices)) {
+    for (auto& slice : slice_segments(segs, slices)) {
       groups_of_bucket[k].push_back(static_cast<int>(groups.size()));
       groups.push_back({base, std::move(slice)});
     }
@@ -204,7 +181,7 @@ DpRunResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& p
   variant->prepare(spaces.update(), groups);
   const Rule rule(cfg.hyper, 1.0 / ranks);
 
-  const int64_t total_steps = 1 + cfg.warmup + cfg.steps;
+  const int64_t total_steps = int64_t(1) + cfg.warmup + cfg.steps;
   std::vector<double> t_grad, t_comm, t_update, t_comm_update, t_total;
   progress.say(std::string("running ") + std::to_string(total_steps) +
                " data-parallel steps: " + cfg.model.name + ", " + std::to_string(ranks) + " ranks, " +
@@ -219,6 +196,8 @@ DpRunResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& p
   };
   for (int64_t s = 0; s < total_steps; ++s) {
     const bool first = s == 0;
+    WatchdogGuard watch("a data-parallel step");
+    if (rank == cfg.debug_stop_rank && s == cfg.warmup + 1) std::raise(SIGSTOP);  // tests: a hung rank
     Kokkos::fence();
     const auto t0 = std::chrono::steady_clock::now();
     produce_gradients(spaces.compute(), g.data(), 0, length, cfg.seed, rank, s);
@@ -352,7 +331,7 @@ CommOnlyResult run_comm_only(const Config& cfg, const ProcessInfo& proc, Progres
   const int64_t max_bytes = *std::max_element(cfg.comm_sizes.begin(), cfg.comm_sizes.end());
   std::string memory_problem;
   try {
-    check_memory_fits(2 * max_bytes, res.device, progress);
+    check_memory_fits(memory_needed(cfg, res.device, proc.size), res.device, progress);
   } catch (const InputError& e) {
     memory_problem = e.what();
   }
@@ -419,6 +398,7 @@ CommOnlyResult run_comm_only(const Config& cfg, const ProcessInfo& proc, Progres
         comm->allreduce(src, recv, n, ElemType::f32);
       comm->synchronize();
       for (int r = 0; r < cfg.comm_reps; ++r) {
+        WatchdogGuard watch("an allreduce repetition");
         start_together();
         const auto t0 = std::chrono::steady_clock::now();
         for (int it = 0; it < cfg.comm_iters; ++it)

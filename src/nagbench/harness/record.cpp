@@ -81,6 +81,7 @@ nlohmann::json common_fields(const Config& cfg, const ProcessInfo& proc, const c
                              const DeviceInfo& device) {
   return {{"schema_version", kSchemaVersion},
           {"benchmark", benchmark},
+          {"tag", cfg.tag},
           {"model", cfg.model.name},
           {"variant", cfg.variant},
           {"dtype", cfg.dtype},
@@ -328,6 +329,7 @@ nlohmann::json comm_only_record(const Config& cfg, const ProcessInfo& proc, cons
   }
   return {{"schema_version", kSchemaVersion},
           {"benchmark", "allreduce"},
+          {"tag", cfg.tag},
           {"backend", cfg.backend},
           {"device", r.device.name},
           {"ranks", proc.size},

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "nagbench/comm/buckets.hpp"
+#include "nagbench/core/checked.hpp"
 #include "nagbench/core/errors.hpp"
 #include "nagbench/core/format.hpp"
 
@@ -10,10 +12,39 @@ namespace nagbench {
 int64_t roof_bytes_per_array(const Config& cfg, const DeviceInfo& dev) {
   constexpr int64_t MiB = int64_t(1) << 20;
   if (cfg.roof_mib > 0) return static_cast<int64_t>(cfg.roof_mib * double(MiB));
-  int64_t bytes = std::max<int64_t>(256 * MiB, 8 * dev.last_level_cache_bytes);
-  if (dev.kind == "gpu") bytes = std::max<int64_t>(bytes, 1024 * MiB);
+  // CPUs: 4x the last-level cache (3 arrays: 12x) in [256 MiB, 1 GiB]; some VMs report the L3 of every socket
+  // or core complex summed (508 MiB on a 2-core VM), hence the cap. GPUs: 1 GiB, 20x an H100's 50 MB L2.
+  int64_t bytes = std::min<int64_t>(std::max<int64_t>(256 * MiB, 4 * dev.last_level_cache_bytes), 1024 * MiB);
+  if (dev.kind == "gpu") bytes = std::max<int64_t>(1024 * MiB, 8 * dev.last_level_cache_bytes);
   if (dev.memory_available_bytes > 0) bytes = std::min<int64_t>(bytes, dev.memory_available_bytes / 4 / 3);
   return bytes;
+}
+
+int64_t eviction_bytes(const DeviceInfo& dev) {
+  constexpr int64_t MiB = int64_t(1) << 20;
+  return std::min<int64_t>(std::max<int64_t>(4 * dev.last_level_cache_bytes, 64 * MiB), 1024 * MiB);
+}
+
+int64_t memory_needed(const Config& cfg, const DeviceInfo& dev, int ranks) {
+  const auto sum = [](int64_t a, int64_t b) { return checked_add(a, b, "the memory this run needs"); };
+  if (cfg.mode == "comm_only") {
+    const int64_t largest = *std::max_element(cfg.comm_sizes.begin(), cfg.comm_sizes.end());
+    return checked_mul(sum(largest, 4096), 2, "the message buffers");
+  }
+  const int64_t roof = checked_mul(roof_bytes_per_array(cfg, dev), 3, "the roof arrays");
+  const ArenaLayout tensors = ArenaLayout::for_model(cfg.model);
+  const DtypeLayout dtype = parse_dtype(cfg.dtype);
+  const bool momentum = cfg.hyper.has_momentum();
+  if (cfg.mode == "update") return sum(sum(arena_bytes(tensors, dtype, momentum), roof), eviction_bytes(dev));
+  // dp: parameters and gradients padded to the bucket plan, momentum whole or this rank's shards.
+  const int64_t elem = dtype == DtypeLayout::fp64 ? 8 : 4;
+  const int64_t bucket_elements =
+      std::max<int64_t>(1, static_cast<int64_t>(cfg.bucket_mb * 1048576.0 / double(elem)));
+  const BucketPlan plan = BucketPlan::make(tensors, ranks, bucket_elements, kMaxBuckets);
+  const int64_t length = plan.arena.length;
+  const int64_t mom_length = momentum ? (cfg.shard ? plan.shard_total() : length) : 0;
+  const int64_t state = checked_mul(sum(checked_mul(length, 2, "the arenas"), mom_length), elem, "the arenas");
+  return sum(state, roof);
 }
 
 void check_memory_fits(int64_t need_bytes, const DeviceInfo& dev, Progress& progress) {

@@ -25,8 +25,11 @@ struct UpdateRunResult {
   VerifyResult verify;   // its params_hash: the final parameters' bits, comparable with dp_step runs
 };
 
-// Bytes per roof array: past the last-level cache by a wide margin (8x, at least 256 MiB; 1 GiB on GPUs),
-// within a quarter of the available memory.
+// Bytes per roof array: --roof-mib, else past the last-level cache by a wide margin (CPUs: 4x, clamped to
+// 256 MiB .. 1 GiB; GPUs: 1 GiB, or 8x a larger L2), within a quarter of the available memory over 3 arrays.
+// Bytes written between producing gradients and the timed update, to push them out of the last-level cache:
+// 4x the cache, at least 64 MiB, at most 1 GiB.
+int64_t eviction_bytes(const DeviceInfo& dev);
 int64_t roof_bytes_per_array(const Config& cfg, const DeviceInfo& dev);
 
 // Throws InputError when the run cannot fit in the device's memory; says how much it needs either way.
@@ -34,5 +37,13 @@ void check_memory_fits(int64_t need_bytes, const DeviceInfo& dev, Progress& prog
 
 template <class Exec>
 UpdateRunResult run_update(const Config& cfg, const ProcessInfo& proc, Progress& progress);
+
+}  // namespace nagbench
+
+namespace nagbench {
+
+// Device (or host) bytes configuration `cfg` needs per rank, roof arrays included, in checked arithmetic (an
+// overflow is an InputError). Used to refuse every configuration of a launch before any of them runs.
+int64_t memory_needed(const Config& cfg, const DeviceInfo& dev, int ranks);
 
 }  // namespace nagbench

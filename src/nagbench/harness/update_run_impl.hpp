@@ -7,6 +7,7 @@
 #include "nagbench/core/errors.hpp"
 #include "nagbench/core/format.hpp"
 #include "nagbench/core/timer.hpp"
+#include "nagbench/core/watchdog.hpp"
 #include "nagbench/harness/checked_steps.hpp"
 #include "nagbench/harness/update_run.hpp"
 #include "nagbench/optim/bytes_table.hpp"
@@ -33,14 +34,14 @@ UpdateRunResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Pro
   const int64_t roof_bytes = roof_bytes_per_array(cfg, res.device);
   // The gradient kernel leaves the tail of g in the last-level cache; the roof is measured cold, so the
   // update is too: a write over 4x the cache evicts it before every timed step (untimed).
-  const int64_t evict_bytes = std::max<int64_t>(4 * res.device.last_level_cache_bytes, int64_t(64) << 20);
-  check_memory_fits(res.arena_bytes + 3 * roof_bytes + evict_bytes, res.device, progress);
+  const int64_t evict_bytes = eviction_bytes(res.device);
+  check_memory_fits(memory_needed(cfg, res.device, 1), res.device, progress);
   Kokkos::View<double*, typename Exec::memory_space> evict(
       Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::evict"),
       evict_bytes / int64_t(sizeof(double)));
   auto variant = make_variant<Exec, Layout, Rule>(cfg.variant);  // unknown names were rejected in validate()
 
-  progress.say("roof: copy and nstream over 3 x " + format_bytes_binary(double(roof_bytes)) + ", " +
+  progress.say("roof: copy and nstream over 3 x " + format_bytes_binary(double(roof_bytes)) + ", up to " +
                std::to_string(cfg.roof_reps) + " repetitions, before and after the timed steps");
   const RoofResult roof_before = measure_roof(exec, roof_bytes, cfg.roof_reps);
 
@@ -52,11 +53,12 @@ UpdateRunResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Pro
   variant->prepare(exec, UpdateGroups<Layout>{{ptr, layout.tensors}});
   const Rule rule(cfg.hyper);
 
-  const int64_t total_steps = 1 + cfg.warmup + cfg.steps;
+  const int64_t total_steps = int64_t(1) + cfg.warmup + cfg.steps;
   std::vector<double> t_update, t_grad;
   progress.say("running " + std::to_string(total_steps) + " steps (1 first, " + std::to_string(cfg.warmup) +
                " warm-up, " + std::to_string(cfg.steps) + " timed) of variant " + cfg.variant);
   for (int64_t s = 0; s < total_steps; ++s) {
+    WatchdogGuard watch("an update step");
     const double tg =
         time_fenced([&]() { produce_gradients(exec, ptr.g, 0, layout.length, cfg.seed, proc.rank, s); });
     Kokkos::deep_copy(exec, evict, double(s));

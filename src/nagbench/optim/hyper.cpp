@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "nagbench/core/checked.hpp"
 #include "nagbench/core/errors.hpp"
 
 namespace nagbench {
@@ -21,6 +22,23 @@ void SgdHyper::validate() const {
   if (nesterov && (momentum <= 0 || dampening != 0))
     throw InputError("Nesterov momentum requires a momentum > 0 and zero dampening (got momentum " +
                      std::to_string(momentum) + ", dampening " + std::to_string(dampening) + ")");
+}
+
+void SgdHyper::validate_in_compute_type(bool fp32_compute) const {
+  if (!fp32_compute) return;  // validate() already required finite doubles
+  const auto check = [](double v, const char* option) {
+    const float f = static_cast<float>(v);
+    if (!std::isfinite(f))
+      throw InputError(std::string(option) + " " + shortest(v) +
+                       " overflows fp32, the compute type of this --dtype (largest 3.4e38)");
+    if (v != 0 && f == 0)
+      throw InputError(std::string(option) + " " + shortest(v) +
+                       " underflows to 0 in fp32, the compute type of this --dtype");
+  };
+  check(lr, "--lr");
+  check(momentum, "--momentum");
+  check(1.0 - dampening, "1 - --dampening");
+  check(weight_decay, "--weight-decay");
 }
 
 std::string SgdHyper::describe() const {

@@ -16,6 +16,9 @@ struct SgdHyper {
   // Throws InputError for values torch.optim.SGD rejects, and for momentum >= 1 (a divergent buffer).
   void validate() const;
   std::string describe() const;  // "nesterov lr=0.01 momentum=0.9 dampening=0 weight_decay=0.0001"
+  // Throws InputError when a value that is finite in double overflows (or a nonzero one underflows to zero) in
+  // the compute type the kernels use: `fp32_compute` for every layout but fp64.
+  void validate_in_compute_type(bool fp32_compute) const;
 };
 
 }  // namespace nagbench

@@ -1,5 +1,6 @@
 #include "nagbench/optim/param_arena.hpp"
 
+#include "nagbench/core/checked.hpp"
 #include "nagbench/optim/bytes_table.hpp"
 #include "nagbench/workload/model.hpp"
 
@@ -10,8 +11,8 @@ ArenaLayout ArenaLayout::for_sizes(const std::vector<int64_t>& numels) {
   int64_t offset = 0;
   for (int64_t n : numels) {
     a.tensors.push_back({offset, n});
-    a.params += n;
-    offset += (n + kAlignElements - 1) / kAlignElements * kAlignElements;
+    a.params = checked_add(a.params, n, "the number of parameters");
+    offset = checked_add(offset, checked_round_up(n, kAlignElements, "a tensor"), "the parameter arena");
   }
   a.length = offset;
   return a;
@@ -25,13 +26,13 @@ ArenaLayout ArenaLayout::for_model(const ModelSpec& model) {
 }
 
 int64_t arena_bytes(const ArenaLayout& layout, DtypeLayout dtype, bool with_momentum) {
-  int64_t per = 0;
+  int64_t per = 0;  // bytes per arena element over every array
   with_layout(dtype, [&](auto L) {
     using Lt = decltype(L);
     per = sizeof(typename Lt::param_t) + sizeof(typename Lt::grad_t) + (Lt::has_master ? sizeof(float) : 0) +
           (with_momentum ? sizeof(typename Lt::mom_t) : 0);
   });
-  return per * layout.length;
+  return checked_mul(per, layout.length, "the optimizer state of " + std::to_string(layout.params) + " parameters");
 }
 
 }  // namespace nagbench

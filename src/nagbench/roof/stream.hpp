@@ -5,6 +5,7 @@
 // write-allocate read of c is not counted), which is why nstream is there.
 #include <Kokkos_Core.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -16,7 +17,7 @@ namespace nagbench {
 
 struct RoofResult {
   int64_t bytes_per_array = 0;
-  int reps = 0;
+  int reps = 0;  // timed samples over the three kernels (each stops once stable)
   double copy_kernel_GBps = 0;   // parallel_for copy
   double copy_library_GBps = 0;  // Kokkos::deep_copy (cudaMemcpy on CUDA, memcpy-like loop on hosts)
   double copy_GBps = 0;          // the larger of the two
@@ -87,6 +88,14 @@ struct RoofInit {
   }
 };
 
+// True when every sample lies within `rel` of the samples' median.
+inline bool samples_agree(const std::vector<double>& t, double rel) {
+  const double m = summarize(t).median;
+  for (double x : t)
+    if (std::fabs(x - m) > rel * m) return false;
+  return true;
+}
+
 // Per kernel, the better of two probes of the same device.
 inline RoofResult better_roof(const RoofResult& x, const RoofResult& y) {
   RoofResult r = x;
@@ -123,21 +132,27 @@ RoofResult measure_roof(const Exec& exec, int64_t bytes_per_array, int reps) {
   };
   auto library_copy = [&]() { Kokkos::deep_copy(exec, c, a); };
 
+  // Repeats until five samples in a row lie within 1% of their median (at least five, at most `reps`): a
+  // quiet machine stops early, a drifting one keeps measuring. The bandwidth is the median of all samples.
+  int samples_taken = 0;
   auto bandwidth_of = [&](auto&& kernel, int arrays) {
     for (int w = 0; w < 2; ++w)
       time_fenced(kernel);  // warm-up
     std::vector<double> t;
-    for (int r = 0; r < reps; ++r)
+    for (int r = 0; r < reps; ++r) {
       t.push_back(time_fenced(kernel));
+      if (t.size() >= 5 && samples_agree(std::vector<double>(t.end() - 5, t.end()), 0.01)) break;
+    }
+    samples_taken += static_cast<int>(t.size());
     return double(arrays) * double(n) * sizeof(double) / summarize(t).median / 1e9;
   };
 
   RoofResult r;
   r.bytes_per_array = n * int64_t(sizeof(double));
-  r.reps = reps;
   r.copy_kernel_GBps = bandwidth_of(copy_kernel, 2);
   r.copy_library_GBps = bandwidth_of(library_copy, 2);
   r.nstream_GBps = bandwidth_of(nstream_kernel, 4);
+  r.reps = samples_taken;
   r.copy_GBps = std::max(r.copy_kernel_GBps, r.copy_library_GBps);
   r.roof_GBps = std::max(r.copy_GBps, r.nstream_GBps);
   r.roof_from = r.nstream_GBps >= r.copy_GBps ? "nstream" : "copy";

@@ -4,16 +4,19 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
 
+#include "nagbench/core/checked.hpp"
 #include "nagbench/core/errors.hpp"
-
-#ifndef NAGBENCH_SOURCE_MODELS_DIR
-#define NAGBENCH_SOURCE_MODELS_DIR ""
-#endif
+#include "nagbench/core/provenance.hpp"
 
 namespace nagbench {
 namespace {
@@ -23,15 +26,34 @@ bool is_file(const std::string& p) {
   return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// Why `p` cannot be read as a model file, in words ("" when it is a readable regular file).
+std::string unreadable_because(const std::string& p) {
+  struct stat st;
+  if (stat(p.c_str(), &st) != 0) {
+    if (errno == ENOENT) return "not found";
+    if (errno == ELOOP) return "a symbolic link loop";
+    return std::strerror(errno);
+  }
+  if (S_ISDIR(st.st_mode)) return "a directory, not a file";
+  if (S_ISFIFO(st.st_mode)) return "a FIFO, not a regular file";
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return "a device, not a regular file";
+  if (S_ISSOCK(st.st_mode)) return "a socket, not a regular file";
+  if (!S_ISREG(st.st_mode)) return "not a regular file";
+  if (access(p.c_str(), R_OK) != 0) return std::string("not readable: ") + std::strerror(errno);
+  return "";
+}
+
 std::vector<std::string> model_dirs(const std::string& exe_dir) {
   std::vector<std::string> dirs;
   if (const char* env = std::getenv("NAGBENCH_MODELS_DIR")) dirs.emplace_back(env);
-  if (!exe_dir.empty()) dirs.push_back(exe_dir + "/../share/nagbench/models");
-  if (std::string(NAGBENCH_SOURCE_MODELS_DIR).size()) dirs.emplace_back(NAGBENCH_SOURCE_MODELS_DIR);
+  // share/nagbench/models beside the executable's bin/ (a build folder or an install, wherever it was copied);
+  // the caller's idea of the executable's folder, or this process's own.
+  const std::string bin = exe_dir.empty() ? executable_dir() : exe_dir;
+  if (!bin.empty()) dirs.push_back(bin + "/../share/nagbench/models");
   return dirs;
 }
 
-ModelSpec parse_model_file(const std::string& path) {
+ModelSpec parse_model_file_unchecked(const std::string& path) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -53,14 +75,23 @@ ModelSpec parse_model_file(const std::string& path) {
   const YAML::Node tensors = root["tensors"];
   if (!tensors || !tensors.IsSequence() || tensors.size() == 0)
     throw InputError(where("'tensors' must be a non-empty list"));
+  std::set<std::string> names;
   for (size_t i = 0; i < tensors.size(); ++i) {
     const YAML::Node t = tensors[i];
     const std::string at = "tensor #" + std::to_string(i + 1);
     if (!t.IsMap() || !t["shape"] || !t["shape"].IsSequence() || t["shape"].size() == 0)
       throw InputError(where(at + " needs a non-empty 'shape' list"));
     TensorSpec spec;
-    spec.name = t["name"] ? t["name"].as<std::string>() : at;
+    try {
+      spec.name = t["name"] ? t["name"].as<std::string>() : at;
+    } catch (const YAML::Exception&) {
+      throw InputError(where(at + " has a 'name' that is not a string"));
+    }
+    if (spec.name.empty()) throw InputError(where(at + " has an empty 'name'"));
+    if (!names.insert(spec.name).second)
+      throw InputError(where(at + " repeats the tensor name '" + spec.name + "'"));
     int64_t numel = 1;
+    if (t["shape"].size() > 16) throw InputError(where(at + " ('" + spec.name + "') has more than 16 dimensions"));
     for (const auto& d : t["shape"]) {
       int64_t v = 0;
       try {
@@ -74,10 +105,19 @@ ModelSpec parse_model_file(const std::string& path) {
       numel *= v;
     }
     spec.numel = numel;
-    m.params += numel;
+    m.params = checked_add(m.params, numel, where("the total number of parameters"));
     m.tensors.push_back(std::move(spec));
   }
   return m;
+}
+
+// Whatever yaml-cpp still throws (a conversion it could not do) is the file's fault: one line, status 2.
+ModelSpec parse_model_file(const std::string& path) {
+  try {
+    return parse_model_file_unchecked(path);
+  } catch (const YAML::Exception& e) {
+    throw InputError("model file '" + path + "': " + e.msg + " (line " + std::to_string(e.mark.line + 1) + ")");
+  }
 }
 
 }  // namespace
@@ -88,8 +128,18 @@ ModelSpec load_model(const std::string& name_or_path, const std::string& exe_dir
                                name_or_path.find(".yaml") != std::string::npos ||
                                name_or_path.find(".yml") != std::string::npos;
   if (looks_like_path) {
-    if (!is_file(name_or_path)) throw InputError("model file '" + name_or_path + "' not found");
+    const std::string why = unreadable_because(name_or_path);
+    if (!why.empty()) throw InputError("model file '" + name_or_path + "' is " + (why == "not found" ? "not found" : why));
     return parse_model_file(name_or_path);
+  }
+  {
+    // A bare name that exists on disk as something other than a file is most likely a mistaken path.
+    struct stat st;
+    if (lstat(name_or_path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      const std::string why = unreadable_because(name_or_path);
+      if (!why.empty() && why != "not found")
+        throw InputError("model '" + name_or_path + "' is " + why + " (give a shipped name or a .yaml file)");
+    }
   }
   for (const auto& dir : model_dirs(exe_dir)) {
     const std::string p = dir + "/" + name_or_path + ".yaml";

@@ -7,6 +7,13 @@
 #include "nagbench/optim/param_arena.hpp"
 #include "nagbench/optim/update_rule.hpp"
 
+// Full unrolling of a fixed-count loop, in the spelling each compiler understands.
+#if defined(__CUDACC__) || defined(__clang__)
+#define NAGBENCH_UNROLL _Pragma("unroll")
+#else
+#define NAGBENCH_UNROLL _Pragma("GCC unroll 16")
+#endif
+
 namespace nagbench {
 
 // Updates element i. Loads and stores in the layout's storage types; computes in Rule::compute_t.
@@ -60,7 +67,7 @@ KOKKOS_FORCEINLINE_FUNCTION void update_pack(const Rule& rule, const Fl& fl, con
     p = *reinterpret_cast<const Pack<P, W>*>(a.p + i);
   Pack<M, W> b;
   if (fl.momentum && !fl.first) b = *reinterpret_cast<const Pack<M, W>*>(a.b + i);
-#pragma unroll
+  NAGBENCH_UNROLL
   for (int k = 0; k < W; ++k) {
     const C pk = Layout::has_master ? C(master.v[k]) : C(to_compute(p.v[k]));
     C bk = (fl.momentum && !fl.first) ? C(b.v[k]) : C(0);

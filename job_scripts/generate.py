@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Writes a batch job that runs a nagbench scaling sweep on a cluster: one allocation of the largest size, one
-launch per rank count inside it (each launch runs its whole list of configurations), JSON records per rank count.
+"""Writes a Slurm or PBS job for a strong-scaling ladder (the first command-line interface of nagbench's job
+generator, kept for the commands people already have). It builds a one-experiment sweep from its arguments and
+writes the same resumable job as `nagbench-sweep job` (job_scripts/nagbench-sweep, which also does LSF, Flux, Cray
+PALS, spec files, the local runner and --submit; prefer it for new work):
 
     job_scripts/generate.py --scheduler slurm --nodes 2 --gpus-per-node 4 --cpus-per-node 64 \\
         --nagbench $HOME/nagbench/build/cuda/bin/nagbench --out results/mycluster -- \\
@@ -8,50 +10,58 @@ launch per rank count inside it (each launch runs its whole list of configuratio
         --overlap on,off > sweep.sbatch
     sbatch sweep.sbatch
 
-Ranks are bound to their own cores (PE = cores per rank) and OpenMP threads stay inside them; NCCL_NVLS_ENABLE=0
-is exported to every rank. Arguments after `--` go to nagbench unchanged. Strong scaling: the rank counts
-1, 2, 4, ... up to nodes x gpus-per-node on the same model; weak scaling: pass --params-per-rank to nagbench.
+Rank counts 1, 2, 4, ... up to nodes x gpus-per-node (one rank runs --comm none, the baseline). The list options of
+nagbench after `--` (--model, --variant, --dtype, --comm, --sharding, --overlap, --bucket-mb, --comm-priority)
+become axes: one launch per configuration, each tagged, records appended to OUT/records.jsonl, logs in OUT/logs
+(created now: Slurm opens the log before the job starts). Other nagbench arguments are passed unchanged.
 """
 import argparse
+import os
+import re
 import shlex
 import sys
 
-SLURM = """#!/bin/bash
-#SBATCH --job-name={name}
-#SBATCH --nodes={nodes}
-#SBATCH --ntasks-per-node={gpn}
-#SBATCH --cpus-per-task={cpt}
-#SBATCH --time={time}
-{gpu_line}{extra}#SBATCH --output={out}/%x-%j.log
-set -euo pipefail
-export NCCL_NVLS_ENABLE=0 OMP_NUM_THREADS={cpt} OMP_PROC_BIND=spread OMP_PLACES=cores
-mkdir -p {out}
-for ranks in {ranks}; do
-  nodes=$(( (ranks + {gpn} - 1) / {gpn} ))
-  per_node=$(( ranks < {gpn} ? ranks : {gpn} ))
-  echo "=== $ranks ranks on $nodes node(s)"
-  srun --nodes=$nodes --ntasks=$ranks --ntasks-per-node=$per_node --cpus-per-task={cpt} --cpu-bind=cores \\
-    {nagbench} --backend {backend} -q --output {out}/sweep-${{ranks}}ranks-$SLURM_JOB_ID.json {args}
-done
-"""
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+from nagbench_sweep import SpecError  # noqa: E402
+from nagbench_sweep.jobs import merge_system, render  # noqa: E402
+from nagbench_sweep.spec import Sweep, validate_with_schema  # noqa: E402
 
-PBS = """#!/bin/bash
-#PBS -N {name}
-#PBS -l select={nodes}:ncpus={cpn}:mpiprocs={gpn}:ompthreads={cpt}{pbs_gpus}
-#PBS -l walltime={time}
-{extra}#PBS -j oe
-set -euo pipefail
-cd "${{PBS_O_WORKDIR:-.}}"
-export NCCL_NVLS_ENABLE=0 OMP_NUM_THREADS={cpt} OMP_PROC_BIND=spread OMP_PLACES=cores
-mkdir -p {out}
-for ranks in {ranks}; do
-  per_node=$(( ranks < {gpn} ? ranks : {gpn} ))
-  echo "=== $ranks ranks"
-  mpirun -np $ranks --map-by ppr:$per_node:node:PE={cpt} --bind-to core -x NCCL_NVLS_ENABLE -x OMP_NUM_THREADS \\
-    -x OMP_PROC_BIND -x OMP_PLACES \\
-    {nagbench} --backend {backend} -q --output {out}/sweep-${{ranks}}ranks-${{PBS_JOBID:-local}}.json {args}
-done
-"""
+LIST_OPTIONS = {"--model": "model", "-m": "model", "--variant": "variant", "-v": "variant", "--dtype": "dtype",
+                "-d": "dtype", "--comm": "comm", "--sharding": "sharding", "--overlap": "overlap",
+                "--bucket-mb": "bucket_mb", "--comm-priority": "comm_priority"}
+SCALAR_OPTIONS = {"--params": "params", "--params-per-rank": "params_per_rank", "--backend": "backend", "-b": "backend"}
+FLAGS = {"--shard": ("sharding", "sharded"), "--no-overlap": ("overlap", "off"), "--comm-only": ("comm_only", True)}
+
+
+def experiment_from(nb_args, backend):
+    """nagbench's arguments as one experiment: list options become axes, the rest is passed unchanged."""
+    e, extra, i = {"backend": backend}, [], 0
+    while i < len(nb_args):
+        a = nb_args[i]
+        opt, eq, inline = a.partition("=")
+        if opt in ("-o", "--output", "--tag", "-q", "--quiet"):
+            raise SpecError("the job names the output files itself; drop --output from the nagbench arguments")
+        if opt in LIST_OPTIONS or opt in SCALAR_OPTIONS:
+            value = inline if eq else (nb_args[i + 1] if i + 1 < len(nb_args) else None)
+            if value is None:
+                raise SpecError(f"{opt} needs a value")
+            i += 1 if eq else 2
+            if opt in SCALAR_OPTIONS:
+                e[SCALAR_OPTIONS[opt]] = value
+                continue
+            values = [float(v) if opt == "--bucket-mb" else v for v in value.split(",")]
+            e[LIST_OPTIONS[opt]] = values
+            continue
+        if a in FLAGS:
+            e[FLAGS[a][0]] = FLAGS[a][1]
+        else:
+            extra.append(a)
+        i += 1
+    if extra:
+        e["extra_args"] = extra
+    if not any(k in e for k in ("model", "params", "params_per_rank", "comm_only")):
+        e["model"] = "resnet50"  # nagbench's default
+    return e
 
 
 def main(argv):
@@ -67,7 +77,7 @@ def main(argv):
     ap.add_argument("--cpus-per-node", type=int, default=64)
     ap.add_argument("--nagbench", required=True, help="path of the nagbench binary on the cluster")
     ap.add_argument("--backend", default="cuda", choices=["cuda", "openmp"])
-    ap.add_argument("--out", required=True, help="folder for the JSON records and the job log")
+    ap.add_argument("--out", required=True, help="folder for records.jsonl, logs/ and the job script")
     ap.add_argument("--time", default="00:30:00")
     ap.add_argument("--name", default="nagbench-sweep")
     ap.add_argument("--account", default="")
@@ -75,29 +85,32 @@ def main(argv):
     args = ap.parse_args(argv)
     if args.nodes < 1 or args.gpus_per_node < 1 or args.cpus_per_node < args.gpus_per_node:
         ap.error("need nodes >= 1, gpus-per-node >= 1 and cpus-per-node >= gpus-per-node")
-    if "--output" in nb_args or "-o" in nb_args:
-        ap.error("the job names the output files itself; drop --output from the nagbench arguments")
-    total = args.nodes * args.gpus_per_node
-    ranks, r = [], 1
-    while r < total:
-        ranks.append(r)
-        r *= 2
-    ranks.append(total)
-    cpt = args.cpus_per_node // args.gpus_per_node
-    extra = ""
-    if args.scheduler == "slurm":
-        extra += f"#SBATCH --account={args.account}\n" if args.account else ""
-        extra += f"#SBATCH --partition={args.partition}\n" if args.partition else ""
-    else:
-        extra += f"#PBS -A {args.account}\n" if args.account else ""
-        extra += f"#PBS -q {args.partition}\n" if args.partition else ""
-    fields = dict(name=args.name, nodes=args.nodes, gpn=args.gpus_per_node, cpt=cpt, cpn=args.cpus_per_node,
-                  time=args.time, out=shlex.quote(args.out), nagbench=shlex.quote(args.nagbench),
-                  backend=args.backend, ranks=" ".join(map(str, ranks)),
-                  args=" ".join(shlex.quote(a) for a in nb_args), extra=extra,
-                  gpu_line=f"#SBATCH --gpus-per-node={args.gpus_per_node}\n" if args.backend == "cuda" else "",
-                  pbs_gpus=f":ngpus={args.gpus_per_node}" if args.backend == "cuda" else "")
-    sys.stdout.write((SLURM if args.scheduler == "slurm" else PBS).format(**fields))
+    try:
+        total = args.nodes * args.gpus_per_node
+        ranks, r = [], 1
+        while r < total:
+            ranks.append(r)
+            r *= 2
+        ranks.append(total)
+        exp = experiment_from(nb_args, args.backend)
+        if "comm" not in exp and not exp.get("comm_only"):
+            exp["comm"] = ["nccl" if args.backend == "cuda" else "mpi"]
+        exp.update(name="ladder", scaling="strong", ranks=ranks, threads_per_rank=args.cpus_per_node // args.gpus_per_node)
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", args.name)[:48]
+        doc = {"name": name, "experiments": [exp]}
+        validate_with_schema(doc, "sweep.schema.json", "generate.py arguments")
+        sweep = Sweep("generate.py arguments", doc)
+        system = merge_system({}, {"scheduler": args.scheduler, "out": args.out, "nagbench": args.nagbench,
+                                   "job_name": name, "walltime": args.time, "account": args.account or None,
+                                   "partition": args.partition or None,
+                                   "gpus_per_node": args.gpus_per_node if args.backend == "cuda" else 0,
+                                   "ranks_per_node": args.gpus_per_node, "cores_per_node": args.cpus_per_node})
+        text = render(sweep, system, "job_scripts/generate.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+    except SpecError as e:
+        print(f"generate.py: error: {e}", file=sys.stderr)
+        return 2
+    os.makedirs(os.path.join(system["out"], "logs"), exist_ok=True)
+    sys.stdout.write(text)
     return 0
 
 

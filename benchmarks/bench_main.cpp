@@ -12,9 +12,9 @@
 
 #include "bench_update.hpp"
 #include "nagbench/core/provenance.hpp"
-#include "nagbench/harness/backend.hpp"
+#include "nagbench/core/backends.hpp"
 #include "nagbench/harness/device_info.hpp"
-#include "nagbench/harness/record.hpp"
+#include "nagbench/harness/record_common.hpp"
 #include "nagbench/harness/runtime.hpp"
 
 namespace {
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("kokkos_configuration", kcfg);
   benchmark::AddCustomContext("hostname", nagbench::host_name());
   for (const auto& b : nagbench::compiled_backend_names()) {
-    const auto dev = nagbench::describe_device(nagbench::parse_backend(b));
+    const auto dev = nagbench::describe_device(b);
     benchmark::AddCustomContext("device_" + b, dev.name + (dev.kind == "gpu" ? " [" + dev.uuid + "]" : ""));
   }
   nagbench::bench::register_all(opt);

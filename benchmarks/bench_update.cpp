@@ -3,36 +3,24 @@
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 
-namespace nagbench::bench {
+#include "nagbench/core/backends.hpp"
 
-void register_cuda(const Options&);
-void register_openmp(const Options&);
-void register_serial(const Options&);
+namespace nagbench::bench {
 
 void register_all(const Options& opt_in) {
   Options opt = opt_in;
-  if (opt.backends.empty()) {
-#ifdef KOKKOS_ENABLE_CUDA
-    opt.backends.push_back("cuda");
-#endif
-#ifdef KOKKOS_ENABLE_OPENMP
-    opt.backends.push_back("openmp");
-#elif defined(KOKKOS_ENABLE_SERIAL)
-    opt.backends.push_back("serial");
-#endif
+  const auto compiled = compiled_backend_names();
+  if (opt.backends.empty()) {  // every compiled backend, serial only when there is no OpenMP
+    for (const auto& b : compiled)
+      if (b != "serial" || std::find(compiled.begin(), compiled.end(), "openmp") == compiled.end())
+        opt.backends.push_back(b);
   }
-  auto wants = [&](const char* b) {
-    return std::find(opt.backends.begin(), opt.backends.end(), b) != opt.backends.end();
-  };
-#ifdef KOKKOS_ENABLE_CUDA
-  if (wants("cuda")) register_cuda(opt);
-#endif
-#ifdef KOKKOS_ENABLE_OPENMP
-  if (wants("openmp")) register_openmp(opt);
-#endif
-#ifdef KOKKOS_ENABLE_SERIAL
-  if (wants("serial")) register_serial(opt);
-#endif
+  for_each_type(EnabledExecSpaces{}, [&](auto t) {
+    using Exec = typename decltype(t)::type;
+    const std::string name = backend_name<Exec>();
+    if (std::find(opt.backends.begin(), opt.backends.end(), name) != opt.backends.end())
+      register_backend<Exec>(name, opt);
+  });
 }
 
 }  // namespace nagbench::bench

@@ -1,7 +1,7 @@
 #pragma once
 // The update benchmarks for one backend: every variant and dtype layout over sizes 2^10 ... 2^28, the model
 // tensor lists, and the copy / nstream roof kernels. Manual timing around fences; bytes/s from the one bytes
-// table (kMinBytesPerParam) and params/s as Google Benchmark rates. Each benchmark first runs three steps on
+// table (optim/bytes.hpp, derived from the rule's state list) and params/s as Google Benchmark rates. Each benchmark first runs three steps on
 // fresh random inputs and checks them against the float64 reference; a failure is reported with
 // SkipWithError.
 #include <benchmark/benchmark.h>
@@ -13,39 +13,45 @@
 #include "bench_update.hpp"
 #include "nagbench/core/timer.hpp"
 #include "nagbench/harness/checked_steps.hpp"
-#include "nagbench/optim/bytes_table.hpp"
-#include "nagbench/optim/update_rule.hpp"
+#include "nagbench/core/kokkos_util.hpp"
+#include "nagbench/optim/bytes.hpp"
+#include "nagbench/optim/sgd/sgd.hpp"
 #include "nagbench/optim/variants/registry.hpp"
 #include "nagbench/roof/stream.hpp"
-#include "nagbench/workload/fill.hpp"
 #include "nagbench/workload/model.hpp"
+#include "nagbench/workload/synthetic/synthetic.hpp"
 
 namespace nagbench::bench {
 
 template <class Exec, class Layout>
 void run_update_benchmark(benchmark::State& st, const std::string& variant_name,
                           const std::vector<int64_t>& sizes) {
-  using Rule = UpdateRule<typename Layout::compute_t>;
+  using Opt = sgd::Sgd;
+  using Rule = Opt::Rule<typename Layout::compute_t>;
   const Exec exec;
-  SgdHyper h;  // the driver's defaults: Nesterov, momentum 0.9, weight decay 1e-4
+  const Opt::Hyper h;  // the driver's defaults: Nesterov, momentum 0.9, weight decay 1e-4
+  const auto states = Opt::states(h);
   const ArenaLayout layout = ArenaLayout::for_sizes(sizes);
-  ParamArena<Layout, typename Exec::memory_space> arena(layout.length, h.has_momentum());
+  ParamArena<Layout, typename Exec::memory_space> arena(layout.length, int(states.size()), layout.length);
   const uint64_t seed = 7;
-  fill_initial_state(exec, arena, seed);
+  synthetic::SyntheticWorkload<Exec, Layout> workload(seed, 0);
+  const synthetic::SyntheticReplay<Layout> replay(seed);
+  workload.initialize(exec, arena.pointers(), layout);
+  poison_states(exec, arena);
   auto variant = make_variant<Exec, Layout, Rule>(variant_name);
   variant->prepare(exec, UpdateGroups<Layout>{{arena.pointers(), layout.tensors}});
+  const Rule rule(h);
   const VerifyResult v =
-      run_checked_steps(exec, arena, layout, *variant, h, 3, seed, "sample", int64_t(1) << 16);
+      run_checked_steps<Opt>(exec, arena, layout, workload, replay, *variant, h, rule, 3, "sample", int64_t(1) << 16);
   if (!v.passed) {
     st.SkipWithError(
         ("result differs from the float64 reference: " + std::to_string(v.mismatches) + " mismatches")
             .c_str());
     return;
   }
-  const Rule rule(h);
   for (auto _ : st)
     st.SetIterationTime(time_fenced([&]() { variant->step(exec, rule, false, 0); }));
-  const int bytes = min_bytes_per_param(Layout::id, h.has_momentum());
+  const int bytes = min_bytes_per_param(Layout::id, states).total();
   st.SetBytesProcessed(int64_t(st.iterations()) * bytes * layout.params);
   st.SetItemsProcessed(int64_t(st.iterations()) * layout.params);
   st.counters["params"] = double(layout.params);

@@ -11,11 +11,11 @@
 #include "nagbench/core/stats.hpp"
 #include "nagbench/harness/verify.hpp"
 #include "nagbench/optim/bf16.hpp"
-#include "nagbench/optim/bytes_table.hpp"
-#include "nagbench/optim/hyper.hpp"
-#include "nagbench/optim/param_arena.hpp"
+#include "nagbench/optim/arena.hpp"
+#include "nagbench/optim/bytes.hpp"
+#include "nagbench/optim/sgd/sgd.hpp"
 #include "nagbench/workload/model.hpp"
-#include "nagbench/workload/random.hpp"
+#include "nagbench/core/random.hpp"
 
 namespace nagbench {
 namespace {
@@ -48,12 +48,24 @@ TEST(Bf16, ErrorIsAtMostHalfAnUlp) {
   }
 }
 
-TEST(BytesTable, MatchesTheIssueCounts) {
-  EXPECT_EQ(min_bytes_per_param(DtypeLayout::fp32, true), 20);
-  EXPECT_EQ(min_bytes_per_param(DtypeLayout::fp64, true), 40);
-  EXPECT_EQ(min_bytes_per_param(DtypeLayout::bf16, true), 14);
-  EXPECT_EQ(min_bytes_per_param(DtypeLayout::bf16_master, true), 20);
-  EXPECT_EQ(min_bytes_per_param(DtypeLayout::fp32, false), 12);
+TEST(BytesTable, DerivedFromTheRuleStateListMatchesTheHandCounts) {
+  sgd::Hyper with_momentum, plain;
+  plain.momentum = 0;
+  plain.nesterov = false;
+  const auto bytes = [](DtypeLayout d, const sgd::Hyper& h) {
+    return min_bytes_per_param(d, sgd::Sgd::states(h)).total();
+  };
+  EXPECT_EQ(bytes(DtypeLayout::fp32, with_momentum), 20);  // p r/w, g r, b r/w
+  EXPECT_EQ(bytes(DtypeLayout::fp64, with_momentum), 40);
+  EXPECT_EQ(bytes(DtypeLayout::bf16, with_momentum), 14);         // bf16 p r/w 2+2, g 2, fp32 b 4+4
+  EXPECT_EQ(bytes(DtypeLayout::bf16_master, with_momentum), 20);  // master 4+4, bf16 p w 2, g 2, b 4+4
+  EXPECT_EQ(bytes(DtypeLayout::fp32, plain), 12);                 // plain SGD: no state
+  const BytesPerParam m = min_bytes_per_param(DtypeLayout::bf16_master, sgd::Sgd::states(with_momentum));
+  EXPECT_EQ(m.param_read, 0);
+  EXPECT_EQ(m.param_write, 2);
+  EXPECT_EQ(m.master_read + m.master_write, 8);
+  EXPECT_EQ(describe_bytes(DtypeLayout::fp32, sgd::Sgd::states(with_momentum)),
+            "fp32 p r/w, fp32 g r, fp32 momentum_buffer r/w");
 }
 
 TEST(Stats, MedianMinMax) {
@@ -96,27 +108,27 @@ TEST(ArenaLayout, AlignsEveryTensor) {
   EXPECT_EQ(a.params, 1 + 64 + 65 + 7);
   EXPECT_EQ(a.tensors[2].offset, 128);
   EXPECT_EQ(a.length, 64 + 64 + 128 + 0 + 64);
-  EXPECT_EQ(arena_bytes(a, DtypeLayout::fp32, true), a.length * 12);
-  EXPECT_EQ(arena_bytes(a, DtypeLayout::bf16_master, true), a.length * (2 + 2 + 4 + 4));
+  EXPECT_EQ(arena_bytes(a, DtypeLayout::fp32, 1), a.length * 12);
+  EXPECT_EQ(arena_bytes(a, DtypeLayout::bf16_master, 1), a.length * (2 + 2 + 4 + 4));
 }
 
 TEST(Hyper, RejectsWhatPyTorchRejects) {
-  SgdHyper h;
+  sgd::Hyper h;
   EXPECT_NO_THROW(h.validate());
   h.dampening = 0.1;  // with nesterov
   EXPECT_THROW(h.validate(), InputError);
-  h = SgdHyper{};
+  h = sgd::Hyper{};
   h.momentum = 0;  // nesterov without momentum
   EXPECT_THROW(h.validate(), InputError);
-  h = SgdHyper{};
+  h = sgd::Hyper{};
   h.momentum = 1.0;
   EXPECT_THROW(h.validate(), InputError);
   h.momentum = -0.1;
   EXPECT_THROW(h.validate(), InputError);
-  h = SgdHyper{};
+  h = sgd::Hyper{};
   h.lr = -1;
   EXPECT_THROW(h.validate(), InputError);
-  h = SgdHyper{};
+  h = sgd::Hyper{};
   h.weight_decay = std::nan("");
   EXPECT_THROW(h.validate(), InputError);
 }
@@ -150,12 +162,8 @@ TEST(Models, BadFilesAreInputErrors) {
 
 TEST(Verify, SampleHitsEveryTensorEdgeAndEveryLane) {
   const ArenaLayout a = ArenaLayout::for_sizes({100000, 3, 5000000});
-  VerifySpec spec;
-  spec.steps = 100;
-  spec.mode = "auto";
-  spec.sample_budget = 4096;
   std::string mode;
-  const auto idx = verification_indices(a, spec, &mode);
+  const auto idx = verification_indices(a, "auto", 100, 4096, &mode);
   EXPECT_EQ(mode, "sample");
   auto has = [&](int64_t i) { return std::binary_search(idx.begin(), idx.end(), i); };
   for (const auto& t : a.tensors) {
@@ -167,8 +175,7 @@ TEST(Verify, SampleHitsEveryTensorEdgeAndEveryLane) {
     lanes[i % 8]++;
   for (int l = 0; l < 8; ++l)
     EXPECT_GT(lanes[l], 0) << "lane " << l;
-  spec.mode = "full";
-  EXPECT_EQ(int64_t(verification_indices(a, spec, nullptr).size()), a.params);
+  EXPECT_EQ(int64_t(verification_indices(a, "full", 100, 4096, nullptr).size()), a.params);
 }
 
 }  // namespace

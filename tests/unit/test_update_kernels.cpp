@@ -16,7 +16,7 @@ class UpdateKernels : public ::testing::Test {};
 TYPED_TEST_SUITE(UpdateKernels, EnabledBackends, BackendName);
 
 template <class Exec, class Layout>
-void expect_variant_matches(const std::string& variant, const SgdHyper& h, const std::vector<int64_t>& sizes,
+void expect_variant_matches(const std::string& variant, const sgd::Hyper& h, const std::vector<int64_t>& sizes,
                             int steps = 5) {
   int64_t params = 0;
   for (auto n : sizes)
@@ -30,7 +30,7 @@ void expect_variant_matches(const std::string& variant, const SgdHyper& h, const
 }
 
 template <class Exec, class Layout>
-void expect_all_variants(const SgdHyper& h) {
+void expect_all_variants(const sgd::Hyper& h) {
   std::vector<std::string> variants = {"naive", "fused", "multi_tensor"};
 #ifdef NAGBENCH_HAVE_KOKKOSKERNELS
   if (Layout::id == DtypeLayout::fp32 || Layout::id == DtypeLayout::fp64) variants.push_back("unfused");
@@ -60,7 +60,7 @@ TYPED_TEST(UpdateKernels, Bf16DampedMomentum) {
 }
 
 TYPED_TEST(UpdateKernels, Fp32PlainSgdAndNoWeightDecay) {
-  SgdHyper h = nesterov_hyper();
+  sgd::Hyper h = nesterov_hyper();
   h.momentum = 0;
   h.nesterov = false;
   expect_all_variants<TypeParam, LayoutFp32>(h);
@@ -70,13 +70,13 @@ TYPED_TEST(UpdateKernels, Fp32PlainSgdAndNoWeightDecay) {
 }
 
 TYPED_TEST(UpdateKernels, Fp32Maximize) {
-  SgdHyper h = nesterov_hyper();
+  sgd::Hyper h = nesterov_hyper();
   h.maximize = true;
   expect_all_variants<TypeParam, LayoutFp32>(h);
 }
 
 TYPED_TEST(UpdateKernels, LargeLearningRateStaysWithinTolerance) {
-  SgdHyper h = nesterov_hyper();
+  sgd::Hyper h = nesterov_hyper();
   h.lr = 1.0;
   expect_variant_matches<TypeParam, LayoutFp32>("fused", h, kOddSizes, 12);
   expect_variant_matches<TypeParam, LayoutFp64>("fused", h, kOddSizes, 12);
@@ -104,11 +104,11 @@ TYPED_TEST(UpdateKernels, LargeTensorCrossesManyChunks) {
 
 // A rule with one term dropped must fail the check, by a wide margin: proof that the hyper-parameters above
 // make every term matter and that the tolerance cannot hide a missing term.
-template <class Exec, Fault F>
-void expect_fault_detected(const SgdHyper& h) {
-  using Rule = UpdateRule<float, F>;
-  for (const std::string v : {"fused", "naive"}) {
-    const VerifyResult r = run_and_verify<Exec, LayoutFp32, Rule>(v, kOddSizes, h, 5, 99);
+template <class Exec, sgd::Fault F>
+void expect_fault_detected(const sgd::Hyper& h) {
+  using Rule = sgd::Rule<float, F>;
+  for (const std::string v : {"fused", "naive", "multi_tensor"}) {
+    const VerifyResult r = run_and_verify<Exec, LayoutFp32, sgd::Sgd, Rule>(v, kOddSizes, h, 5, 99);
     EXPECT_FALSE(r.passed) << v << ": a dropped term went unnoticed";
     EXPECT_GT(r.worst_ratio, 100.0) << v << ": a dropped term changes the result by only " << r.worst_ratio
                                     << " x the tolerance";
@@ -116,13 +116,13 @@ void expect_fault_detected(const SgdHyper& h) {
 }
 
 TYPED_TEST(UpdateKernels, DroppedTermsAreDetected) {
-  expect_fault_detected<TypeParam, Fault::drop_weight_decay>(nesterov_hyper());
-  expect_fault_detected<TypeParam, Fault::drop_nesterov_term>(nesterov_hyper());
-  expect_fault_detected<TypeParam, Fault::drop_dampening>(damped_momentum_hyper());
-  expect_fault_detected<TypeParam, Fault::drop_first_step_rule>(damped_momentum_hyper());
-  SgdHyper maximize = nesterov_hyper();
+  expect_fault_detected<TypeParam, sgd::Fault::drop_weight_decay>(nesterov_hyper());
+  expect_fault_detected<TypeParam, sgd::Fault::drop_nesterov_term>(nesterov_hyper());
+  expect_fault_detected<TypeParam, sgd::Fault::drop_dampening>(damped_momentum_hyper());
+  expect_fault_detected<TypeParam, sgd::Fault::drop_first_step_rule>(damped_momentum_hyper());
+  sgd::Hyper maximize = nesterov_hyper();
   maximize.maximize = true;
-  expect_fault_detected<TypeParam, Fault::drop_maximize>(maximize);
+  expect_fault_detected<TypeParam, sgd::Fault::drop_maximize>(maximize);
 }
 
 }  // namespace

@@ -1,0 +1,81 @@
+#pragma once
+// The communication backends of a data-parallel step (--comm none | mpi | nccl). One interface, templated on the
+// execution space (like kokkos-comm's Handle<ExecSpace, Mpi>): a communicator works on Kokkos execution space
+// instances, never on raw streams, and one file per backend implements it (none.cpp, mpi.cpp, nccl.cpp),
+// registered in one table (comm/registry.hpp), like nccl-tests' one file per collective.
+//
+// A step gives the communicator its buckets once (setup), then per step:
+//   start_reduction(k, ready)  bucket k's gradients are complete once `ready` is reached: start its reduction
+//                              (allreduce; reduce-scatter when sharded) without blocking where the backend
+//                              allows; buckets are started in bucket order;
+//   wait_reduction(k)          work enqueued afterwards on the update instance sees bucket k's reduced gradients;
+//                              blocks the host only when the backend must (MPI);
+//   start_gather(k)            sharded only: this rank's updated parameter shard of bucket k is enqueued on the
+//                              update instance; gather the shards of every rank;
+//   finish()                   blocks the host until every operation of the step is complete;
+//   progress()                 lets pending non-blocking operations advance (called between update slices).
+// Reductions are sums: the 1/ranks average is fused into the update (the rule's grad_scale).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nagbench/comm/buckets.hpp"
+#include "nagbench/core/exec_event.hpp"
+#include "nagbench/core/process.hpp"
+#include "nagbench/optim/arena.hpp"
+
+namespace nagbench {
+
+enum class ElemType { f32, f64 };
+inline int64_t elem_bytes(ElemType t) {
+  return t == ElemType::f32 ? 4 : 8;
+}
+
+struct CommSetup {
+  void* grad = nullptr;   // gradient arena base
+  void* param = nullptr;  // parameter arena base (gathered when sharded)
+  ElemType type = ElemType::f32;
+  BucketPlan plan;
+  bool sharded = false;
+  int skip_bucket = -1;  // tests only: leave this bucket unreduced, to prove the check catches it
+};
+
+// The execution space instances a communicator works with: it enqueues its own work on `comm` and orders the
+// `update` instance after it with events. On host backends both are the default instance.
+template <class Exec>
+struct CommSpaces {
+  Exec comm, update;
+};
+
+template <class Exec>
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual std::string name() const = 0;  // none | mpi | nccl
+  virtual std::string path() const = 0;  // none | host | staged | cuda-aware | nccl
+  virtual std::string library_version() const { return ""; }
+  // Memory the arenas should come from (e.g. shareable with peers); null: Kokkos' own allocation.
+  virtual ArenaAllocator* arena_allocator() { return nullptr; }
+
+  virtual void setup(const CommSetup& s) = 0;
+  virtual void start_reduction(int k, const ExecEvent<Exec>& ready) = 0;
+  virtual void wait_reduction(int k) = 0;
+  virtual void start_gather(int k) = 0;
+  virtual void finish() = 0;
+  virtual void progress() {}
+  // Sharded: where this rank's reduced slice of bucket k lands, relative to the bucket start (NCCL: at the rank's
+  // shard, in place; MPI_IN_PLACE reduce-scatter: at the start of the buffer).
+  virtual int64_t reduced_slice_offset(int k) const = 0;
+
+  // --comm-only: one sum-allreduce of `count` elements, send == recv for in place; enqueued (NCCL) or completed
+  // (MPI) before returning. synchronize() waits for everything enqueued.
+  virtual void allreduce(const void* send, void* recv, int64_t count, ElemType t) = 0;
+  virtual void synchronize() = 0;
+};
+
+struct CommOptions {
+  std::string mpi_path = "auto";  // auto | staged | cuda-aware (device memory only)
+};
+
+}  // namespace nagbench

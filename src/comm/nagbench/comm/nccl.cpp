@@ -1,0 +1,182 @@
+// --comm nccl: ncclAllReduce per bucket (ncclReduceScatter + ncclAllGather when sharded), in place, enqueued on
+// the step's comm instance (a Kokkos::Cuda on its own high-priority stream). The communicator is bootstrapped by
+// broadcasting ncclUniqueId over MPI. Ordering with gradient production and the update is by events only: no
+// device-wide synchronisation in the hot loop.
+#include <Kokkos_Core.hpp>
+#include <type_traits>
+
+#include "nagbench/comm/registry.hpp"
+#include "nagbench/core/backends.hpp"
+#include "nagbench/core/enabled_backends.hpp"
+#include "nagbench/core/errors.hpp"
+#include "nagbench/core/kokkos_util.hpp"
+#include "nagbench/core/watchdog.hpp"
+
+#if defined(NAGBENCH_HAVE_NCCL) && defined(KOKKOS_ENABLE_CUDA) && defined(NAGBENCH_HAVE_MPI)
+#include <mpi.h>
+#include <nccl.h>
+
+#include <cstdlib>
+#include <vector>
+
+#include "nagbench/core/cuda_check.hpp"
+
+#define NAGBENCH_NCCL_CHECK(call)                                                                                 \
+  do {                                                                                                            \
+    const ncclResult_t nagbench_rc_ = (call);                                                                     \
+    if (nagbench_rc_ != ncclSuccess)                                                                              \
+      throw ::nagbench::RunError(std::string(#call) + " failed: " + ncclGetErrorString(nagbench_rc_) + " (" +      \
+                                 std::to_string(static_cast<int>(nagbench_rc_)) + ")");                          \
+  } while (0)
+
+namespace nagbench {
+namespace {
+
+ncclDataType_t nccl_type(ElemType t) {
+  return t == ElemType::f32 ? ncclFloat32 : ncclFloat64;
+}
+char* at(void* base, int64_t elem, ElemType t) {
+  return static_cast<char*>(base) + elem * elem_bytes(t);
+}
+
+// One NCCL communicator per process, created on first use and reused by every configuration of a launch
+// (initialisation costs seconds); released by release_communicators() before Kokkos and MPI shut down.
+ncclComm_t g_world = nullptr;
+
+ncclComm_t world_comm(const ProcessInfo& proc) {
+  if (g_world) return g_world;
+  // Never NVLink multicast (NVLS): on shared hosts it can take GPUs out of service. Respect an explicit setting.
+  setenv("NCCL_NVLS_ENABLE", "0", 0);
+  ncclUniqueId id;
+  if (proc.rank == 0) NAGBENCH_NCCL_CHECK(ncclGetUniqueId(&id));
+  if (MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+    throw RunError("MPI_Bcast of the NCCL unique id failed");
+  NAGBENCH_NCCL_CHECK(ncclCommInitRank(&g_world, proc.size, id, proc.rank));
+  // A peer that stops leaves NCCL kernels spinning; the watchdog aborts the communicator before ending us.
+  watchdog_add_abort_hook([]() {
+    if (g_world) ncclCommAbort(g_world);
+  });
+  return g_world;
+}
+
+class NcclComm final : public Communicator<Kokkos::Cuda> {
+ public:
+  NcclComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc)
+      : proc_(proc), spaces_(spaces), comm_(world_comm(proc)) {}
+
+  std::string name() const override { return "nccl"; }
+  std::string path() const override { return "nccl"; }
+  std::string library_version() const override {
+    int v = 0;
+    ncclGetVersion(&v);
+    return "NCCL " + std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
+  }
+
+  void setup(const CommSetup& s) override {
+    s_ = s;
+    for (auto* evs : {&reduced_, &updated_}) {
+      evs->clear();
+      for (size_t k = 0; k < s.plan.buckets.size(); ++k)
+        evs->emplace_back();
+    }
+  }
+
+  void start_reduction(int k, const ExecEvent<Kokkos::Cuda>& ready) override {
+    const cudaStream_t comm = spaces_.comm.cuda_stream();
+    const Bucket& b = s_.plan.buckets[k];
+    ready.make_wait(spaces_.comm);
+    if (k != s_.skip_bucket) {
+      if (s_.sharded) {
+        const int64_t shard = s_.plan.shard_length(k);
+        NAGBENCH_NCCL_CHECK(ncclReduceScatter(at(s_.grad, b.start, s_.type),
+                                              at(s_.grad, b.start + proc_.rank * shard, s_.type), shard,
+                                              nccl_type(s_.type), ncclSum, comm_, comm));
+      } else {
+        NAGBENCH_NCCL_CHECK(ncclAllReduce(at(s_.grad, b.start, s_.type), at(s_.grad, b.start, s_.type), b.length,
+                                          nccl_type(s_.type), ncclSum, comm_, comm));
+      }
+    }
+    reduced_[k].record(spaces_.comm);
+  }
+
+  void wait_reduction(int k) override { reduced_[k].make_wait(spaces_.update); }
+
+  void start_gather(int k) override {
+    const Bucket& b = s_.plan.buckets[k];
+    const int64_t shard = s_.plan.shard_length(k);
+    updated_[k].record(spaces_.update);
+    updated_[k].make_wait(spaces_.comm);
+    NAGBENCH_NCCL_CHECK(ncclAllGather(at(s_.param, b.start + proc_.rank * shard, s_.type), at(s_.param, b.start, s_.type),
+                                      shard, nccl_type(s_.type), comm_, spaces_.comm.cuda_stream()));
+  }
+
+  void finish() override { spaces_.comm.fence(); }
+
+  int64_t reduced_slice_offset(int k) const override { return proc_.rank * s_.plan.shard_length(k); }
+
+  void allreduce(const void* send, void* recv, int64_t count, ElemType t) override {
+    NAGBENCH_NCCL_CHECK(ncclAllReduce(send, recv, count, nccl_type(t), ncclSum, comm_, spaces_.comm.cuda_stream()));
+  }
+  void synchronize() override { spaces_.comm.fence(); }
+
+ private:
+  ProcessInfo proc_;
+  CommSpaces<Kokkos::Cuda> spaces_;
+  ncclComm_t comm_ = nullptr;
+  CommSetup s_;
+  std::vector<ExecEvent<Kokkos::Cuda>> reduced_, updated_;
+};
+
+}  // namespace
+
+bool NcclBackend::compiled_in() {
+  return true;
+}
+void release_nccl() {
+  if (g_world) ncclCommDestroy(g_world);
+  g_world = nullptr;
+}
+std::string NcclBackend::problem(const CommRequest& r) {
+  if (!r.backend.empty() && r.backend != "cuda")
+    return "--comm nccl needs --backend cuda (NCCL reduces GPU memory; got --backend " + r.backend + ")";
+  return "";
+}
+template <class Exec>
+std::unique_ptr<Communicator<Exec>> NcclBackend::make(const CommSpaces<Exec>& spaces, const CommOptions&,
+                                                      const ProcessInfo& proc) {
+  if constexpr (std::is_same<Exec, Kokkos::Cuda>::value) {
+    return std::make_unique<NcclComm>(spaces, proc);
+  } else {
+    (void)spaces;
+    (void)proc;
+    CommRequest r;
+    r.backend = backend_name<Exec>();
+    throw InputError(problem(r));
+  }
+}
+
+}  // namespace nagbench
+
+#else
+
+namespace nagbench {
+bool NcclBackend::compiled_in() {
+  return false;
+}
+void release_nccl() {}
+std::string NcclBackend::problem(const CommRequest&) {
+  return "--comm nccl: this nagbench was built without NCCL (needs the CUDA build with MPI and NCCL)";
+}
+template <class Exec>
+std::unique_ptr<Communicator<Exec>> NcclBackend::make(const CommSpaces<Exec>&, const CommOptions&, const ProcessInfo&) {
+  throw InputError(problem({}));
+}
+}  // namespace nagbench
+#endif
+
+namespace nagbench {
+#define NAGBENCH_INSTANTIATE(Exec)                                                                       \
+  template std::unique_ptr<Communicator<Exec>> NcclBackend::make<Exec>(const CommSpaces<Exec>&, const CommOptions&, \
+                                                                     const ProcessInfo&);
+NAGBENCH_FOR_EACH_BACKEND(NAGBENCH_INSTANTIATE)
+}  // namespace nagbench

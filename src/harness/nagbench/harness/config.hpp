@@ -1,0 +1,73 @@
+#pragma once
+// One run's configuration, validated on rank 0 and broadcast to the others as JSON, so ranks never disagree.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nagbench/workload/model.hpp"
+
+namespace nagbench {
+
+// Limits on sizes a user can ask for: past them a run could not finish or its arithmetic would overflow.
+inline constexpr int kMaxSteps = 100000000;                 // --steps and --warmup each
+inline constexpr int64_t kMaxCommBytes = int64_t(1) << 33;  // --comm-only messages: 8 GiB
+inline constexpr double kMinRoofMib = 1, kMaxRoofMib = 1048576;
+inline constexpr double kMinBucketMib = 1.0 / 1024, kMaxBucketMib = 1048576;
+inline constexpr int64_t kMaxBuckets = 1000000;
+// Kokkos 3.x's OpenMP backend has a fixed pool of 512 threads (OpenMPExec::MAX_THREAD_COUNT) and crashes past it.
+inline constexpr int kMaxHostThreads = 512;
+
+struct Config {
+  std::string mode = "update";  // the run kind: update (one rank) | dp (data-parallel step) | allreduce (sweep)
+  std::string backend;          // resolved name: "cuda", "openmp", "serial"
+  std::string workload = "synthetic";
+  ModelSpec model;  // the synthetic workload's tensor list
+  std::string optimizer = "sgd";
+  nlohmann::json hyper = nlohmann::json::object();  // the optimizer's hyper-parameters (optim/<rule>/hyper.hpp)
+  std::string variant = "fused";
+  std::string dtype = "fp32";
+  int steps = 20;   // timed steps
+  int warmup = 3;   // untimed steps after the first (the first, which creates the rule's state, is never timed)
+  uint64_t seed = 20261127;
+  std::string verify = "auto";  // auto | full | sample | off
+  double roof_mib = 0;          // per roof array; 0 = sized from the device's last-level cache
+  int roof_reps = 20;
+  std::string output;      // JSON record path; empty = none
+  std::string tag;         // free label copied into every record (sweep runners resume by it)
+  double timeout_s = 600;  // watchdog: a step or collective longer than this aborts the job; 0 = off
+
+  // Data parallelism (run kinds dp and allreduce).
+  std::string comm = "none";       // a communication backend (comm/registry.hpp)
+  std::string mpi_path = "auto";   // auto | staged | cuda-aware
+  bool shard = false;              // reduce-scatter + sharded update + all-gather
+  bool overlap = true;             // update bucket k while bucket k+1 is reduced
+  bool comm_high_priority = true;  // CUDA: the comm stream outranks the update stream for free SMs
+  double bucket_mb = 25;           // MiB of gradients per bucket (PyTorch DDP's bucket_cap_mb)
+  bool allow_gpu_sharing = false;
+  int debug_skip_bucket = -1;       // tests only: leave one bucket unreduced
+  int debug_stop_rank = -1;         // tests only: this rank SIGSTOPs itself in the first timed step
+  std::vector<int64_t> comm_sizes;  // allreduce: message sizes in bytes
+  int comm_iters = 20;
+  int comm_reps = 5;
+  bool quiet = false;
+  std::string command_line;
+};
+
+nlohmann::json to_json(const Config& c);
+Config config_from_json(const nlohmann::json& j);
+
+// Checks the values (not the backend's presence); throws InputError. Shared by the CLI and the tests.
+// `ranks` is the size of the job the configuration will run in.
+void validate(const Config& c, int ranks = 1);
+
+// A launch runs one or more configurations (the product of list-valued options), one after the other, so that
+// a short GPU lease needs a single mpirun.
+struct RunPlan {
+  std::vector<Config> configs;
+};
+nlohmann::json to_json(const RunPlan& p);
+RunPlan plan_from_json(const nlohmann::json& j);
+
+}  // namespace nagbench

@@ -1,0 +1,45 @@
+#pragma once
+// Run kind "dp": the data-parallel step. Each rank produces its gradients, the buckets are reduced across ranks
+// (comm/), and the update runs replicated or sharded, overlapped with the reductions or not; every phase is timed
+// per rank and across ranks, and the result checked against the float64 replay of every rank's gradients.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nagbench/core/process.hpp"
+#include "nagbench/harness/config.hpp"
+#include "nagbench/harness/device_info.hpp"
+#include "nagbench/harness/record_common.hpp"
+#include "nagbench/harness/verify.hpp"
+#include "nagbench/roof/stream.hpp"
+
+namespace nagbench {
+
+struct DpResult {
+  DeviceInfo device;
+  RoofResult roof;
+  std::string comm_name, comm_path, comm_library, rule_description;
+  int64_t params = 0, tensors = 0, arena_length = 0, buckets = 0;
+  int64_t params_updated_per_rank = 0;  // the model (replicated) or this rank's shards (sharded)
+  int64_t state_bytes_per_rank = 0, device_bytes_per_rank = 0;
+  int bytes_per_param = 0;
+  PhaseTiming grad, comm, update, comm_update, total;
+  int64_t reduced_bytes = 0;  // gradient bytes each rank contributes per step
+  VerifyResult verify;
+  bool ranks_agree = false;
+  std::string params_hash;
+  std::vector<std::string> rank_detail;  // JSON objects, one per rank (rank 0 only)
+};
+
+nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpResult& r);
+std::string dp_table(const Config& cfg, const ProcessInfo& proc, const DpResult& r);
+
+// The roof measured once per process and backend, reused by every configuration of a launch.
+const RoofResult& roof_for(const std::string& backend, const std::function<RoofResult()>& measure);
+
+// Bucket length in elements for --bucket-mb MiB of `elem_bytes`-byte gradients (at least one element).
+int64_t bucket_elements(double bucket_mb, int64_t elem_bytes);
+
+}  // namespace nagbench

@@ -1,0 +1,81 @@
+#include "nagbench/harness/rule_checks.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
+#include "nagbench/core/errors.hpp"
+#include "nagbench/harness/typed.hpp"
+#include "nagbench/optim/variants/variant.hpp"
+#include "nagbench/workload/workloads.hpp"
+
+namespace nagbench {
+namespace {
+
+// Hyper-parameters that are valid one by one can still make the parameters overflow (--weight-decay 1e300 in fp64,
+// --lr 1e30): the float64 replay of the first elements runs over the steps (at most 10^5 of them: divergence is
+// geometric, so it shows early), and a non-finite value is the input's fault, said before any run.
+template <class Opt, class Layout>
+void check_trajectory_stays_finite(const Config& c, const typename Opt::Hyper& h, int ranks) {
+  const auto replay = workload_replay<Layout>(workload_spec(c));
+  if (!replay) return;  // gradients depend on the parameters: the run's own checks watch for divergence
+  const int64_t steps = std::min<int64_t>(int64_t(1) + c.warmup + c.steps, 100000);
+  const double limit = std::is_same<typename Layout::compute_t, float>::value ? 3.0e38 : 1.0e307;
+  for (int64_t i = 0; i < 4; ++i) {
+    ReferenceState s;
+    s.p = replay->initial_param(i);
+    for (int64_t step = 0; step < steps; ++step) {
+      double g = 0;
+      for (int r = 0; r < ranks; ++r)
+        g += replay->gradient(r, step, i);
+      Opt::reference_step(h, s, g / ranks, step);
+      bool finite = std::fabs(s.p) < limit;
+      for (double v : s.s)
+        finite = finite && std::fabs(v) < limit;
+      if (!finite)
+        throw InputError("these hyper-parameters make the parameters overflow " + std::string(dtype_name(Layout::id)) +
+                         " at step " + std::to_string(step + 1) + " (" + h.describe() +
+                         "); lower --lr or --weight-decay");
+    }
+  }
+}
+
+}  // namespace
+
+WorkloadSpec workload_spec(const Config& c) {
+  WorkloadSpec w;
+  w.name = c.workload;
+  w.model = c.model;
+  w.seed = c.seed;
+  return w;
+}
+
+ArenaLayout configuration_arena(const Config& c) {
+  return workload_arena(workload_spec(c));
+}
+
+int configuration_states(const Config& c) {
+  int n = 0;
+  with_optimizer(c.optimizer, [&](auto t) {
+    using Opt = typename decltype(t)::type;
+    n = static_cast<int>(Opt::states(hyper_of<Opt>(c)).size());
+  });
+  return n;
+}
+
+void validate_rule_configuration(const Config& c, int ranks) {
+  with_workload(c.workload, [](auto) {});
+  const DtypeLayout d = parse_dtype(c.dtype);
+  with_rule_and_layout(c, [&](auto opt, auto layout) {
+    using Opt = typename decltype(opt)::type;
+    using L = decltype(layout);
+    const auto h = hyper_of<Opt>(c);
+    h.validate();
+    h.validate_in_compute_type(!std::is_same<typename L::compute_t, double>::value);
+    check_variant(c.variant, d);
+    if (configuration_arena(c).params <= 0) throw InputError("model '" + c.model.name + "' has no parameters");
+    check_trajectory_stays_finite<Opt, L>(c, h, ranks);
+  });
+}
+
+}  // namespace nagbench

@@ -1,0 +1,20 @@
+#pragma once
+// The checks every run kind that updates parameters (update, dp) makes of its configuration, before anything
+// runs: a known workload, rule, dtype and variant, the rule's hyper-parameters valid in double and in the compute
+// type, and a trajectory that stays finite.
+#include "nagbench/harness/config.hpp"
+#include "nagbench/optim/arena.hpp"
+#include "nagbench/workload/workload.hpp"
+
+namespace nagbench {
+
+void validate_rule_configuration(const Config& c, int ranks);
+
+// The workload a configuration asks for, as a spec.
+WorkloadSpec workload_spec(const Config& c);
+// Its arena layout (tensor list) without any device; throws InputError on overflow.
+ArenaLayout configuration_arena(const Config& c);
+// How many state arrays the configuration's rule keeps.
+int configuration_states(const Config& c);
+
+}  // namespace nagbench

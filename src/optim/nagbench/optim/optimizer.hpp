@@ -1,0 +1,51 @@
+#pragma once
+// What every update rule (optimizer) provides, and what the rest of nagbench knows of rules. A rule is one folder
+// (optim/sgd/, ...) with one struct that names:
+//
+//   kName, kSummary                         "sgd", one line for --help and --list-optimizers
+//   Hyper                                   its hyper-parameters: validate(), validate_in_compute_type(fp32),
+//                                           describe(), to_json(), static from_json(json)
+//   hyper_params()                          the command-line options of Hyper (HyperParam below)
+//   states(hyper)                           its per-parameter state arrays and their use (optim/bytes.hpp)
+//   Rule<C>, make_rule<C>(hyper, scale, k)  the device-side update of one element in compute type C at step k:
+//                                             kStates; C apply(fl, p, g, s[]); with_step_flags(first, f) and
+//                                             runtime_flags(first) giving flags with reads_state(k) and
+//                                             writes_state(k); unfused(ops, ...) for the BLAS-1 variant
+//   reference_step(hyper, state, grad, k)   float64 host reference of step k, written apart from Rule
+//   error_bounds(hyper)                     magnitudes that scale the verification tolerances
+//
+// and one line in optim/optimizers.hpp registers it. Variants (naive, fused, multi_tensor, unfused), the bytes
+// table, verification, records and the CLI then work for it unchanged. docs/design.md walks through adding one.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nagbench/optim/arena.hpp"
+
+namespace nagbench {
+
+// A hyper-parameter as the command line sets it and the record stores it.
+struct HyperParam {
+  std::string key;   // JSON key in the record's "hyper" object, e.g. "weight_decay"
+  std::string flag;  // command-line option, e.g. "--weight-decay"
+  std::string help;
+  nlohmann::json default_value;  // a number, or a bool for switches
+  std::string negation = "";     // switches that default to on: the flag that turns them off ("--no-nesterov")
+};
+
+// The float64 state of one parameter in a reference run.
+struct ReferenceState {
+  double p = 0;
+  double s[kMaxStates] = {};
+  bool initialized = false;  // the rule's state exists (SGD: "momentum_buffer is not None")
+};
+
+// Magnitudes the verification tolerances scale with (docs/metrics.md): per step, the largest |lr * direction|,
+// and the largest value of each state array, for gradients and parameters of magnitude at most 1.
+struct ErrorBounds {
+  double step = 0;
+  double state[kMaxStates] = {};
+};
+
+}  // namespace nagbench

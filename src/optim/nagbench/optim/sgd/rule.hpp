@@ -1,0 +1,137 @@
+#pragma once
+// The update of torch.optim.SGD for one parameter, as every kernel variant applies it:
+//   d = scale * g              (scale = 1/N averages an allreduced sum; negative when maximizing)
+//   d = d + weight_decay * p   (if weight_decay != 0)
+//   if momentum != 0:  b = d on the first step, else b = momentum * b + (1 - dampening) * d
+//                      d = d + momentum * b (nesterov)  or  d = b
+//   p = p - lr * d
+// b is the rule's one state array, momentum_buffer (s[0]). `Fault` exists for the tests only: each value drops one
+// term, and the tests prove the checks catch it.
+#include <Kokkos_Core.hpp>
+#include <type_traits>
+
+#include "nagbench/optim/sgd/hyper.hpp"
+
+namespace nagbench::sgd {
+
+enum class Fault { none, drop_weight_decay, drop_dampening, drop_nesterov_term, drop_first_step_rule, drop_maximize };
+
+// Which terms of the rule a step uses, as compile-time constants: branches fold away and host loops vectorize.
+template <bool First, bool Momentum, bool Nesterov, bool WeightDecay>
+struct FixedFlags {
+  static constexpr bool first = First, momentum = Momentum, nesterov = Nesterov, weight_decay = WeightDecay;
+  // State array k (the momentum buffer) is read by steps after the first and written by every step, with momentum.
+  KOKKOS_FORCEINLINE_FUNCTION static constexpr bool reads_state(int) { return Momentum && !First; }
+  KOKKOS_FORCEINLINE_FUNCTION static constexpr bool writes_state(int) { return Momentum; }
+};
+
+// The same as values (the naive variant).
+struct RuntimeFlags {
+  bool first, momentum, nesterov, weight_decay;
+  KOKKOS_FORCEINLINE_FUNCTION bool reads_state(int) const { return momentum && !first; }
+  KOKKOS_FORCEINLINE_FUNCTION bool writes_state(int) const { return momentum; }
+};
+
+template <class C, Fault F = Fault::none>
+struct Rule {
+  using compute_t = C;
+  static constexpr int kStates = 1;
+  C lr = 0, momentum = 0, one_minus_dampening = 1, weight_decay = 0, grad_scale = 1;
+  bool nesterov = false, use_momentum = false, use_weight_decay = false;
+
+  Rule() = default;
+  // grad_scale multiplies the incoming gradient; 1/ranks when the gradient arrives as an allreduced sum.
+  explicit Rule(const Hyper& h, double grad_scale_in = 1.0) {
+    const bool maximize = (F == Fault::drop_maximize) ? false : h.maximize;
+    lr = static_cast<C>(h.lr);
+    momentum = static_cast<C>(h.momentum);
+    one_minus_dampening = static_cast<C>((F == Fault::drop_dampening) ? 1.0 : 1.0 - h.dampening);
+    weight_decay = static_cast<C>(h.weight_decay);
+    grad_scale = static_cast<C>(maximize ? -grad_scale_in : grad_scale_in);
+    nesterov = h.nesterov;
+    use_momentum = h.has_momentum();
+    use_weight_decay = h.weight_decay != 0 && F != Fault::drop_weight_decay;
+  }
+
+  // Returns the new parameter. s[0] (the momentum buffer) holds its old value when fl.reads_state(0) and receives
+  // its new value when fl.writes_state(0).
+  template <class Fl>
+  KOKKOS_FORCEINLINE_FUNCTION C apply(const Fl& fl, C p, C g, C* s) const {
+    C d = grad_scale * g;
+    if (fl.weight_decay) d += weight_decay * p;
+    if (fl.momentum) {
+      if (fl.first && F != Fault::drop_first_step_rule) {
+        s[0] = d;
+      } else {
+        const C b_old = fl.first ? C(0) : s[0];  // the faulty rule starts from a zero buffer
+        s[0] = momentum * b_old + one_minus_dampening * d;
+      }
+      if (fl.nesterov) {
+        if (F != Fault::drop_nesterov_term) d += momentum * s[0];
+      } else {
+        d = s[0];
+      }
+    }
+    return p - lr * d;
+  }
+
+  RuntimeFlags runtime_flags(bool first_step) const {
+    return {first_step, use_momentum, use_momentum && nesterov, use_weight_decay};
+  }
+
+  // Calls f(FixedFlags<...>{}) with the flags of this step: 12 combinations (Nesterov only with momentum).
+  template <class Fn>
+  void with_step_flags(bool first_step, Fn&& f) const {
+    auto with_wd = [&](auto first, auto mom, auto nest) {
+      constexpr bool A = decltype(first)::value, B = decltype(mom)::value, N = decltype(nest)::value;
+      if (use_weight_decay)
+        f(FixedFlags<A, B, N, true>{});
+      else
+        f(FixedFlags<A, B, N, false>{});
+    };
+    auto with_nest = [&](auto first, auto mom) {
+      if constexpr (decltype(mom)::value) {
+        if (nesterov) return with_wd(first, mom, std::true_type{});
+      }
+      with_wd(first, mom, std::false_type{});
+    };
+    auto with_mom = [&](auto first) {
+      if (use_momentum)
+        with_nest(first, std::true_type{});
+      else
+        with_nest(first, std::false_type{});
+    };
+    if (first_step)
+      with_mom(std::true_type{});
+    else
+      with_mom(std::false_type{});
+  }
+
+  // The rule as one BLAS-1 pass per term (the `unfused` variant), on vectors p, g, a scratch direction d and the
+  // state vectors s[]:
+  //   d = scale*g + wd*p            ops.update (or ops.scal without weight decay)
+  //   b = d | b = mu*b + (1-damp)*d ops.copy on the first step, else ops.axpby
+  //   d = d + mu*b                  ops.axpby (nesterov)
+  //   p = p - lr*d                  ops.axpby
+  template <class Ops, class Vec, class ConstVec>
+  void unfused(Ops& ops, const Vec& p, const ConstVec& g, const Vec& d, const Vec* s, bool first_step) const {
+    if (use_weight_decay)
+      ops.update(grad_scale, g, weight_decay, ConstVec(p.data(), p.extent(0)), C(0), d);
+    else
+      ops.scal(d, grad_scale, g);
+    Vec step_dir = d;
+    if (use_momentum) {
+      if (first_step)
+        ops.copy(s[0], d);
+      else
+        ops.axpby(one_minus_dampening, d, momentum, s[0]);
+      if (nesterov)
+        ops.axpby(momentum, s[0], C(1), d);
+      else
+        step_dir = s[0];
+    }
+    ops.axpby(-lr, step_dir, C(1), p);
+  }
+};
+
+}  // namespace nagbench::sgd

@@ -1,0 +1,39 @@
+#pragma once
+// torch.optim.SGD as a nagbench update rule (see optim/optimizer.hpp for what a rule provides).
+#include <cstdint>
+#include <vector>
+
+#include "nagbench/optim/bytes.hpp"
+#include "nagbench/optim/optimizer.hpp"
+#include "nagbench/optim/sgd/hyper.hpp"
+#include "nagbench/optim/sgd/reference.hpp"
+#include "nagbench/optim/sgd/rule.hpp"
+
+namespace nagbench::sgd {
+
+struct Sgd {
+  static constexpr const char* kName = "sgd";
+  static constexpr const char* kSummary =
+      "torch.optim.SGD: momentum, dampening, Nesterov, weight decay, maximize (PyTorch's semantics)";
+  using Hyper = sgd::Hyper;
+  template <class C>
+  using Rule = sgd::Rule<C>;
+
+  static std::vector<HyperParam> hyper_params() { return Hyper::params(); }
+  // The momentum buffer, when there is momentum: read and written by every step after the first.
+  static std::vector<StateUse> states(const Hyper& h) {
+    if (!h.has_momentum()) return {};
+    return {{"momentum_buffer", true, true}};
+  }
+  // The rule of step `step` (0 = the first); SGD's does not change from step to step.
+  template <class C>
+  static Rule<C> make_rule(const Hyper& h, double grad_scale, int64_t /*step*/) {
+    return Rule<C>(h, grad_scale);
+  }
+  static void reference_step(const Hyper& h, ReferenceState& s, double grad, int64_t /*step*/) {
+    sgd::reference_step(h, s, grad);
+  }
+  static ErrorBounds error_bounds(const Hyper& h) { return sgd::error_bounds(h); }
+};
+
+}  // namespace nagbench::sgd

@@ -1,28 +1,31 @@
 #!/usr/bin/env python3
-"""Prints a table of nagbench JSON records (files or folders; a file may hold one record or a list).
+"""Prints tables of nagbench records (files or folders: JSON documents, JSON Lines) and the ratios the targets are
+stated in; files that hold no records are skipped with one warning line each. For reports with figures, scaling
+tables and the regression gate: scripts/report/nagbench-report (docs/reports.md).
 
     scripts/summarize.py results/h100/*.json
-    scripts/summarize.py --csv out/ > table.csv
+    scripts/summarize.py --csv out/ > table.csv       # nagbench-report csv: one row per record, one header
 """
 import argparse
-import json
 import os
 import statistics
 import sys
 
+# The records are read by nagbench-report's loader (scripts/report/nagbench_report).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "report"))
+from nagbench_report import records  # noqa: E402
+
 
 def load(paths):
+    """nagbench records and PyTorch yardsticks of the files and folders given, each with its file; anything else
+    (Google Benchmark output, truncated or foreign JSON) is skipped with one warning line (nagbench-report's
+    loader)."""
+    loaded = records.load(paths)
+    for w in loaded.warnings:
+        print(f"summarize.py: warning: {w}", file=sys.stderr)
     recs = []
-    for p in paths:
-        files = [os.path.join(d, f) for d, _, fs in os.walk(p) for f in sorted(fs) if f.endswith(".json")] \
-            if os.path.isdir(p) else [p]
-        for f in files:
-            with open(f) as fh:
-                doc = json.load(fh)
-            for r in doc if isinstance(doc, list) else [doc]:
-                if isinstance(r, dict) and "benchmark" in r:
-                    r["_file"] = f
-                    recs.append(r)
+    for r, f in loaded.records + loaded.yardsticks:
+        recs.append(dict(r, _file=f))
     return recs
 
 
@@ -77,11 +80,17 @@ def expand(recs):
     return out
 
 
-def allreduce_time(recs, ranks, comm, path, nbytes, device):
-    """The out-of-place time of the --comm-only row of exactly this size, or None (never interpolated)."""
+def commit(r):
+    return (r.get("provenance") or {}).get("git_commit")
+
+
+def allreduce_time(recs, ranks, comm, path, nbytes, device, folder, git_commit):
+    """The out-of-place time of the --comm-only row of exactly this size, from the same folder (machine) and commit,
+    or None (never interpolated)."""
     for a in recs:
         if a["benchmark"] == "allreduce" and a["ranks"] == ranks and a["comm"] == comm and \
-                a["comm_path"] == path and a["_row"]["bytes"] == nbytes and a["device"] == device:
+                a["comm_path"] == path and a["_row"]["bytes"] == nbytes and a["device"] == device and \
+                os.path.dirname(a["_file"]) == folder and commit(a) == git_commit:
             return a["_row"]["out_of_place"]["time_s"]
     return None
 
@@ -92,24 +101,30 @@ def comparisons(recs):
     for r in recs:
         if r["benchmark"] != "dp_step" or r["ranks"] < 2 or phase(r, "comm_update") is None:
             continue
-        t = allreduce_time(recs, r["ranks"], r["comm"], r["comm_path"], r["allreduce"]["bytes"], r["device"])
+        t = allreduce_time(recs, r["ranks"], r["comm"], r["comm_path"], r["allreduce"]["bytes"], r["device"],
+                           os.path.dirname(r["_file"]), commit(r))
         if t is not None:
             lines.append(f"dp_step {r['model']} {r['ranks']} ranks {r['comm']}/{r['comm_path']} {r['mode']} "
                          f"overlap {'on' if r['overlap'] else 'off'} prio {r.get('comm_stream_priority', '-')} bucket {r['bucket_mb']:g} MiB: comm+update "
                          f"{ms(phase(r, 'comm_update'))} ms = {phase(r, 'comm_update') / t:.2f} x one allreduce of "
                          f"{r['allreduce']['bytes']} B ({ms(t)} ms)")
     # NCCL through nagbench against NCCL through PyTorch, per message size: the median over every run of each
-    # in the folders given (runs are interleaved on the device), with the spread.
+    # in one folder (one machine; runs are interleaved on the device), with the spread.
     ours, theirs = {}, {}
     for r in recs:
+        folder = os.path.dirname(r["_file"])
         if r["benchmark"] == "allreduce" and r["comm"] == "nccl":
-            ours.setdefault((r["ranks"], r["_row"]["bytes"], r["device"]), []).append(
+            ours.setdefault((folder, r["ranks"], r["_row"]["bytes"], r["device"]), []).append(
                 r["_row"]["out_of_place"]["busbw_GBps"])
         elif r["benchmark"] == "torch_allreduce":
-            theirs.setdefault((r["ranks"], r["_row"]["bytes"], r["device"]), []).append(r["_row"]["busbw_GBps"])
+            theirs.setdefault((folder, r["ranks"], r["_row"]["bytes"], r["device"]), []).append(
+                r["_row"]["busbw_GBps"])
+    folders = {k[0] for k in set(ours) & set(theirs)}
     for key in sorted(set(ours) & set(theirs)):
         a, t = ours[key], theirs[key]
-        lines.append(f"allreduce {key[0]} ranks {key[1]} B: nagbench busbw {statistics.median(a):.1f} "
+        where = f" [{key[0]}]" if len(folders) > 1 else ""
+        key = key[1:]
+        lines.append(f"allreduce {key[0]} ranks {key[1]} B{where}: nagbench busbw {statistics.median(a):.1f} "
                      f"({len(a)} runs, {min(a):.1f}..{max(a):.1f}) = {100 * statistics.median(a) / statistics.median(t):.1f}% "
                      f"of torch {statistics.median(t):.1f} ({len(t)} runs, {min(t):.1f}..{max(t):.1f}) GB/s")
     return lines
@@ -118,12 +133,25 @@ def comparisons(recs):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("paths", nargs="+")
-    ap.add_argument("--csv", action="store_true", help="comma-separated output")
+    ap.add_argument("--csv", action="store_true", help="one flat CSV: one row per record (nagbench-report csv)")
     args = ap.parse_args()
+    for p in args.paths:
+        if not os.path.exists(p):
+            print(f"summarize.py: error: no such file or folder: {p}", file=sys.stderr)
+            return 2
+    if args.csv:
+        loaded = records.load(args.paths)
+        for w in loaded.warnings:
+            print(f"summarize.py: warning: {w}", file=sys.stderr)
+        if not loaded.records and not loaded.yardsticks:
+            print("summarize.py: error: no nagbench records found", file=sys.stderr)
+            return 2
+        records.csv_ready(records.frame(loaded)).to_csv(sys.stdout, index=False)
+        return 0
     recs = expand(load(args.paths))
     if not recs:
-        print("no nagbench records found", file=sys.stderr)
-        return 1
+        print("summarize.py: error: no nagbench records found", file=sys.stderr)
+        return 2
     for kind, cols in TABLES.items():
         rows = []
         for r in recs:
@@ -136,18 +164,13 @@ def main():
         if not rows:
             continue
         head = [h for h, _ in cols]
-        if args.csv:
-            print(",".join(["benchmark"] + head))
-            for row in rows:
-                print(",".join([kind] + ['"%s"' % c if "," in c else c for c in row]))
-            continue
         width = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
         print(f"[{kind}]")
         print("  ".join(h.ljust(w) for h, w in zip(head, width)))
         for row in rows:
             print("  ".join(c.ljust(w) for c, w in zip(row, width)))
         print()
-    lines = [] if args.csv else comparisons(recs)
+    lines = comparisons(recs)
     if lines:
         print("[comparisons]")
         print("\n".join(lines))
@@ -155,4 +178,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # e.g. piped into head
+        sys.exit(0)

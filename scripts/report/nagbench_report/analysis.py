@@ -85,8 +85,9 @@ def scaling(df):
     s = s.copy()
     # A family is the configuration without the rank count and what follows from it; strong families keep the
     # model (fixed global problem), weak ones the parameters per rank.
-    s["problem"] = np.where(s["scaling"] == "weak", "per rank " + s.get("params_per_rank", pd.Series(dtype=object))
-                            .astype(str), s["model"].astype(str))
+    per_rank = s["params_per_rank"] if "params_per_rank" in s else pd.Series(np.nan, index=s.index)
+    s["problem"] = [f"{int(p)} per rank" if w == "weak" and pd.notna(p) else str(m)
+                    for w, p, m in zip(s["scaling"], per_rank, s["model"])]
     keys = ["commit", "problem"] + [c for c in config if c not in FAMILY_EXCLUDE and c != "commit"]
     rows = []
     for key, g in s.groupby(keys, dropna=False, sort=True):

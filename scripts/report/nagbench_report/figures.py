@@ -154,15 +154,19 @@ def scaling(table, out):
         xs = [1] + list(g["ranks"])
         if g["update_efficiency"].notna().any():
             a1.plot(xs, [1.0] + list(g["update_efficiency"]), marker="o", ms=3, label=label)
-        a2.plot(xs, [1.0] + list(g["step_efficiency"]), marker="o", ms=3, label=label)
-    for ax, what in ((a1, "update phase (overlap off)"), (a2, "whole step")):
+        a2.plot(xs, [1.0] + list(g["step_T1_ms"] / g["step_TN_ms"]), marker="o", ms=3, label=label)
+    for ax, what, ylabel in ((a1, "update phase (overlap off)", "efficiency: strong T1/(N TN), weak T1/TN"),
+                             (a2, "whole step (each rank brings its own batch)", "T1 / TN")):
         ax.set_xscale("log", base=2)
         ax.set_xlabel("ranks (GPUs)")
-        ax.set_ylabel("efficiency: strong T1/(N TN), weak T1/TN")
+        ax.set_ylabel(ylabel)
         ax.set_title(what, fontsize=10)
         ax.axhline(1.0, color="gray", lw=0.5)
         ax.set_ylim(bottom=0)
-    a1.legend(fontsize=6)
+    for ax in (a1, a2):
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6)
+            break
     return save(fig, out, "scaling_efficiency")
 
 

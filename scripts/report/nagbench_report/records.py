@@ -6,6 +6,7 @@ import json
 import os
 
 import jsonschema
+import numpy as np
 import pandas as pd
 
 from .paths import schema_path
@@ -38,9 +39,26 @@ class Loaded:
         self.files = 0
 
 
+class Validator:
+    """record.schema.json, with errors named for the kind of line at hand (a failure line or a record), not for the
+    schema's top-level choice between them."""
+
+    def __init__(self):
+        with open(schema_path("record.schema.json")) as fh:
+            schema = json.load(fh)
+        self.parts = {}
+        for part in ("record", "failure"):
+            sub = {k: v for k, v in schema.items() if k != "oneOf"}
+            sub["$ref"] = f"#/$defs/{part}"
+            self.parts[part] = jsonschema.Draft202012Validator(sub)
+
+    def iter_errors(self, r):
+        part = "failure" if isinstance(r, dict) and r.get("benchmark") == "failure" else "record"
+        return self.parts[part].iter_errors(r)
+
+
 def validator():
-    with open(schema_path("record.schema.json")) as fh:
-        return jsonschema.Draft202012Validator(json.load(fh))
+    return Validator()
 
 
 def list_files(paths, warn):
@@ -212,7 +230,17 @@ def yardstick_rows(doc, path):
     return rows
 
 
+# Columns every frame has, even when no record fills them (a folder of update records has no comm column
+# otherwise), so that every table can select them.
+ALWAYS = CONFIG_ORDER + ["commit", "hostname", "timestamp", "tag", "source", "folder", "comm_library", "bytes",
+                         "oop_time_s", "oop_busbw_GBps", "ip_busbw_GBps", "ip_time_s"] + \
+    list(measurements_of({"benchmark": "dp_step"}))
+
+
 def ordered(df):
+    for c in ALWAYS:
+        if c not in df.columns:
+            df[c] = np.nan
     cols = list(df.columns)
     first = [c for c in CONFIG_ORDER if c in cols]
     env = [c for c in ENVIRONMENT + ["tag", "source", "folder", "row"] if c in cols]
@@ -239,3 +267,14 @@ def config_columns(df):
     measured = set(measurements_of({"benchmark": "dp_step"})) | {"bytes", "row_verified", "torch", "in_place"} | \
         {c for c in df.columns if c.startswith(("oop_", "ip_"))}
     return [c for c in df.columns if c not in measured and c not in ENVIRONMENT and c not in MATCH_EXCLUDE]
+
+
+def csv_ready(df):
+    """Integer columns stay integers in the CSV (pandas turns a column with empty cells into floats)."""
+    out = df.copy()
+    for c in out.columns:
+        col = out[c]
+        if col.dtype.kind == "f" and col.notna().any() and (col.dropna() % 1 == 0).all() \
+                and c not in ("bucket_mb", "hyper_lr", "hyper_momentum", "hyper_dampening", "hyper_weight_decay"):
+            out[c] = col.astype("Int64")
+    return out

@@ -47,8 +47,9 @@ def spread(r, col, scale=1e3, fmt=".3f"):
 
 
 def write_csv(df, path):
+    from .records import csv_ready
     tmp = path + ".tmp.csv"
-    df.to_csv(tmp, index=False)
+    csv_ready(df).to_csv(tmp, index=False)
     os.replace(tmp, path)
 
 

@@ -1,0 +1,61 @@
+"""nagbench-report model: fitted on 2-GPU records only, the error on every held-out point reported (other bucket
+sizes, models, rank counts), the extrapolation to 64-4096 GPUs labelled as an illustration with error bars and the
+dominant term; ready for 4-GPU records (held out when present); a one-line error when the fit's records are
+missing."""
+import json
+import os
+import shutil
+
+from helpers import REPORT, RESULTS, one_line_error, run
+
+DP = os.path.join(RESULTS, "nvidia-h200-x2", "2026-11-27-dp-bound")
+
+
+def test_model_on_the_committed_h200_records(tmp_path):
+    res = run(REPORT, "model", DP, "--out", tmp_path)
+    assert res.returncode == 0, res.stderr
+    doc = json.load(open(tmp_path / "model.json"))
+    p = doc["parameters"]
+    assert doc["fit"]["fit_ranks"] == 2 and doc["fit"]["commit"] == "fa04661" and doc["fit"]["bucket_mb"] == 25
+    assert 300 < p["beta_GBps"] < 400 and 0.5 < p["eta"] < 1 and 0 <= p["kappa_replicated"] <= 1
+    ev = doc["evaluation"]
+    held = [e for e in ev if e["role"] == "held out"]
+    assert len([e for e in ev if e["role"] == "fit"]) == 4 and len(held) == 20
+    assert all(e["ranks"] == 2 for e in ev)
+    # The 2-GPU held-out points: bucket sizes 5..1200 MiB, the other model, weak scaling; never worse than 10%.
+    assert {e["bucket_mb"] for e in held} == {5, 10, 25, 50, 100, 200, 400, 1200}
+    assert max(abs(e["error_pct"]) for e in held) < 10
+    ex = doc["extrapolation"]
+    assert sorted({e["gpus"] for e in ex}) == [64, 128, 256, 512, 1024, 2048, 4096]
+    assert all(e["low_ms"] < e["predicted_ms"] < e["high_ms"] for e in ex)
+    assert {e["dominant"] for e in ex} <= {"latency", "bandwidth", "pipeline fill", "per-bucket overhead",
+                                           "exposed update"}
+    md = (tmp_path / "model.md").read_text()
+    assert "illustration, not a measurement" in md and "alpha-beta model alone" in md
+    assert (tmp_path / "figures" / "model_vs_measured.svg").exists()
+    assert (tmp_path / "figures" / "model_extrapolation.png").exists()
+
+
+def test_four_gpu_records_are_held_out(tmp_path):
+    """With (made-up) 4-GPU records beside the 2-GPU ones, the fit stays on 2 GPUs and the 4-GPU points are
+    evaluated as held out."""
+    data = tmp_path / "data"
+    shutil.copytree(os.path.join(DP, "final"), data)
+    steps = json.load(open(data / "dp_nccl_np2.json"))
+    four = []
+    for r in steps:
+        r = json.loads(json.dumps(r))
+        r["ranks"] = r["ranks_per_node"] = r["provenance"]["ranks"] = 4
+        four.append(r)
+    (data / "dp_nccl_np4.json").write_text(json.dumps(four))
+    res = run(REPORT, "model", data, "--out", tmp_path / "m", "--no-figures")
+    assert res.returncode == 0, res.stderr
+    doc = json.load(open(tmp_path / "m" / "model.json"))
+    roles = {e["role"] for e in doc["evaluation"]}
+    assert "held out (4 ranks)" in roles and doc["fit"]["fit_ranks"] == 2
+    assert "At other rank counts" in (tmp_path / "m" / "model.md").read_text()
+
+
+def test_missing_fit_records_is_one_line(tmp_path):
+    one_line_error(run(REPORT, "model", os.path.join(RESULTS, "nvidia-h100-80gb-hbm3"), "--out", tmp_path),
+                   "model: no device and commit has")

@@ -1,0 +1,65 @@
+"""docs/schema/record.schema.json: every committed record under results/ is valid (and every committed JSON file is
+either records, a PyTorch yardstick, Google Benchmark output, or the one truncated Google Benchmark file); the
+schema admits fields it does not know (schema_version 2, new kinds) and rejects records that lack what every record
+has."""
+import copy
+import glob
+import json
+import os
+
+import jsonschema
+import pytest
+
+from helpers import REPO, RESULTS
+
+SCHEMA = json.load(open(os.path.join(REPO, "docs", "schema", "record.schema.json")))
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+FILES = sorted(glob.glob(os.path.join(RESULTS, "**", "*.json"), recursive=True))
+
+
+def test_schema_is_valid():
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: os.path.relpath(p, RESULTS))
+def test_committed_records_are_valid(path):
+    try:
+        doc = json.load(open(path))
+    except json.JSONDecodeError:
+        assert path.endswith(".truncated.json"), path  # the one Google Benchmark file cut off mid-write
+        return
+    if isinstance(doc, dict) and "benchmarks" in doc and "context" in doc:
+        return  # Google Benchmark output
+    for r in doc if isinstance(doc, list) else [doc]:
+        if r.get("benchmark") == "torch_allreduce":
+            continue  # PyTorch yardstick (scripts/device/torch_allreduce.py), not a nagbench record
+        errors = list(VALIDATOR.iter_errors(r))
+        assert not errors, f"{path}: {jsonschema.exceptions.best_match(errors).message}"
+
+
+def sample():
+    return json.load(open(os.path.join(RESULTS, "nvidia-h100-80gb-hbm3", "2026-11-27-update-ladder-1gpu", "records",
+                                       "cuda_resnet50_fp32_fused.json")))
+
+
+def test_future_fields_and_kinds_are_admitted():
+    r = sample()
+    r.update(schema_version=2, optimizer="sgd", workload="synthetic", rule_mode="fused", something_new={"x": 1})
+    assert VALIDATOR.is_valid(r)
+    train = {k: r[k] for k in ("backend", "device", "ranks", "verified", "provenance")}
+    train.update(schema_version=2, benchmark="train", loss=[2.3, 1.1, 0.7])
+    assert VALIDATOR.is_valid(train)
+
+
+@pytest.mark.parametrize("field", ["schema_version", "benchmark", "backend", "device", "ranks", "verified",
+                                   "provenance", "median_s", "pct_of_roof"])
+def test_missing_common_fields_are_rejected(field):
+    r = copy.deepcopy(sample())
+    del r[field]
+    assert not VALIDATOR.is_valid(r)
+
+
+def test_failure_lines():
+    ok = {"benchmark": "failure", "tag": "s/e/n2/abcd", "cause": "nagbench: error on rank 0 (h): x", "exit_code": 1}
+    assert VALIDATOR.is_valid(ok)
+    assert not VALIDATOR.is_valid({k: v for k, v in ok.items() if k != "cause"})

@@ -78,6 +78,8 @@ point() {
     return 0
   fi
   local log="$logs/${tag//\//_}.log" t0=$SECONDS status cause
+  # A launch killed while writing leaves a partial last line: end it, so the next record starts a line of its own.
+  [[ ! -s "$records" || -z "$(tail -c 1 "$records")" ]] || echo >>"$records"
   say "$index/$total $tag: $ranks rank(s) on $nodes node(s), $threads thread(s) per rank"
   launch "$ranks" "$nodes" "$per_node" "$threads" "$nagbench" "$@" --tag "$tag" --output "$records" 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}

@@ -95,7 +95,8 @@ def main(argv):
         exp = experiment_from(nb_args, args.backend)
         if "comm" not in exp and not exp.get("comm_only"):
             exp["comm"] = ["nccl" if args.backend == "cuda" else "mpi"]
-        exp.update(name="ladder", scaling="strong", ranks=ranks, threads_per_rank=args.cpus_per_node // args.gpus_per_node)
+        exp.update(name="ladder", scaling="strong", ranks=ranks,
+                   threads_per_rank=args.cpus_per_node // args.gpus_per_node)
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", args.name)[:48]
         doc = {"name": name, "experiments": [exp]}
         validate_with_schema(doc, "sweep.schema.json", "generate.py arguments")

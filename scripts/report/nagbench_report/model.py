@@ -319,7 +319,7 @@ def run_model(df, out, fit_ranks, systems_path, make_figures):
            if not at_fit.empty else "No held-out point at the fit rank count.", ""]
     other = held[held["ranks"] != fit_ranks]
     md.append(f"At other rank counts: {len(other)} points, max |error| {other['error_pct'].abs().max():.1f}%."
-              if not other.empty else f"No records at other rank counts (4 GPUs) yet: run "
+              if not other.empty else "No records at other rank counts (4 GPUs) yet: run "
               "inputs/sweeps/gpu-scaling.yaml on a 4-GPU node and rerun this command; those points are held out.")
     md += ["", md_rows(ev, [("role", "role", None), ("model", "model", None), ("ranks", "ranks", None),
                             ("mode", "mode", None), ("overlap", "overlap", None), ("bucket MiB", "bucket_mb", "g"),

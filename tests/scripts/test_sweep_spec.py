@@ -143,3 +143,30 @@ def test_check_against_the_binary(tmp_path):
     doc["experiments"][0]["model"] = "resnet5O"
     one_line_error(run(SWEEP, "check", write(tmp_path, doc), "--nagbench", binary), "resnet5O", "not shipped")
     one_line_error(run(SWEEP, "check", write(tmp_path, base()), "--nagbench", tmp_path / "nope"), "no nagbench binary")
+
+
+def test_installed_layout(tmp_path):
+    """The tools work from the prefix `cmake --install` makes with the rules asked of the top-level CMakeLists.txt:
+    bin/nagbench-{sweep,report}, share/nagbench/python/{nagbench_sweep,nagbench_report}, share/nagbench/templates,
+    share/nagbench/schema, share/nagbench/sweeps."""
+    import shutil
+    from helpers import REPORT
+    prefix = tmp_path / "prefix"
+    (prefix / "bin").mkdir(parents=True)
+    share = prefix / "share" / "nagbench"
+    shutil.copy(SWEEP, prefix / "bin")
+    shutil.copy(REPORT, prefix / "bin")
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(os.path.join(REPO, "job_scripts", "nagbench_sweep"), share / "python" / "nagbench_sweep",
+                    ignore=ignore)
+    shutil.copytree(os.path.join(REPO, "scripts", "report", "nagbench_report"), share / "python" / "nagbench_report",
+                    ignore=ignore)
+    shutil.copytree(os.path.join(REPO, "job_scripts", "templates"), share / "templates")
+    shutil.copytree(os.path.join(REPO, "docs", "schema"), share / "schema")
+    shutil.copytree(os.path.join(REPO, "inputs", "sweeps"), share / "sweeps")
+    res = run(prefix / "bin" / "nagbench-sweep", "job", share / "sweeps" / "gpu-scaling.yaml", "--system",
+              share / "sweeps" / "systems" / "slurm-gpu.yaml", "--out", tmp_path / "o", "--dry-run", cwd=tmp_path)
+    assert res.returncode == 0 and res.stdout.startswith("#!/bin/bash"), res.stderr
+    res = run(prefix / "bin" / "nagbench-report", "validate", os.path.join(REPO, "results", "nvidia-h100-80gb-hbm3"),
+              cwd=tmp_path)
+    assert res.returncode == 0, res.stderr

@@ -24,22 +24,50 @@ esac
 [[ -d "${inc[0]#-I}" ]] || { echo "skipped: no headers at ${inc[0]#-I} (scripts/setup.sh fetches them)"; exit 77; }
 read -r -a mpi <<<"$(mpicxx --showme:compile 2>/dev/null || true)"
 
+# The files CMake generates from the Kokkos install: the list of enabled execution spaces, and one instantiation of
+# every run kind and benchmark per space, made here from the other Kokkos's own configuration.
+gen=$(mktemp -d)
+trap 'rm -rf "$gen"' EXIT
+config="${inc[0]#-I}/KokkosCore_config.h"
+spaces=()
+for s in Cuda OpenMP Serial; do
+  grep -q "^#define KOKKOS_ENABLE_${s^^}\b" "$config" && spaces+=("Kokkos::$s")
+done
+mkdir -p "$gen/include/nagbench/core"
+types=$(IFS=,; echo "${spaces[*]}" | sed 's/,/, /g')
+macro=""
+for s in "${spaces[@]}"; do macro+="M($s) "; done
+sed -e "s/@NAGBENCH_BACKEND_TYPES@/$types/" -e "s/@NAGBENCH_BACKEND_MACRO_BODY@/$macro/" \
+  "$repo/src/core/nagbench/core/enabled_backends.hpp.in" >"$gen/include/nagbench/core/enabled_backends.hpp"
+generated=()
+for s in "${spaces[@]}"; do
+  name=$(echo "${s#Kokkos::}" | tr 'A-Z' 'a-z')
+  sed "s/@NAGBENCH_EXEC@/$s/" "$repo/src/harness/nagbench/harness/instantiate_backend.cpp.in" >"$gen/instantiate_$name.cpp"
+  sed "s/@NAGBENCH_EXEC@/$s/" "$repo/benchmarks/bench_backend.cpp.in" >"$gen/bench_$name.cpp"
+  generated+=("$gen/instantiate_$name.cpp" "$gen/bench_$name.cpp")
+done
+roots=()
+for layer in core optim workload comm roof harness app; do roots+=(-I"$repo/src/$layer"); done
+
 mapfile -t sources < <(cd "$repo" && find src tests benchmarks -name '*.cpp' | sort)
 # The Kokkos-free NCCL probe needs the CUDA toolkit's headers (NCCL's sit beside them); without them it is skipped.
 cuda_inc=${CUDA_HOME:-/usr/local/cuda}/include
 failed=0
+sources+=("${generated[@]}")
 for f in "${sources[@]}"; do
   extra=()
-  if grep -q '#include <nccl.h>' "$repo/$f" && ! grep -q KOKKOS_ENABLE_CUDA "$repo/$f"; then
+  if [[ "$f" != /* ]] && grep -q '#include <nccl.h>' "$repo/$f" && ! grep -q KOKKOS_ENABLE_CUDA "$repo/$f"; then
     [[ -f "$cuda_inc/nccl.h" ]] || { echo "skip $f (no CUDA/NCCL headers at $cuda_inc)"; continue; }
     extra=(-I"$cuda_inc")
   fi
-  if ! out=$(g++ "${flags[@]}" -fsyntax-only -Wall "${inc[@]}" "${extra[@]}" -I"$repo/src" -I"$repo/tests" "${mpi[@]}" \
-      -DNAGBENCH_HAVE_MPI -DNAGBENCH_VERSION='"compat"' "$repo/$f" 2>&1); then
+  path=$f
+  [[ "$f" == /* ]] || path=$repo/$f
+  if ! out=$(g++ "${flags[@]}" -fsyntax-only -Wall "${inc[@]}" "${extra[@]}" "${roots[@]}" -I"$gen/include" \
+      -I"$repo/tests" -I"$repo/benchmarks" "${mpi[@]}" -DNAGBENCH_HAVE_MPI -DNAGBENCH_VERSION='"compat"' "$path" 2>&1); then
     echo "FAIL $f"
     echo "$out" | grep -E "error" | head -5
     failed=1
   fi
 done
-echo "$which: ${#sources[@]} files checked, $([[ $failed == 0 ]] && echo all compile || echo FAILURES)"
+echo "$which (${spaces[*]}): ${#sources[@]} files checked, $([[ $failed == 0 ]] && echo all compile || echo FAILURES)"
 exit $failed

@@ -15,6 +15,7 @@
 #include "nagbench/core/json_io.hpp"
 #include "nagbench/core/provenance.hpp"
 #include "nagbench/harness/record_common.hpp"
+#include "nagbench/harness/rule_checks.hpp"
 #include "nagbench/optim/bytes.hpp"
 #include "nagbench/optim/optimizers.hpp"
 #include "nagbench/optim/variants/variant.hpp"
@@ -234,6 +235,10 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   app.add_option("-d,--dtype", dtypes, "LIST of dtype layouts: fp32|fp64|bf16|bf16_master")
       ->capture_default_str();
   app.add_option("--optimizer", optimizers, "LIST of update rules (see --list-optimizers)")->capture_default_str();
+  app.add_option("--rule-mode", c.rule_mode,
+                 "Arithmetic of the update: auto (torch where it runs at speed) | torch (PyTorch's order and fused "
+                 "multiply-adds: its results, bit for bit) | separate (every operation rounded as written)")
+      ->capture_default_str();
   app.add_option("--workload", c.workload, "What produces the gradients (see --list-workloads)")->capture_default_str();
   // Every rule's hyper-parameters, each option once; which rule takes which is checked after parsing.
   std::map<std::string, HyperOption> hyper_options;
@@ -473,6 +478,7 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
                   k.overlap = parse_on_off(ov, "--overlap");
                   k.comm_high_priority = pr == "high";
                   k.bucket_mb = bmb;
+                  k.rule_mode = resolve_rule_mode(k);
                   validate(k, ranks);
                   out.plan.configs.push_back(std::move(k));
                 }

@@ -12,7 +12,44 @@
 #define NAGBENCH_UNROLL _Pragma("GCC unroll 16")
 #endif
 
+// Host loops that may use fused multiply-add instructions are compiled twice: for the baseline instruction set and
+// for x86-64 with FMA (and the AVX that comes with it), picked at run time by host_has_fma(). Floating-point
+// contraction is off for host code (-ffp-contract=off, CMakeLists.txt), so the FMA build computes exactly what the
+// baseline build does, except where code asks for a fused multiply-add by name (nagbench::fma_host).
+#if defined(__x86_64__) && !defined(__CUDA_ARCH__)
+#define NAGBENCH_HOST_FMA_TARGET __attribute__((target("fma")))
+#else
+#define NAGBENCH_HOST_FMA_TARGET
+#endif
+
 namespace nagbench {
+
+// True when this CPU executes fused multiply-add instructions (x86-64: FMA3; every aarch64 CPU).
+inline bool host_has_fma() {
+#if defined(__x86_64__)
+  static const bool has = __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx");
+  return has;
+#else
+  return true;
+#endif
+}
+
+// a * b + c with one rounding, on the device and on the host (where host code compiled for FMA makes it one
+// instruction; elsewhere it is the C library's correctly rounded fma).
+KOKKOS_FORCEINLINE_FUNCTION float fused_multiply_add(float a, float b, float c) {
+#if defined(__CUDA_ARCH__)
+  return __fmaf_rn(a, b, c);
+#else
+  return __builtin_fmaf(a, b, c);
+#endif
+}
+KOKKOS_FORCEINLINE_FUNCTION double fused_multiply_add(double a, double b, double c) {
+#if defined(__CUDA_ARCH__)
+  return __fma_rn(a, b, c);
+#else
+  return __builtin_fma(a, b, c);
+#endif
+}
 
 // True for execution spaces whose memory the host reads directly (OpenMP, Serial, Threads).
 template <class Exec>

@@ -27,6 +27,7 @@ struct Config {
   std::string optimizer = "sgd";
   nlohmann::json hyper = nlohmann::json::object();  // the optimizer's hyper-parameters (optim/<rule>/hyper.hpp)
   std::string variant = "fused";
+  std::string rule_mode = "auto";  // the rule's arithmetic: auto (resolved before running) | torch | separate
   std::string dtype = "fp32";
   int steps = 20;   // timed steps
   int warmup = 3;   // untimed steps after the first (the first, which creates the rule's state, is never timed)

@@ -84,6 +84,7 @@ nlohmann::json common_fields(const Config& cfg, const ProcessInfo& proc, const c
           {"model", cfg.model.name},
           {"workload", cfg.workload},
           {"optimizer", cfg.optimizer},
+          {"rule_mode", cfg.rule_mode},
           {"variant", cfg.variant},
           {"dtype", cfg.dtype},
           {"backend", cfg.backend},

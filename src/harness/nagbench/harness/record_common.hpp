@@ -15,7 +15,7 @@
 
 namespace nagbench {
 
-// 2: records gained tag, optimizer and workload (additions only; every field of 1 is there unchanged).
+// 2: records gained tag, optimizer, rule_mode and workload (additions only; every field of 1 is there unchanged).
 inline constexpr int kSchemaVersion = 2;
 
 std::string kokkos_version_string();

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <type_traits>
 
+#include "nagbench/core/backends.hpp"
 #include "nagbench/core/errors.hpp"
+#include "nagbench/core/kokkos_util.hpp"
 #include "nagbench/harness/typed.hpp"
 #include "nagbench/optim/variants/variant.hpp"
 #include "nagbench/workload/workloads.hpp"
@@ -63,7 +65,29 @@ int configuration_states(const Config& c) {
   return n;
 }
 
+std::string resolve_rule_mode(const Config& c) {
+  if (c.rule_mode != "auto") return c.rule_mode;
+  bool torch = false;
+  with_optimizer(c.optimizer, [&](auto t) { torch = decltype(t)::type::kTorchArithmetic; });
+  const bool at_speed = backend_is_gpu(c.backend) || host_has_fma();
+  return torch && at_speed && c.variant != "unfused" ? "torch" : "separate";
+}
+
+Arithmetic arithmetic_of(const Config& c) {
+  return c.rule_mode == "torch" ? Arithmetic::torch : Arithmetic::separate;
+}
+
 void validate_rule_configuration(const Config& c, int ranks) {
+  if (c.rule_mode != "torch" && c.rule_mode != "separate")
+    throw InputError("--rule-mode must be auto, torch or separate (got '" + c.rule_mode + "')");
+  if (c.rule_mode == "torch") {
+    bool torch = false;
+    with_optimizer(c.optimizer, [&](auto t) { torch = decltype(t)::type::kTorchArithmetic; });
+    if (!torch) throw InputError("--rule-mode torch: optimizer " + c.optimizer + " has no PyTorch arithmetic");
+    if (c.variant == "unfused")
+      throw InputError("--rule-mode torch: variant unfused runs BLAS-1 passes with their own arithmetic; use "
+                       "--rule-mode separate");
+  }
   with_workload(c.workload, [](auto) {});
   const DtypeLayout d = parse_dtype(c.dtype);
   with_rule_and_layout(c, [&](auto opt, auto layout) {

@@ -4,11 +4,19 @@
 // type, and a trajectory that stays finite.
 #include "nagbench/harness/config.hpp"
 #include "nagbench/optim/arena.hpp"
+#include "nagbench/optim/optimizer.hpp"
 #include "nagbench/workload/workload.hpp"
 
 namespace nagbench {
 
 void validate_rule_configuration(const Config& c, int ranks);
+
+// --rule-mode auto resolved for this configuration: torch where the rule has PyTorch's arithmetic and the backend
+// can run it at speed (a GPU, or a CPU with fused multiply-add), except for the unfused variant (its passes are
+// BLAS calls with their own arithmetic); separate otherwise. Other values are returned as given.
+std::string resolve_rule_mode(const Config& c);
+// The configuration's (resolved) arithmetic.
+Arithmetic arithmetic_of(const Config& c);
 
 // The workload a configuration asks for, as a spec.
 WorkloadSpec workload_spec(const Config& c);

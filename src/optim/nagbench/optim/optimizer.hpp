@@ -7,7 +7,10 @@
 //                                           describe(), to_json(), static from_json(json)
 //   hyper_params()                          the command-line options of Hyper (HyperParam below)
 //   states(hyper)                           its per-parameter state arrays and their use (optim/bytes.hpp)
-//   Rule<C>, make_rule<C>(hyper, scale, k)  the device-side update of one element in compute type C at step k:
+//   kTorchArithmetic                        whether Arithmetic::torch exists for it
+//   Rule<C>, make_rule<C>(hyper, ranks, k, arithmetic)
+//                                           the device-side update of one element in compute type C at step k,
+//                                           for a gradient summed over `ranks` ranks:
 //                                             kStates; C apply(fl, p, g, s[]); with_step_flags(first, f) and
 //                                             runtime_flags(first) giving flags with reads_state(k) and
 //                                             writes_state(k); unfused(ops, ...) for the BLAS-1 variant
@@ -24,6 +27,15 @@
 #include "nagbench/optim/arena.hpp"
 
 namespace nagbench {
+
+// How a rule rounds: `separate` rounds every product and sum as written (nagbench's arithmetic before 2026-11-28;
+// on GPUs nvcc may still contract a product and a sum), `torch` follows PyTorch's own order and fused
+// multiply-adds exactly, so the results are PyTorch's bits (the rule's folder says which PyTorch code it matches
+// on hosts and on GPUs). A rule that has one arithmetic supports `separate` only.
+enum class Arithmetic { separate, torch };
+inline const char* arithmetic_name(Arithmetic a) {
+  return a == Arithmetic::torch ? "torch" : "separate";
+}
 
 // A hyper-parameter as the command line sets it and the record stores it.
 struct HyperParam {

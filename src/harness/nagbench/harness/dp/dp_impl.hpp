@@ -151,7 +151,7 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
                std::to_string(plan.buckets.size()) + " buckets of <= " + format_fixed(cfg.bucket_mb, 1) + " MiB");
   for (int64_t s = 0; s < total_steps; ++s) {
     const bool first = s == 0;
-    const Rule rule = Opt::template make_rule<C>(h, 1.0 / ranks, s);
+    const Rule rule = Opt::template make_rule<C>(h, ranks, s, arithmetic_of(cfg));
     auto update_bucket = [&](size_t k) {
       for (int gi : groups_of_bucket[k]) {
         variant->step(spaces.update(), rule, first, gi);

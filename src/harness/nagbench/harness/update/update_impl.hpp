@@ -10,6 +10,7 @@
 #include "nagbench/core/watchdog.hpp"
 #include "nagbench/harness/checked_steps.hpp"
 #include "nagbench/harness/metrics.hpp"
+#include "nagbench/harness/record_common.hpp"
 #include "nagbench/harness/rule_checks.hpp"
 #include "nagbench/harness/run_kinds.hpp"
 #include "nagbench/harness/sizing.hpp"
@@ -70,7 +71,7 @@ UpdateResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Progre
     WatchdogGuard watch("an update step");
     const double tg = time_fenced([&]() { workload->produce_gradients(exec, ptr, s, all, [](int) {}); });
     Kokkos::deep_copy(exec, evict, double(s));
-    const Rule rule = Opt::template make_rule<C>(h, 1.0, s);
+    const Rule rule = Opt::template make_rule<C>(h, 1, s, arithmetic_of(cfg));
     const double tu = time_fenced([&]() { variant->step(exec, rule, s == 0, 0); });
     if (s > cfg.warmup) {
       t_update.push_back(tu);

@@ -7,19 +7,31 @@
 //   p = p - lr * d
 // b is the rule's one state array, momentum_buffer (s[0]). `Fault` exists for the tests only: each value drops one
 // term, and the tests prove the checks catch it.
+//
+// Two arithmetics (optim/optimizer.hpp): `separate` rounds as written above; `torch` is PyTorch's, bit for bit:
+//   on hosts, torch/optim/sgd.py (_single_tensor_sgd, and _multi_tensor_sgd on CPU) whose add(x, alpha=a) is one
+//   fused multiply-add in the tensor's type:  g = g / ranks (DDP's average);  d = fma(wd, p, g);
+//   b = fma(1 - damp, d, b * mu) (b.mul_(mu).add_(d, alpha=1 - damp));  d = fma(mu, b, d);  p = fma(-lr, d, p);
+//   on GPUs, PyTorch's fused CUDA kernel (ATen/native/cuda/FusedSgdKernel.cu, sgd_math), which takes the
+//   hyper-parameters as doubles, so each expression is evaluated in double and rounded where it is stored; the
+//   momentum buffer feeds the Nesterov term unrounded.
+// Hyper-parameters are rounded to the compute type as PyTorch's CPU kernels round a Python float alpha.
 #include <Kokkos_Core.hpp>
 #include <type_traits>
 
+#include "nagbench/core/kokkos_util.hpp"
 #include "nagbench/optim/sgd/hyper.hpp"
 
 namespace nagbench::sgd {
 
 enum class Fault { none, drop_weight_decay, drop_dampening, drop_nesterov_term, drop_first_step_rule, drop_maximize };
 
-// Which terms of the rule a step uses, as compile-time constants: branches fold away and host loops vectorize.
-template <bool First, bool Momentum, bool Nesterov, bool WeightDecay>
+// Which terms of the rule a step uses, and its arithmetic, as compile-time constants: branches fold away and host
+// loops vectorize.
+template <bool First, bool Momentum, bool Nesterov, bool WeightDecay, bool Torch>
 struct FixedFlags {
-  static constexpr bool first = First, momentum = Momentum, nesterov = Nesterov, weight_decay = WeightDecay;
+  static constexpr bool first = First, momentum = Momentum, nesterov = Nesterov, weight_decay = WeightDecay,
+                        torch = Torch;
   // State array k (the momentum buffer) is read by steps after the first and written by every step, with momentum.
   KOKKOS_FORCEINLINE_FUNCTION static constexpr bool reads_state(int) { return Momentum && !First; }
   KOKKOS_FORCEINLINE_FUNCTION static constexpr bool writes_state(int) { return Momentum; }
@@ -27,7 +39,7 @@ struct FixedFlags {
 
 // The same as values (the naive variant).
 struct RuntimeFlags {
-  bool first, momentum, nesterov, weight_decay;
+  bool first, momentum, nesterov, weight_decay, torch;
   KOKKOS_FORCEINLINE_FUNCTION bool reads_state(int) const { return momentum && !first; }
   KOKKOS_FORCEINLINE_FUNCTION bool writes_state(int) const { return momentum; }
 };
@@ -38,11 +50,25 @@ struct Rule {
   static constexpr int kStates = 1;
   C lr = 0, momentum = 0, one_minus_dampening = 1, weight_decay = 0, grad_scale = 1;
   bool nesterov = false, use_momentum = false, use_weight_decay = false;
+  // torch arithmetic: the sign of the gradient, the rank count it is divided by, and the hyper-parameters in
+  // double (the GPU kernel PyTorch fuses evaluates in double).
+  bool torch = false, negate = false;
+  C ranks = 1;
+  double lr_d = 0, momentum_d = 0, one_minus_dampening_d = 1, weight_decay_d = 0;
 
   Rule() = default;
-  // grad_scale multiplies the incoming gradient; 1/ranks when the gradient arrives as an allreduced sum.
-  explicit Rule(const Hyper& h, double grad_scale_in = 1.0) {
+  // grad_scale multiplies the incoming gradient in the separate arithmetic (1/ranks when the gradient arrives as an
+  // allreduced sum); the torch arithmetic divides by `ranks_in` instead, as DDP does.
+  explicit Rule(const Hyper& h, double grad_scale_in = 1.0, Arithmetic arithmetic = Arithmetic::separate,
+                int ranks_in = 1) {
     const bool maximize = (F == Fault::drop_maximize) ? false : h.maximize;
+    torch = arithmetic == Arithmetic::torch;
+    negate = maximize;
+    ranks = static_cast<C>(ranks_in);
+    lr_d = h.lr;
+    momentum_d = h.momentum;
+    one_minus_dampening_d = (F == Fault::drop_dampening) ? 1.0 : 1.0 - h.dampening;
+    weight_decay_d = (F == Fault::drop_weight_decay) ? 0.0 : h.weight_decay;
     lr = static_cast<C>(h.lr);
     momentum = static_cast<C>(h.momentum);
     one_minus_dampening = static_cast<C>((F == Fault::drop_dampening) ? 1.0 : 1.0 - h.dampening);
@@ -57,6 +83,7 @@ struct Rule {
   // its new value when fl.writes_state(0).
   template <class Fl>
   KOKKOS_FORCEINLINE_FUNCTION C apply(const Fl& fl, C p, C g, C* s) const {
+    if (fl.torch) return apply_torch(fl, p, g, s);
     C d = grad_scale * g;
     if (fl.weight_decay) d += weight_decay * p;
     if (fl.momentum) {
@@ -75,19 +102,69 @@ struct Rule {
     return p - lr * d;
   }
 
-  RuntimeFlags runtime_flags(bool first_step) const {
-    return {first_step, use_momentum, use_momentum && nesterov, use_weight_decay};
+  // PyTorch's arithmetic (see the top of this file). Faults drop the same terms as in the separate arithmetic.
+  template <class Fl>
+  KOKKOS_FORCEINLINE_FUNCTION C apply_torch(const Fl& fl, C p, C g, C* s) const {
+    if (ranks != C(1)) g = g / ranks;
+    if (negate) g = -g;
+#if defined(__CUDA_ARCH__)
+    double d = g;
+    if (fl.weight_decay) d = double(C(fused_multiply_add(weight_decay_d, double(p), d)));  // g += weight_decay * p
+    if (fl.momentum) {
+      double buffer;
+      if (fl.first && F != Fault::drop_first_step_rule) {
+        buffer = d;
+      } else {
+        const double b_old = fl.first ? 0.0 : double(s[0]);
+        buffer = fused_multiply_add(momentum_d, b_old, one_minus_dampening_d * d);
+      }
+      s[0] = C(buffer);
+      if (fl.nesterov) {
+        if (F != Fault::drop_nesterov_term) d = double(C(fused_multiply_add(momentum_d, buffer, d)));
+      } else {
+        d = double(C(buffer));
+      }
+    }
+    return C(fused_multiply_add(-lr_d, d, double(p)));  // p -= lr * g
+#else
+    C d = fl.weight_decay ? fused_multiply_add(weight_decay, p, g) : g;  // grad.add(param, alpha=weight_decay)
+    if (fl.momentum) {
+      if (fl.first && F != Fault::drop_first_step_rule) {
+        s[0] = d;  // torch.clone(grad)
+      } else {
+        const C b_old = fl.first ? C(0) : s[0];
+        s[0] = fused_multiply_add(one_minus_dampening, d, b_old * momentum);  // buf.mul_(mu).add_(d, alpha=1-damp)
+      }
+      if (fl.nesterov) {
+        if (F != Fault::drop_nesterov_term) d = fused_multiply_add(momentum, s[0], d);  // grad.add(buf, alpha=mu)
+      } else {
+        d = s[0];
+      }
+    }
+    return fused_multiply_add(-lr, d, p);  // param.add_(grad, alpha=-lr)
+#endif
   }
 
-  // Calls f(FixedFlags<...>{}) with the flags of this step: 12 combinations (Nesterov only with momentum).
+  RuntimeFlags runtime_flags(bool first_step) const {
+    return {first_step, use_momentum, use_momentum && nesterov, use_weight_decay, torch};
+  }
+
+  // Calls f(FixedFlags<...>{}) with the flags of this step: 24 combinations (Nesterov only with momentum).
   template <class Fn>
   void with_step_flags(bool first_step, Fn&& f) const {
-    auto with_wd = [&](auto first, auto mom, auto nest) {
-      constexpr bool A = decltype(first)::value, B = decltype(mom)::value, N = decltype(nest)::value;
-      if (use_weight_decay)
-        f(FixedFlags<A, B, N, true>{});
+    auto with_arith = [&](auto first, auto mom, auto nest, auto wd) {
+      constexpr bool A = decltype(first)::value, B = decltype(mom)::value, N = decltype(nest)::value,
+                     W = decltype(wd)::value;
+      if (torch)
+        f(FixedFlags<A, B, N, W, true>{});
       else
-        f(FixedFlags<A, B, N, false>{});
+        f(FixedFlags<A, B, N, W, false>{});
+    };
+    auto with_wd = [&](auto first, auto mom, auto nest) {
+      if (use_weight_decay)
+        with_arith(first, mom, nest, std::true_type{});
+      else
+        with_arith(first, mom, nest, std::false_type{});
     };
     auto with_nest = [&](auto first, auto mom) {
       if constexpr (decltype(mom)::value) {

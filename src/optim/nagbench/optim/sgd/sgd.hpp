@@ -25,10 +25,12 @@ struct Sgd {
     if (!h.has_momentum()) return {};
     return {{"momentum_buffer", true, true}};
   }
-  // The rule of step `step` (0 = the first); SGD's does not change from step to step.
+  static constexpr bool kTorchArithmetic = true;
+  // The rule of step `step` (0 = the first) for gradients summed over `ranks` ranks; SGD's does not change from step
+  // to step.
   template <class C>
-  static Rule<C> make_rule(const Hyper& h, double grad_scale, int64_t /*step*/) {
-    return Rule<C>(h, grad_scale);
+  static Rule<C> make_rule(const Hyper& h, int ranks, int64_t /*step*/, Arithmetic arithmetic) {
+    return Rule<C>(h, 1.0 / ranks, arithmetic, ranks);
   }
   static void reference_step(const Hyper& h, ReferenceState& s, double grad, int64_t /*step*/) {
     sgd::reference_step(h, s, grad);

@@ -4,6 +4,8 @@
 #   scripts/build.sh openmp [extra cmake args]   -> build/openmp   (Kokkos OpenMP + Serial)
 #   scripts/build.sh cuda   [extra cmake args]   -> build/cuda     (Kokkos CUDA (sm_90) + OpenMP + Serial)
 #   scripts/build.sh openmp-asan [extra args]    -> build/openmp-asan (ASan + UBSan, -Wall -Wextra -Werror; CI)
+#   scripts/build.sh cuda-mpicuda [extra args]   -> build/cuda-mpicuda (CUDA, linked to the CUDA-aware Open MPI of
+#                                                   scripts/build_cuda_aware_mpi.sh; tests and benchmarks off)
 #
 # To build against your own Kokkos instead, skip this script: see README "Build against your own Kokkos".
 set -euo pipefail
@@ -25,7 +27,15 @@ case "$flavor" in
     flags=(-DNAGBENCH_SANITIZE=ON -DNAGBENCH_WERROR=ON -DNAGBENCH_ENABLE_BENCHMARKS=OFF)
     ;;
   cuda) prefix=$NAGBENCH_KOKKOS_CUDA; compiler=(-DCMAKE_CXX_COMPILER="$prefix/bin/nvcc_wrapper") ;;
-  *) echo "build.sh: unknown flavor '$flavor' (openmp, cuda or openmp-asan)" >&2; exit 2 ;;
+  cuda-mpicuda)
+    prefix=$NAGBENCH_KOKKOS_CUDA
+    compiler=(-DCMAKE_CXX_COMPILER="$prefix/bin/nvcc_wrapper")
+    ompi=$NAGBENCH_CACHE/openmpi-4.1.4-cuda
+    [[ -f "$ompi/.nagbench-stamp" ]] || { echo "build.sh: no CUDA-aware Open MPI; run scripts/build_cuda_aware_mpi.sh" >&2; exit 2; }
+    flags=(-DMPI_HOME="$ompi" -DMPIEXEC_EXECUTABLE="$ompi/bin/mpirun" -DNAGBENCH_ENABLE_TESTS=OFF
+      -DNAGBENCH_ENABLE_BENCHMARKS=OFF)
+    ;;
+  *) echo "build.sh: unknown flavor '$flavor' (openmp, cuda, openmp-asan or cuda-mpicuda)" >&2; exit 2 ;;
 esac
 [[ -f "$prefix/.nagbench-stamp" ]] || { echo "build.sh: no Kokkos at $prefix; run scripts/setup.sh first" >&2; exit 2; }
 

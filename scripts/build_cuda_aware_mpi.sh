@@ -6,8 +6,8 @@
 #   scripts/build_cuda_aware_mpi.sh      -> $NAGBENCH_CACHE/openmpi-4.1.4-cuda (prefix; relocatable with OPAL_PREFIX)
 #   scripts/build.sh cuda-mpicuda        -> build/cuda-mpicuda, nagbench linked against it
 #
-# Self-contained (internal hwloc, libevent, PMIx; MCA components linked into the libraries; dlopen stays on, for
-# libcuda) so that the prefix can be
+# Self-contained (internal hwloc, libevent, PMIx; MCA components as plug-ins beside the libraries: Open MPI's CUDA
+# support needs dlopen, for libcuda) so that the prefix can be
 # copied to a GPU machine with another distribution. No UCX: CUDA support comes from Open MPI's smcuda BTL and
 # coll/cuda component (see docs/data-parallel.md for what that covers).
 set -euo pipefail
@@ -21,7 +21,7 @@ die() {
 }
 
 prefix=$NAGBENCH_CACHE/openmpi-4.1.4-cuda
-stamp_text="openmpi 4.1.4 --with-cuda=$CUDA_HOME internal hwloc/libevent/pmix, no MCA DSOs"
+stamp_text="openmpi 4.1.4 --with-cuda=$CUDA_HOME internal hwloc/libevent/pmix"
 if [[ -f "$prefix/.nagbench-stamp" && "$(cat "$prefix/.nagbench-stamp")" == "$stamp_text" ]]; then
   log "cached: $prefix"
   exit 0
@@ -54,7 +54,7 @@ tar -xf "$src"/openmpi_4.1.4.orig.tar.* -C "$work" --strip-components=1
 log "configuring (a few minutes), then building with ${NAGBENCH_JOBS:-$(nproc)} jobs (15-30 minutes on 2 cores)"
 t0=$SECONDS
 (cd "$work" && ./configure --prefix="$prefix" --with-cuda="$CUDA_HOME" --with-hwloc=internal \
-  --with-libevent=internal --with-pmix=internal --disable-mca-dso --disable-mpi-fortran --disable-oshmem \
+  --with-libevent=internal --with-pmix=internal --disable-mpi-fortran --disable-oshmem \
   --disable-static --without-ucx --without-verbs --without-ofi --without-psm2 --enable-mpi1-compatibility \
   >"$work/configure.log" 2>&1) || { tail -30 "$work/configure.log" >&2; die "configure failed ($work/configure.log)"; }
 (cd "$work" && make -j "${NAGBENCH_JOBS:-$(nproc)}" >"$work/make.log" 2>&1 && make install >>"$work/make.log" 2>&1) ||

@@ -219,7 +219,7 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   std::string params_text, params_per_rank_text, comm_min = "1M", comm_max = "1G", comm_sizes_text;
   bool comm_only = false, shard_flag = false, no_overlap_flag = false;
   bool list_models = false, list_variants = false, list_optimizers = false, list_workloads = false, version = false;
-  std::string optimizers = c.optimizer;
+  std::string optimizers = c.optimizer, rule_modes = c.rule_mode;
 
   app.add_option("-b,--backend", backend, "Execution space: " + compiled_backends_text() + " (compiled in)")
       ->capture_default_str();
@@ -235,8 +235,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   app.add_option("-d,--dtype", dtypes, "LIST of dtype layouts: fp32|fp64|bf16|bf16_master")
       ->capture_default_str();
   app.add_option("--optimizer", optimizers, "LIST of update rules (see --list-optimizers)")->capture_default_str();
-  app.add_option("--rule-mode", c.rule_mode,
-                 "Arithmetic of the update: auto (torch where it runs at speed) | torch (PyTorch's order and fused "
+  app.add_option("--rule-mode", rule_modes,
+                 "LIST: arithmetic of the update: auto (torch where it runs at speed) | torch (PyTorch's order and fused "
                  "multiply-adds: its results, bit for bit) | separate (every operation rounded as written)")
       ->capture_default_str();
   app.add_option("--workload", c.workload, "What produces the gradients (see --list-workloads)")->capture_default_str();
@@ -325,6 +325,9 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   app.add_option("--debug-stop-rank", c.debug_stop_rank, "tests only: this rank stops itself (SIGSTOP) mid-run")
       ->group("");
   app.add_flag("-q,--quiet", c.quiet, "No progress lines on stderr");
+  app.add_flag("--check", c.check_only,
+               "Check every configuration (inputs, and memory on this machine) and exit: 0 when all would run, 2 "
+               "with the first problem otherwise; runs nothing");
   app.add_flag("--list-models", list_models, "List the shipped models and exit");
   app.add_flag("--list-variants", list_variants, "List the update variants and the bytes table, and exit");
   app.add_flag("--list-optimizers", list_optimizers, "List the update rules and their hyper-parameters, and exit");
@@ -408,8 +411,9 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   if (!params_text.empty()) {
     model_specs.push_back(flat_model(parse_count(params_text, "--params")));
   } else if (!params_per_rank_text.empty()) {
-    model_specs.push_back(flat_model(
-        checked_mul(parse_count(params_per_rank_text, "--params-per-rank"), ranks, "--params-per-rank x ranks")));
+    c.params_per_rank = parse_count(params_per_rank_text, "--params-per-rank");
+    model_specs.push_back(
+        flat_model(checked_mul(c.params_per_rank, ranks, "--params-per-rank x ranks")));
   } else {
     for (const auto& m : split_list(models, "--model"))
       model_specs.push_back(load_model(m, exe_dir));
@@ -458,8 +462,10 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
     return out;
   }
   // Every combination of the list-valued options, in a fixed order; each is validated before anything runs.
+  const std::vector<std::string> rule_mode_list = split_list(rule_modes, "--rule-mode");
   for (const auto& m : model_specs)
     for (size_t oi = 0; oi < optimizer_list.size(); ++oi)
+    for (const auto& rm : rule_mode_list)
     for (const auto& d : dtype_list)
       for (const auto& v : variant_list)
         for (const auto& cm : comm_list)
@@ -478,6 +484,7 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
                   k.overlap = parse_on_off(ov, "--overlap");
                   k.comm_high_priority = pr == "high";
                   k.bucket_mb = bmb;
+                  k.rule_mode = rm;
                   k.rule_mode = resolve_rule_mode(k);
                   validate(k, ranks);
                   out.plan.configs.push_back(std::move(k));

@@ -201,6 +201,12 @@ int run(const RunPlan& plan, const ProcessInfo& proc) {
   RecordWriter writer(proc.rank == 0 ? first.output : std::string(), plan.configs.size());
   try {
     check_every_configuration_fits(plan, proc, progress);
+    if (first.check_only) {
+      if (proc.rank == 0)
+        std::printf("nagbench: %zu configuration%s checked: all would run\n", plan.configs.size(),
+                    plan.configs.size() == 1 ? "" : "s");
+      return kExitOk;
+    }
     for (size_t i = 0; i < plan.configs.size(); ++i) {
       if (plan.configs.size() > 1)
         progress.say("configuration " + std::to_string(i + 1) + "/" + std::to_string(plan.configs.size()));

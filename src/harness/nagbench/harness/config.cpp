@@ -15,7 +15,7 @@ namespace nagbench {
   X(mode) X(backend) X(workload) X(optimizer) X(hyper) X(variant) X(rule_mode) X(dtype) X(steps) X(warmup) X(seed) X(verify)   \
   X(roof_mib) X(roof_reps) X(output) X(tag) X(timeout_s) X(comm) X(mpi_path) X(shard) X(overlap)                  \
   X(comm_high_priority) X(bucket_mb) X(allow_gpu_sharing) X(debug_skip_bucket) X(debug_stop_rank) X(comm_sizes) \
-  X(comm_iters) X(comm_reps) X(quiet) X(command_line)
+  X(comm_iters) X(comm_reps) X(params_per_rank) X(quiet) X(check_only) X(command_line)
 
 nlohmann::json to_json(const Config& c) {
   nlohmann::json j;

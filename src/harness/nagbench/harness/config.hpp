@@ -52,7 +52,9 @@ struct Config {
   std::vector<int64_t> comm_sizes;  // allreduce: message sizes in bytes
   int comm_iters = 20;
   int comm_reps = 5;
+  int64_t params_per_rank = 0;  // --params-per-rank (weak scaling): the per-rank size; 0 otherwise
   bool quiet = false;
+  bool check_only = false;  // --check: validate and size every configuration, run nothing
   std::string command_line;
 };
 

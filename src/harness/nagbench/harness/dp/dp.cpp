@@ -75,6 +75,7 @@ nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpRes
             {"comm_path", r.comm_path},
             {"comm_library", r.comm_library},
             {"mode", cfg.shard ? "sharded" : "replicated"},
+            {"params_per_rank", cfg.params_per_rank > 0 ? nlohmann::json(cfg.params_per_rank) : nlohmann::json(nullptr)},
             {"overlap", cfg.overlap},
             {"comm_stream_priority", cfg.comm_high_priority ? "high" : "normal"},
             {"bucket_mb", cfg.bucket_mb},
@@ -121,7 +122,7 @@ std::string dp_table(const Config& cfg, const ProcessInfo& proc, const DpResult&
     << ") | " << (cfg.shard ? "sharded" : "replicated") << " | overlap " << (cfg.overlap ? "on" : "off") << " | "
     << r.buckets << " buckets of <= " << format_fixed(cfg.bucket_mb, 1) << " MiB | variant " << cfg.variant
     << (cfg.backend == "cuda" && !cfg.comm_high_priority ? " | comm stream priority normal" : "") << "\n";
-  o << r.rule_description << "\n\n";
+  o << cfg.optimizer << " " << r.rule_description << " (" << cfg.rule_mode << " arithmetic)\n\n";
   o << "  phase (per step)   slowest median   rank medians min / avg / max\n";
   auto row = [&](const char* name, const PhaseTiming& t) {
     char buf[200];

@@ -64,7 +64,8 @@ std::string update_table(const Config& cfg, const UpdateResult& r) {
     o << " [" << d.uuid << "]";
   else
     o << " (" << d.threads << " threads)";
-  o << " | Kokkos " << kokkos_version_string() << " | " << r.rule_description << "\n";
+  o << " | Kokkos " << kokkos_version_string() << " | " << cfg.optimizer << " " << r.rule_description << " ("
+    << cfg.rule_mode << " arithmetic)\n";
   o << "roof: copy " << format_fixed(r.roof.copy_GBps, 1) << " GB/s, nstream " << format_fixed(r.roof.nstream_GBps, 1)
     << " GB/s -> roof " << format_fixed(r.roof.roof_GBps, 1) << " GB/s (" << r.roof.roof_from << ", 3 x "
     << format_bytes_binary(double(r.roof.bytes_per_array)) << ")\n\n";

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Puts what a GPU-machine session runs into .device/ (ignored by git; name it in the device tool's `carry`), slim:
+# the binaries without symbol tables, the build folder's lib/ and share/, no object files.
+#   scripts/device/stage.sh new build/cuda          # this commit's CUDA build        -> .device/new
+#   scripts/device/stage.sh old /path/to/build/cuda # a baseline build (nagbench only) -> .device/old
+#   scripts/device/stage.sh ompi                    # the CUDA-aware Open MPI prefix  -> .device/ompi
+#   scripts/device/stage.sh mpicuda build/cuda-mpicuda                                -> .device/mpicuda
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=scripts/env.sh
+source "$repo/scripts/env.sh"
+what=${1:?new|old|ompi|mpicuda}
+dst=$repo/.device/$what
+rm -rf "$dst"
+mkdir -p "$dst/bin"
+case "$what" in
+  new)
+    src=${2:?build folder}
+    cp "$src"/bin/nagbench "$src"/bin/nagbench_unit_tests "$dst/bin/"
+    cp -r "$src/lib" "$src/share" "$dst/" 2>/dev/null || true
+    ;;
+  old | mpicuda)
+    src=${2:?build folder}
+    cp "$src/bin/nagbench" "$dst/bin/"
+    cp -r "$src/share" "$dst/" 2>/dev/null || true
+    ;;
+  ompi)
+    rm -rf "$dst"
+    cp -a "$NAGBENCH_CACHE/openmpi-4.1.4-cuda" "$dst"
+    rm -rf "$dst/include" "$dst/share/doc" "$dst/share/man"
+    ;;
+  *) echo "stage.sh: unknown '$what'" >&2; exit 2 ;;
+esac
+find "$dst" -type f \( -perm -u+x -o -name '*.so*' \) -exec strip --strip-unneeded {} + 2>/dev/null || true
+du -sh "$dst"

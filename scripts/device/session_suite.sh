@@ -19,19 +19,26 @@ deadline=$((SECONDS + ${BUDGET:-300}))
 RES=$OUT/session
 mkdir -p "$RES"
 pack() { tar -czf "$OUT/session.tar.gz.tmp" -C "$OUT" session && mv "$OUT/session.tar.gz.tmp" "$OUT/session.tar.gz"; }
+# step <limit> <name> <command or function of this script> <args...>: timeout runs programs, not shell
+# functions, so a function runs in a bash that is handed its definition.
 step() {
   local max=$1 name=$2 left=$((deadline - SECONDS))
   shift 2
   if ((left < 15)); then echo "=== SKIPPED $name"; return; fi
   ((max > left)) && max=$left
   echo "=== $name (limit ${max}s, t=${SECONDS}s)"
-  timeout -k 5 "$max" "$@"
+  if declare -F "$1" >/dev/null; then
+    timeout -k 5 "$max" bash -c "$(declare -f one mpi); $(printf '%q ' "$@")"
+  else
+    timeout -k 5 "$max" "$@"
+  fi
   echo "=== $name: exit $? (t=${SECONDS}s)"
   pack
 }
 want() { [[ " ${SECTIONS:-all} " == *" all "* || " ${SECTIONS:-} " == *" $1 "* ]]; }
 gpus=$(nvidia-smi -L | wc -l)
 cores=$(lscpu -p=SOCKET,CORE | grep -v '^#' | sort -u | wc -l)
+export RES gpus cores
 # One launch on one GPU, record to $RES/<name>.json: one <name> <binary> <nagbench args...>
 one() {
   local name=$1 exe=$2
@@ -97,14 +104,30 @@ mpi() {
   fi
 
   if want roof; then
-    # Issue 9: the host roof of the new sizing and stability stop against the old one (3 x 1 GiB arrays, 20
-    # repetitions), interleaved, on the GPU host's cores; and the OpenMP update before/after (issue 15).
-    for r in 1 2 3; do
+    # Issue 9: the host roof of the new sizing and stability stop against the old one (old: 8x the last-level
+    # cache, 20 repetitions; new: 4x, capped at 1 GiB, stops once stable), interleaved, on the GPU host's cores; the
+    # new probe also at the old array size, to tell size from repetitions. Short runs: the roof is what is compared.
+    # Then the OpenMP update before/after, separate and torch arithmetic (issue 15).
+    for r in 1 2 3 4 5; do
+      step 40 "roof old r$r" env OMP_PROC_BIND=spread OMP_PLACES=threads "$OLD" -b openmp --params 2^20 --steps 1 \
+        --warmup 0 -q -o "$RES/roof_old_r$r.json"
+      step 40 "roof new r$r" env OMP_PROC_BIND=spread OMP_PLACES=threads "$NEW" -b openmp --params 2^20 --steps 1 \
+        --warmup 0 -q -o "$RES/roof_new_r$r.json"
+      step 40 "roof new, old size r$r" env OMP_PROC_BIND=spread OMP_PLACES=threads "$NEW" -b openmp --params 2^20 \
+        --steps 1 --warmup 0 --roof-mib 2400 -q -o "$RES/roof_newsize_r$r.json"
+    done
+    for r in 1 2; do
       step 60 "host old r$r" env OMP_PROC_BIND=spread OMP_PLACES=threads "$OLD" -b openmp --params 2^28 -v fused -q \
         -o "$RES/host_old_r$r.json"
       step 60 "host new r$r" env OMP_PROC_BIND=spread OMP_PLACES=threads "$NEW" -b openmp --params 2^28 -v fused -q \
         --rule-mode separate,torch -o "$RES/host_new_r$r.json"
     done
+  fi
+
+  if want sweep && [[ -f "$repo/.device/sweep.sh" ]]; then
+    # Issue 13: the short scaling sweep with the runner's own job script (records.jsonl, logs/), resumable.
+    step 400 "sweep gpu-scaling-short" bash "$repo/.device/sweep.sh"
+    mkdir -p "$RES/sweep" && cp -r "$repo/.device/sweep-out/." "$RES/sweep/" 2>/dev/null
   fi
 
   if want sanitizer; then
@@ -119,7 +142,9 @@ mpi() {
         "$B/bin/nagbench_unit_tests" --gtest_filter="$quick"
     done
     for tool in memcheck racecheck synccheck initcheck; do
-      for comm in nccl staged; do
+      comms=(nccl staged)
+      [[ $tool != memcheck ]] && comms=(nccl)  # time: the staged path's kernels are the same update kernels
+      for comm in "${comms[@]}"; do
         args=(--comm nccl)
         [[ $comm == staged ]] && args=(--comm mpi --mpi-path staged)
         step 75 "$tool 2-rank $comm step" mpirun --allow-run-as-root -np 2 --bind-to none -x NCCL_NVLS_ENABLE \
@@ -138,7 +163,7 @@ mpi() {
     MC=$repo/.device/mpicuda/bin/nagbench
     step 20 "ompi_info cuda" "$OPAL_PREFIX/bin/ompi_info" --parsable --all 2>/dev/null | grep -i cuda | head -5
     for path in cuda-aware staged; do
-      step 120 "cuda-aware build: mpi $path, vit_l_16" "${ompi[@]}" "$MC" -b cuda -q -m vit_l_16 -v multi_tensor \
+      step 120 "cuda-aware build: mpi $path, vit_l_16" "${ompi[@]}" "$MC" -b cuda -q -m vit_l_16 -v multi_tensor --rule-mode separate \
         --comm mpi --mpi-path "$path" --sharding replicated,sharded --overlap on,off --steps 5 \
         -o "$RES/cudaaware_${path}_np2.json"
     done

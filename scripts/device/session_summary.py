@@ -61,6 +61,15 @@ def main(d):
             print(f"  dp {os.path.basename(f)[:-5]:14s} {r['mode']:10s} {r.get('rule_mode', 'separate'):8s} "
                   f"comm+update {ph['comm_update']['median_s'] * 1e3:.3f} ms total {ph['total']['median_s'] * 1e3:.3f} "
                   f"ms hash {r['params_hash']} verified {r['verified']}")
+    roofs = {}
+    for f in sorted(glob.glob(f"{d}/roof_*.json")):
+        who = os.path.basename(f).split("_")[1]
+        for r in records(f):
+            roofs.setdefault(who, []).append(r["roof_GBps"])
+    for who, v in sorted(roofs.items()):
+        print(f"  roof {who:8s}: median {statistics.median(v):.1f} GB/s of {len(v)} runs ({', '.join(f'{x:.1f}' for x in v)})")
+    if "old" in roofs and "new" in roofs:
+        print(f"roof new/old: {statistics.median(roofs['new']) / statistics.median(roofs['old']):.3f}")
     for f in sorted(glob.glob(f"{d}/host_*.json")):
         for r in records(f):
             print(f"  host {os.path.basename(f)[:-5]:12s} {r.get('rule_mode', 'separate'):8s} roof {r['roof_GBps']:.1f} GB/s "

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "bench_update.hpp"
-#include "nagbench/core/provenance.hpp"
 #include "nagbench/core/backends.hpp"
+#include "nagbench/core/provenance.hpp"
 #include "nagbench/harness/device_info.hpp"
 #include "nagbench/harness/record_common.hpp"
 #include "nagbench/harness/runtime.hpp"

@@ -14,8 +14,8 @@ struct Options {
 // benchmarks for every selected backend.
 void register_all(const Options& opt);
 
-// One backend's benchmarks; defined in bench_update_impl.hpp and instantiated once per enabled execution space in
-// files CMake generates (benchmarks/CMakeLists.txt), so the backends compile in parallel.
+// One backend's benchmarks; defined in bench_update_impl.hpp and instantiated once per enabled execution
+// space in files CMake generates (benchmarks/CMakeLists.txt), so the backends compile in parallel.
 template <class Exec>
 void register_backend(const std::string& backend, const Options& opt);
 

@@ -1,9 +1,9 @@
 #pragma once
 // The update benchmarks for one backend: every variant and dtype layout over sizes 2^10 ... 2^28, the model
 // tensor lists, and the copy / nstream roof kernels. Manual timing around fences; bytes/s from the one bytes
-// table (optim/bytes.hpp, derived from the rule's state list) and params/s as Google Benchmark rates. Each benchmark first runs three steps on
-// fresh random inputs and checks them against the float64 reference; a failure is reported with
-// SkipWithError.
+// table (optim/bytes.hpp, derived from the rule's state list) and params/s as Google Benchmark rates. Each
+// benchmark first runs three steps on fresh random inputs and checks them against the float64 reference; a
+// failure is reported with SkipWithError.
 #include <benchmark/benchmark.h>
 
 #include <Kokkos_Core.hpp>
@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "bench_update.hpp"
+#include "nagbench/core/kokkos_util.hpp"
 #include "nagbench/core/timer.hpp"
 #include "nagbench/harness/checked_steps.hpp"
-#include "nagbench/core/kokkos_util.hpp"
 #include "nagbench/optim/bytes.hpp"
 #include "nagbench/optim/sgd/sgd.hpp"
 #include "nagbench/optim/variants/registry.hpp"
@@ -41,8 +41,8 @@ void run_update_benchmark(benchmark::State& st, const std::string& variant_name,
   auto variant = make_variant<Exec, Layout, Rule>(variant_name);
   variant->prepare(exec, UpdateGroups<Layout>{{arena.pointers(), layout.tensors}});
   const Rule rule(h);
-  const VerifyResult v =
-      run_checked_steps<Opt>(exec, arena, layout, workload, replay, *variant, h, rule, 3, "sample", int64_t(1) << 16);
+  const VerifyResult v = run_checked_steps<Opt>(exec, arena, layout, workload, replay, *variant, h, rule, 3,
+                                                "sample", int64_t(1) << 16);
   if (!v.passed) {
     st.SkipWithError(
         ("result differs from the float64 reference: " + std::to_string(v.mismatches) + " mismatches")

@@ -92,6 +92,33 @@ mpi() {
       --rule-mode separate,torch
   fi
 
+  if want xbackend; then
+    # The separate arithmetic on the GPU and on the host's cores: the same bits (no contraction on either side).
+    step 90 "separate arithmetic, cuda" one "xb_cuda" "$NEW" -b cuda --params 2^24 -v naive,fused,multi_tensor \
+      -d fp32,fp64,bf16,bf16_master --steps 5 --rule-mode separate
+    step 90 "separate arithmetic, openmp" one "xb_openmp" "$NEW" -b openmp --params 2^24 -v naive,fused,multi_tensor \
+      -d fp32,fp64,bf16,bf16_master --steps 5 --rule-mode separate
+    step 60 "torch arithmetic, cuda and openmp" one "xb_torch_cuda" "$NEW" -b cuda --params 2^24 -v fused \
+      -d fp32,fp64 --steps 5 --rule-mode torch
+    step 60 "torch arithmetic, openmp" one "xb_torch_openmp" "$NEW" -b openmp --params 2^24 -v fused \
+      -d fp32,fp64 --steps 5 --rule-mode torch
+  fi
+
+  if want cudaaware_small && [[ -x "$repo/.device/ompi/bin/mpirun" ]]; then
+    export OPAL_PREFIX=$repo/.device/ompi
+    ompi=(env LD_LIBRARY_PATH="$OPAL_PREFIX/lib:$LD_LIBRARY_PATH" "$OPAL_PREFIX/bin/mpirun" --allow-run-as-root -np 2
+      --bind-to none -x NCCL_NVLS_ENABLE -x OPAL_PREFIX -x LD_LIBRARY_PATH="$OPAL_PREFIX/lib:$LD_LIBRARY_PATH"
+      -x OMP_NUM_THREADS=8)
+    MC=$repo/.device/mpicuda/bin/nagbench
+    step 90 "cuda-aware (blocking collectives on device pointers): every mode, tiny buckets" "${ompi[@]}" "$MC" -b cuda \
+      -q -m tiny --comm mpi --mpi-path cuda-aware --sharding replicated,sharded --overlap on,off --bucket-mb 0.01 \
+      --steps 3 --rule-mode separate -o "$RES/cudaaware_small_np2.json"
+    step 60 "cuda-aware allreduce 1M..16M" "${ompi[@]}" "$MC" -b cuda -q --comm-only --comm mpi --mpi-path cuda-aware \
+      --comm-min 1M --comm-max 16M --comm-iters 5 --comm-reps 3 -o "$RES/cudaaware_allreduce_np2.json"
+    step 60 "staged allreduce 1M..16M (same MPI)" "${ompi[@]}" "$MC" -b cuda -q --comm-only --comm mpi \
+      --mpi-path staged --comm-min 1M --comm-max 16M --comm-iters 5 --comm-reps 3 -o "$RES/cudaaware_stagedar_np2.json"
+  fi
+
   if want dpgate && ((gpus >= 2)); then
     for r in 1 2; do
       step 90 "dp np2 old r$r" mpi 2 "dp_old_r$r" "$OLD" -m vit_l_16 -v multi_tensor --comm nccl \
@@ -108,7 +135,7 @@ mpi() {
     # cache, 20 repetitions; new: 4x, capped at 1 GiB, stops once stable), interleaved, on the GPU host's cores; the
     # new probe also at the old array size, to tell size from repetitions. Short runs: the roof is what is compared.
     # Then the OpenMP update before/after, separate and torch arithmetic (issue 15).
-    for r in 1 2 3 4 5; do
+    for r in $(seq 1 "${ROOF_PAIRS:-5}"); do
       step 40 "roof old r$r" env OMP_PROC_BIND=spread OMP_PLACES=threads "$OLD" -b openmp --params 2^20 --steps 1 \
         --warmup 0 -q -o "$RES/roof_old_r$r.json"
       step 40 "roof new r$r" env OMP_PROC_BIND=spread OMP_PLACES=threads "$NEW" -b openmp --params 2^20 --steps 1 \
@@ -116,7 +143,7 @@ mpi() {
       step 40 "roof new, old size r$r" env OMP_PROC_BIND=spread OMP_PLACES=threads "$NEW" -b openmp --params 2^20 \
         --steps 1 --warmup 0 --roof-mib 2400 -q -o "$RES/roof_newsize_r$r.json"
     done
-    for r in 1 2; do
+    for r in $(seq 1 "${HOST_PAIRS:-2}"); do
       step 60 "host old r$r" env OMP_PROC_BIND=spread OMP_PLACES=threads "$OLD" -b openmp --params 2^28 -v fused -q \
         -o "$RES/host_old_r$r.json"
       step 60 "host new r$r" env OMP_PROC_BIND=spread OMP_PLACES=threads "$NEW" -b openmp --params 2^28 -v fused -q \

@@ -43,6 +43,13 @@ def main(d):
             print(f"  gate {old}: {len(o)} old records, {len(n)} new")
     print(f"gate: {total - bad} of {total} configurations bitwise equal old/new")
     # Speeds
+    xb = {}
+    for f in sorted(glob.glob(f"{d}/xb_*.json")):
+        for r in records(f):
+            xb.setdefault((r["variant"], r["dtype"], r.get("rule_mode")), {})[r["backend"]] = r["params_hash"]
+    for k, v in sorted(xb.items()):
+        print(f"  backends {k[2]:8s} {k[0]:13s} {k[1]:12s} cuda {v.get('cuda')} openmp {v.get('openmp')} "
+              f"{'same' if v.get('cuda') == v.get('openmp') else 'DIFFERENT'}")
     speeds = {}
     for f in sorted(glob.glob(f"{d}/speed_*.json")):
         who = "old" if "_old_" in f else "new"
@@ -82,7 +89,7 @@ def main(d):
         print(f"unit tests: {u['tests']} run, {u['failures']} failed, {u.get('disabled', 0)} disabled")
     for f in sorted(glob.glob(f"{d}/cs_*.log")):
         text = open(f, errors="replace").read()
-        m = re.search(r"ERROR SUMMARY: (\d+) error", text)
+        m = re.search(r"ERROR SUMMARY: \d+ errors?|RACECHECK SUMMARY: \d+ hazards[^\n]*", text)
         extra = ""
         if "cudaFuncGetAttributes" in text or "NoKernelImage" in text or "no kernel image" in text.lower():
             extra = " (mentions cudaFuncGetAttributes / no kernel image)"

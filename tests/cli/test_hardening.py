@@ -16,9 +16,14 @@ import pytest
 from test_cli import BIN, NO_GPU, SMALL, assert_input_error, run
 
 gpu_free = pytest.mark.skipif(NO_GPU, reason="this CUDA build cannot start without a GPU")
-MPIRUN = os.environ.get("NAGBENCH_MPIRUN", "mpirun")
 MPI_ENV = dict(os.environ, OMP_NUM_THREADS="1", OMP_PROC_BIND="false", OMPI_ALLOW_RUN_AS_ROOT="1",
                OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
+
+
+def mpi_launch(np):
+    """The launcher, as CMake's FindMPI describes it (MPIEXEC_EXECUTABLE, MPIEXEC_NUMPROC_FLAG, MPIEXEC_PREFLAGS)."""
+    return [os.environ.get("NAGBENCH_MPIRUN", "mpirun"), os.environ.get("NAGBENCH_MPIEXEC_NUMPROC_FLAG") or "-np",
+            str(np), *os.environ.get("NAGBENCH_MPIEXEC_PREFLAGS", "").split()]
 
 
 def backend_args():
@@ -70,7 +75,7 @@ def test_sizes_and_values_out_of_range(tmp_path, args, needles):
 @gpu_free
 def test_params_per_rank_times_ranks_overflow_is_refused(tmp_path):
     out = tmp_path / "r.json"
-    res = subprocess.run([MPIRUN, "-np", "3", "--oversubscribe", BIN, *backend_args(), "--params-per-rank",
+    res = subprocess.run([*mpi_launch(3), BIN, *backend_args(), "--params-per-rank",
                           "6148914691236517888", "-o", str(out), *SMALL], capture_output=True, text=True,
                          env=MPI_ENV, timeout=120)
     assert res.returncode == 2, res.stderr  # was: wrapped to a 2,048-parameter model, "verified", status 0

@@ -16,7 +16,6 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 GOLDEN = os.path.join(HERE, "..", "data", "golden_hashes.json")
 BIN = os.environ.get("NAGBENCH_BIN", "nagbench")
-MPIRUN = os.environ.get("NAGBENCH_MPIRUN", "mpirun")
 BACKEND = os.environ.get("NAGBENCH_GOLDEN_BACKEND", "openmp")
 SMALL = ["--roof-mib", "8", "--roof-reps", "2", "--steps", "3", "--warmup", "1", "-q"]
 # The golden file was recorded before --rule-mode existed, by a binary whose only arithmetic is today's `separate`.
@@ -47,10 +46,16 @@ CASES = [
 ]
 
 
+def mpi_launch(np):
+    """The launcher, as CMake's FindMPI describes it (MPIEXEC_EXECUTABLE, MPIEXEC_NUMPROC_FLAG, MPIEXEC_PREFLAGS)."""
+    return [os.environ.get("NAGBENCH_MPIRUN", "mpirun"), os.environ.get("NAGBENCH_MPIEXEC_NUMPROC_FLAG") or "-np",
+            str(np), *os.environ.get("NAGBENCH_MPIEXEC_PREFLAGS", "").split()]
+
+
 def run_case(ranks, args, out):
     cmd = [BIN, "--backend", BACKEND, *args, *SMALL, *ARITHMETIC, "-o", out]
     if ranks > 1 or "--comm" in args:
-        cmd = [MPIRUN, "-np", str(ranks), "--oversubscribe"] + cmd
+        cmd = mpi_launch(ranks) + cmd
     res = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=600)
     assert res.returncode == 0, res.stdout + res.stderr
     doc = json.load(open(out))

@@ -20,7 +20,6 @@ import pytest
 
 BIN = os.environ["NAGBENCH_BIN"]
 NP = int(os.environ.get("NAGBENCH_NP", "2"))
-MPIRUN = os.environ.get("NAGBENCH_MPIRUN", "mpirun")
 BACKEND = os.environ.get("NAGBENCH_DP_BACKEND", "openmp")
 GPU = BACKEND == "cuda"
 HAVE_NCCL = os.environ.get("NAGBENCH_HAVE_NCCL", "0") == "1"
@@ -39,8 +38,16 @@ else:
 COMM_IDS = ["/".join(c[0][1::2]) for c in COMMS]
 
 
+def mpi_launch(np):
+    """The launcher, as CMake's FindMPI describes it (MPIEXEC_EXECUTABLE, MPIEXEC_NUMPROC_FLAG, MPIEXEC_PREFLAGS)."""
+    return [os.environ.get("NAGBENCH_MPIRUN", "mpirun"), os.environ.get("NAGBENCH_MPIEXEC_NUMPROC_FLAG") or "-np",
+            str(np), *os.environ.get("NAGBENCH_MPIEXEC_PREFLAGS", "").split()]
+
+
 def mpirun(*args, np=NP, timeout=900):
-    cmd = [MPIRUN, "-np", str(np), "--oversubscribe", "-x", "NCCL_NVLS_ENABLE", BIN, "--backend", BACKEND, *args]
+    # Local ranks inherit the environment (NCCL_NVLS_ENABLE=0 included; nagbench sets it too); oversubscription on a
+    # 2-core machine comes from OMPI_MCA_rmaps_base_oversubscribe in ENV.
+    cmd = [*mpi_launch(np), BIN, "--backend", BACKEND, *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ENV)
 
 
@@ -119,6 +126,16 @@ def test_a_stopped_rank_ends_the_job_through_the_watchdog(tmp_path, comm, path):
     assert not out.exists()
 
 
+@pytest.mark.skipif(not GPU, reason="device memory")
+def test_cuda_aware_sharded_is_refused(tmp_path):
+    """Device-pointer reduce-scatter + all-gather gave wrong parameters with a CUDA-aware Open MPI 4.1 (no UCX)."""
+    out = tmp_path / "bad.json"
+    res = mpirun("--model", "tiny", "--comm", "mpi", "--mpi-path", "cuda-aware", "--shard", "-o", str(out), *SMALL)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "cannot run sharded" in res.stderr
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("comm,path", COMMS, ids=COMM_IDS)
 def test_allreduce_sweep_is_exact(tmp_path, comm, path):
     out = tmp_path / "ar.json"
@@ -141,6 +158,7 @@ def test_allreduce_sweep_is_exact(tmp_path, comm, path):
     (["--comm", "mpi", "--dtype", "bf16"], "fp32 and fp64"),
     (["--comm", "mpi", "--bucket-mb", "0"], "--bucket-mb"),
     (["--comm-only", "--comm", "none"], "--comm"),
+    (["--comm", "mpi", "--mpi-path", "cuda-aware"], "needs GPU memory"),
 ])
 def test_input_errors_end_every_rank_with_status_2(tmp_path, args, needle):
     if args[:2] == ["--comm", "none"] and NP == 1:

@@ -1,7 +1,7 @@
 #pragma once
-// The execution spaces compiled into this build (core/enabled_backends.hpp, generated from the Kokkos install), as
-// a GoogleTest type list: tests are written once and run for every enabled backend (Kokkos' own unit tests do the
-// same with category files).
+// The execution spaces compiled into this build (core/enabled_backends.hpp, generated from the Kokkos
+// install), as a GoogleTest type list: tests are written once and run for every enabled backend (Kokkos' own
+// unit tests do the same with category files).
 #include <gtest/gtest.h>
 
 #include <Kokkos_Core.hpp>

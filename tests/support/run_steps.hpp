@@ -1,6 +1,7 @@
 #pragma once
 // Runs a variant for a few steps on fresh random inputs exactly as the driver does (the synthetic workload's
-// parameters and per-step gradients, poisoned state arrays), then checks every element against the float64 replay.
+// parameters and per-step gradients, poisoned state arrays), then checks every element against the float64
+// replay.
 #include <Kokkos_Core.hpp>
 #include <string>
 #include <vector>

@@ -8,14 +8,14 @@
 #include <limits>
 
 #include "nagbench/core/errors.hpp"
+#include "nagbench/core/random.hpp"
 #include "nagbench/core/stats.hpp"
 #include "nagbench/harness/verify.hpp"
-#include "nagbench/optim/bf16.hpp"
 #include "nagbench/optim/arena.hpp"
+#include "nagbench/optim/bf16.hpp"
 #include "nagbench/optim/bytes.hpp"
 #include "nagbench/optim/sgd/sgd.hpp"
 #include "nagbench/workload/model.hpp"
-#include "nagbench/core/random.hpp"
 
 namespace nagbench {
 namespace {

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "nagbench/comm/buckets.hpp"
@@ -85,7 +85,8 @@ TEST_P(BucketPlanTest, BucketsTileTheArenaFromTheEndWithEqualAlignedShards) {
     expect_end = b.start;
     // Shards: equal, aligned, in rank order, tiling the bucket.
     for (int r = 0; r < c.ranks; ++r) {
-      EXPECT_EQ(plan.shard_start(static_cast<int>(k), r), b.start + r * plan.shard_length(static_cast<int>(k)));
+      EXPECT_EQ(plan.shard_start(static_cast<int>(k), r),
+                b.start + r * plan.shard_length(static_cast<int>(k)));
       EXPECT_EQ(plan.shard_start(static_cast<int>(k), r) % ArenaLayout::kAlignElements, 0);
     }
     EXPECT_EQ(plan.shard_length(static_cast<int>(k)) * c.ranks, b.length);
@@ -109,10 +110,11 @@ TEST_P(BucketPlanTest, BucketsTileTheArenaFromTheEndWithEqualAlignedShards) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, BucketPlanTest,
-                         ::testing::Values(PlanCase{{1000, 3, 7, 4099}, 1, 0}, PlanCase{{1000, 3, 7, 4099}, 3, 0},
-                                           PlanCase{{1000, 3, 7, 4099}, 2, 256}, PlanCase{{1000, 3, 7, 4099}, 3, 1},
-                                           PlanCase{{1}, 4, 100}, PlanCase{{70000}, 3, 5000},
-                                           PlanCase{{5, 5, 5, 5, 5, 5}, 7, 64}));
+                         ::testing::Values(PlanCase{{1000, 3, 7, 4099}, 1, 0},
+                                           PlanCase{{1000, 3, 7, 4099}, 3, 0},
+                                           PlanCase{{1000, 3, 7, 4099}, 2, 256},
+                                           PlanCase{{1000, 3, 7, 4099}, 3, 1}, PlanCase{{1}, 4, 100},
+                                           PlanCase{{70000}, 3, 5000}, PlanCase{{5, 5, 5, 5, 5, 5}, 7, 64}));
 
 TEST(BucketPlan, TooManyBucketsIsAnInputError) {
   const ArenaLayout arena = ArenaLayout::for_sizes({int64_t(1) << 30});

@@ -1,8 +1,9 @@
-// torch.optim.SGD to the bit (issue 15). PyTorch's own trajectories (tests/data/torch_sgd_trajectories.json, made
-// by scripts/device/torch_sgd_trajectories.py on the GPU machine: CPU single-tensor and foreach paths, the fused CUDA
-// kernel) replayed through nagbench's variants with the torch arithmetic: every parameter and momentum buffer after
-// every step bitwise equal to PyTorch's, on the host backends to its CPU results, on CUDA to its fused CUDA kernel's.
-// And the other direction: the separate arithmetic is not PyTorch's (the comparison can fail).
+// torch.optim.SGD to the bit (issue 15). PyTorch's own trajectories (tests/data/torch_sgd_trajectories.json,
+// made by scripts/device/torch_sgd_trajectories.py on the GPU machine: CPU single-tensor and foreach paths,
+// the fused CUDA kernel) replayed through nagbench's variants with the torch arithmetic: every parameter and
+// momentum buffer after every step bitwise equal to PyTorch's, on the host backends to its CPU results, on
+// CUDA to its fused CUDA kernel's. And the other direction: the separate arithmetic is not PyTorch's (the
+// comparison can fail).
 #include <gtest/gtest.h>
 
 #include <Kokkos_Core.hpp>
@@ -70,11 +71,11 @@ struct Outcome {
   int64_t compared = 0, differing = 0, max_ulps = 0;
 };
 
-// Runs one case through `variant` on Exec. Host: one continuous trajectory compared with `path` at every step.
-// per_step: each step starts from PyTorch's own state of the step before (identical inputs).
+// Runs one case through `variant` on Exec. Host: one continuous trajectory compared with `path` at every
+// step. per_step: each step starts from PyTorch's own state of the step before (identical inputs).
 template <class Exec, class T>
-Outcome replay(const nlohmann::json& c, const std::string& path, const std::string& variant, Arithmetic arithmetic,
-               bool per_step) {
+Outcome replay(const nlohmann::json& c, const std::string& path, const std::string& variant,
+               Arithmetic arithmetic, bool per_step) {
   using Layout = std::conditional_t<std::is_same<T, float>::value, LayoutFp32, LayoutFp64>;
   using Rule = sgd::Rule<T>;
   using Mem = typename Exec::memory_space;
@@ -154,8 +155,8 @@ TYPED_TEST(TorchArithmetic, MatchesPyTorchBitForBit) {
       const Outcome o = fp32 ? replay<Exec, float>(c, path, variant, Arithmetic::torch, false)
                              : replay<Exec, double>(c, path, variant, Arithmetic::torch, false);
       EXPECT_EQ(o.differing, 0) << what << ": " << o.differing << " of " << o.compared
-                                << " element-steps differ from PyTorch's " << path << " bits, up to " << o.max_ulps
-                                << " ulp";
+                                << " element-steps differ from PyTorch's " << path << " bits, up to "
+                                << o.max_ulps << " ulp";
     }
   }
 }
@@ -165,8 +166,10 @@ TYPED_TEST(TorchArithmetic, SeparateArithmeticIsNotPyTorchs) {
   if (!is_host_space<Exec>()) GTEST_SKIP() << "host comparison";
   int64_t differing = 0;
   for (const auto& c : trajectories().at("cases"))
-    if (c.at("dtype") == "fp32") differing += replay<Exec, float>(c, "cpu_single", "fused", Arithmetic::separate, false).differing;
-  EXPECT_GT(differing, 0) << "rounding every product apart gave PyTorch's bits everywhere: the test could not fail";
+    if (c.at("dtype") == "fp32")
+      differing += replay<Exec, float>(c, "cpu_single", "fused", Arithmetic::separate, false).differing;
+  EXPECT_GT(differing, 0)
+      << "rounding every product apart gave PyTorch's bits everywhere: the test could not fail";
 }
 
 }  // namespace

@@ -16,8 +16,8 @@ class UpdateKernels : public ::testing::Test {};
 TYPED_TEST_SUITE(UpdateKernels, EnabledBackends, BackendName);
 
 template <class Exec, class Layout>
-void expect_variant_matches(const std::string& variant, const sgd::Hyper& h, const std::vector<int64_t>& sizes,
-                            int steps = 5) {
+void expect_variant_matches(const std::string& variant, const sgd::Hyper& h,
+                            const std::vector<int64_t>& sizes, int steps = 5) {
   int64_t params = 0;
   for (auto n : sizes)
     params += n;

@@ -99,6 +99,13 @@ def cmd_references(args):
 def cmd_model(args):
     from .model import run_model
     _, df = load_or_fail(args.paths)
+    if args.same_code:
+        # Commits the user vouches run the same step code (say, builds that differ only in an arithmetic the step does
+        # not use): their records are one set, so points of one can be held out against a fit on the other.
+        same = [c.strip() for c in args.same_code.split(",") if c.strip()]
+        label = "+".join(same)
+        hit = df["commit"].astype(str).apply(lambda c: any(c.startswith(s) or s.startswith(c) for s in same))
+        df.loc[hit, "commit"] = label
     return run_model(df, args.out, args.fit_ranks, args.systems, not args.no_figures)
 
 
@@ -139,6 +146,9 @@ def main(argv=None):
     m.add_argument("--fit-ranks", type=int, default=2, help="rank count whose records fit the model (default 2)")
     m.add_argument("--systems", help="YAML of inter-node systems to extrapolate to (default: the shipped one)")
     m.add_argument("--no-figures", action="store_true")
+    m.add_argument("--same-code", metavar="C1,C2",
+                   help="treat the records of these commits as one set (commits that run the same step code); "
+                        "say why where the result is reported")
     args = ap.parse_args(argv)
     handlers = {"report": cmd_report, "csv": cmd_csv, "validate": cmd_validate, "compare": cmd_compare,
                 "references": cmd_references, "model": cmd_model}

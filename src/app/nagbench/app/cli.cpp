@@ -66,7 +66,8 @@ std::vector<std::string> split_list(const std::string& text, const std::string& 
   size_t start = 0;
   while (true) {
     const size_t comma = text.find(',', start);
-    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (item.empty())
       throw InputError(what + " has an empty item in '" + text + "' (a comma-separated list of names)");
     items.push_back(item);
@@ -80,7 +81,8 @@ uint64_t parse_seed(const std::string& text) {
   const auto bad = [&]() {
     return InputError("--seed must be an integer from 0 to 18446744073709551615 (got '" + text + "')");
   };
-  if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos) throw bad();
+  if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos)
+    throw bad();
   uint64_t v = 0;
   for (char ch : text) {
     const uint64_t digit = static_cast<uint64_t>(ch - '0');
@@ -123,8 +125,8 @@ struct HyperOption {
   bool flag_value = false;
 };
 
-// The hyper-parameters of rule `name`: its defaults, overridden by the options given. An option given that the
-// rule does not take is an error, so a value is never silently ignored.
+// The hyper-parameters of rule `name`: its defaults, overridden by the options given. An option given that
+// the rule does not take is an error, so a value is never silently ignored.
 nlohmann::json hyper_json_for(const std::string& name, const std::vector<OptimizerInfo>& catalog,
                               const std::map<std::string, HyperOption>& options, const CLI::App& app) {
   const OptimizerInfo* rule = nullptr;
@@ -153,7 +155,8 @@ nlohmann::json hyper_json_for(const std::string& name, const std::vector<Optimiz
         } catch (const std::exception&) {
           pos = 0;
         }
-        if (pos != o.text.size() || o.text.empty()) throw InputError(flag + " takes a number (got '" + o.text + "')");
+        if (pos != o.text.size() || o.text.empty())
+          throw InputError(flag + " takes a number (got '" + o.text + "')");
         h[hp.key] = v;
       }
     }
@@ -169,8 +172,8 @@ std::string compiled_backends_text() {
   return s;
 }
 
-// Kokkos arguments nagbench passes on, and what each takes. Anything else under --kokkos- is refused: Kokkos 3.4
-// ignores unknown ones silently, and --kokkos-threads=0 silently means "all".
+// Kokkos arguments nagbench passes on, and what each takes. Anything else under --kokkos- is refused:
+// Kokkos 3.4 ignores unknown ones silently, and --kokkos-threads=0 silently means "all".
 void check_kokkos_argument(const std::string& arg) {
   const auto eq = arg.find('=');
   const std::string key = arg.substr(0, eq), value = eq == std::string::npos ? "" : arg.substr(eq + 1);
@@ -215,10 +218,12 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   app.allow_extras();  // --kokkos-* arguments pass through to Kokkos (checked below)
   std::string backend = default_backend_name();
   std::string models = "resnet50", variants = "fused", dtypes = "fp32", comms, shardings = "replicated",
-              overlaps = "on", comm_priorities = "high", bucket_mbs = "25", seed_text = std::to_string(c.seed);
+              overlaps = "on", comm_priorities = "high", bucket_mbs = "25",
+              seed_text = std::to_string(c.seed);
   std::string params_text, params_per_rank_text, comm_min = "1M", comm_max = "1G", comm_sizes_text;
   bool comm_only = false, shard_flag = false, no_overlap_flag = false;
-  bool list_models = false, list_variants = false, list_optimizers = false, list_workloads = false, version = false;
+  bool list_models = false, list_variants = false, list_optimizers = false, list_workloads = false,
+       version = false;
   std::string optimizers = c.optimizer, rule_modes = c.rule_mode;
 
   app.add_option("-b,--backend", backend, "Execution space: " + compiled_backends_text() + " (compiled in)")
@@ -234,12 +239,15 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
       ->capture_default_str();
   app.add_option("-d,--dtype", dtypes, "LIST of dtype layouts: fp32|fp64|bf16|bf16_master")
       ->capture_default_str();
-  app.add_option("--optimizer", optimizers, "LIST of update rules (see --list-optimizers)")->capture_default_str();
+  app.add_option("--optimizer", optimizers, "LIST of update rules (see --list-optimizers)")
+      ->capture_default_str();
   app.add_option("--rule-mode", rule_modes,
-                 "LIST: arithmetic of the update: auto (torch where it runs at speed) | torch (PyTorch's order and fused "
+                 "LIST: arithmetic of the update: auto (torch where it runs at speed) | torch (PyTorch's "
+                 "order and fused "
                  "multiply-adds: its results, bit for bit) | separate (every operation rounded as written)")
       ->capture_default_str();
-  app.add_option("--workload", c.workload, "What produces the gradients (see --list-workloads)")->capture_default_str();
+  app.add_option("--workload", c.workload, "What produces the gradients (see --list-workloads)")
+      ->capture_default_str();
   // Every rule's hyper-parameters, each option once; which rule takes which is checked after parsing.
   std::map<std::string, HyperOption> hyper_options;
   const auto catalog = optimizer_catalog();
@@ -269,11 +277,15 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   app.add_option("--verify", c.verify,
                  "Correctness check: auto (full when cheap, else sampled) | full | sample | off")
       ->capture_default_str();
-  app.add_option("--roof-mib", c.roof_mib,
-                 "MiB per roof array, 1 to 1048576 (default: 4x the last-level cache, clamped to 256 MiB .. 1 "
-                 "GiB on CPUs, 1 GiB on GPUs, and to a quarter of free memory over the 3 arrays)");
-  app.add_option("--roof-reps", c.roof_reps,
-                 "Maximum repetitions of each roof kernel (stops early once 5 in a row agree within 1%)")
+  app.add_option(
+      "--roof-mib", c.roof_mib,
+      "MiB per roof array, 1 to 1048576 (default: 8x the last-level cache the OS reports for CPU 0, "
+      "clamped to 256 MiB .. 4 GiB on CPUs, at least 1 GiB on GPUs, and to a quarter of free memory "
+      "over the 3 arrays)");
+  app.add_option(
+         "--roof-reps", c.roof_reps,
+         "Maximum repetitions of each roof kernel (stops early once 5 in a row agree within 1%; a stable "
+         "probe before the steps is not repeated after them)")
       ->capture_default_str();
   app.add_option("-o,--output", c.output,
                  "Write the JSON record to FILE: FILE.jsonl appends one line per finished configuration; any "
@@ -309,7 +321,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   app.add_option("--comm-min", comm_min, "--comm-only: smallest message, bytes (e.g. 1M)")
       ->capture_default_str()
       ->group(dp);
-  app.add_option("--comm-max", comm_max, "--comm-only: largest message, bytes (e.g. 4G, at most 8G); sizes double")
+  app.add_option("--comm-max", comm_max,
+                 "--comm-only: largest message, bytes (e.g. 4G, at most 8G); sizes double")
       ->capture_default_str()
       ->group(dp);
   app.add_option("--comm-sizes", comm_sizes_text, "--comm-only: LIST of message sizes instead of the sweep")
@@ -322,15 +335,18 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
       ->group(dp);
   app.add_option("--debug-skip-bucket", c.debug_skip_bucket, "tests only: leave one bucket unreduced")
       ->group("");
-  app.add_option("--debug-stop-rank", c.debug_stop_rank, "tests only: this rank stops itself (SIGSTOP) mid-run")
+  app.add_option("--debug-stop-rank", c.debug_stop_rank,
+                 "tests only: this rank stops itself (SIGSTOP) mid-run")
       ->group("");
   app.add_flag("-q,--quiet", c.quiet, "No progress lines on stderr");
-  app.add_flag("--check", c.check_only,
-               "Check every configuration (inputs, and memory on this machine) and exit: 0 when all would run, 2 "
-               "with the first problem otherwise; runs nothing");
+  app.add_flag(
+      "--check", c.check_only,
+      "Check every configuration (inputs, and memory on this machine) and exit: 0 when all would run, 2 "
+      "with the first problem otherwise; runs nothing");
   app.add_flag("--list-models", list_models, "List the shipped models and exit");
   app.add_flag("--list-variants", list_variants, "List the update variants and the bytes table, and exit");
-  app.add_flag("--list-optimizers", list_optimizers, "List the update rules and their hyper-parameters, and exit");
+  app.add_flag("--list-optimizers", list_optimizers,
+               "List the update rules and their hyper-parameters, and exit");
   app.add_flag("--list-workloads", list_workloads, "List the workloads, and exit");
   app.add_flag("--version", version, "Print version, git commit and Kokkos version, and exit");
 
@@ -368,7 +384,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   if (list_variants) {
     for (const auto& v : variant_catalog())
       std::cout << v.name << (v.available ? "" : " (not compiled in)") << ": " << v.summary << "\n";
-    std::cout << "\nminimum bytes per parameter, charged to every variant (derived from each rule's state arrays):\n";
+    std::cout << "\nminimum bytes per parameter, charged to every variant (derived from each rule's state "
+                 "arrays):\n";
     for_each_type(Optimizers{}, [&](auto t) {
       using Opt = typename decltype(t)::type;
       const typename Opt::Hyper defaults;
@@ -412,18 +429,18 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
     model_specs.push_back(flat_model(parse_count(params_text, "--params")));
   } else if (!params_per_rank_text.empty()) {
     c.params_per_rank = parse_count(params_per_rank_text, "--params-per-rank");
-    model_specs.push_back(
-        flat_model(checked_mul(c.params_per_rank, ranks, "--params-per-rank x ranks")));
+    model_specs.push_back(flat_model(checked_mul(c.params_per_rank, ranks, "--params-per-rank x ranks")));
   } else {
     for (const auto& m : split_list(models, "--model"))
       model_specs.push_back(load_model(m, exe_dir));
   }
   const bool comm_given = app.count("--comm") > 0;
-  std::vector<std::string> comm_list = comm_given ? split_list(comms, "--comm") : std::vector<std::string>{"none"};
-  std::vector<std::string> sharding_list = shard_flag ? std::vector<std::string>{"sharded"}
-                                                      : split_list(shardings, "--sharding");
-  std::vector<std::string> overlap_list = no_overlap_flag ? std::vector<std::string>{"off"}
-                                                          : split_list(overlaps, "--overlap");
+  std::vector<std::string> comm_list =
+      comm_given ? split_list(comms, "--comm") : std::vector<std::string>{"none"};
+  std::vector<std::string> sharding_list =
+      shard_flag ? std::vector<std::string>{"sharded"} : split_list(shardings, "--sharding");
+  std::vector<std::string> overlap_list =
+      no_overlap_flag ? std::vector<std::string>{"off"} : split_list(overlaps, "--overlap");
   const std::vector<std::string> priority_list = split_list(comm_priorities, "--comm-priority");
   const std::vector<std::string> variant_list = split_list(variants, "--variant");
   const std::vector<std::string> dtype_list = split_list(dtypes, "--dtype");
@@ -434,7 +451,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   for (const auto& pr : priority_list)
     if (pr != "high" && pr != "normal")
       throw InputError("--comm-priority takes high and/or normal (got '" + pr + "')");
-  const bool any_shard = std::find(sharding_list.begin(), sharding_list.end(), "sharded") != sharding_list.end();
+  const bool any_shard =
+      std::find(sharding_list.begin(), sharding_list.end(), "sharded") != sharding_list.end();
   c.mode = comm_only ? "allreduce" : ((ranks > 1 || comm_given || any_shard) ? "dp" : "update");
   std::vector<nlohmann::json> hypers;
   const std::vector<std::string> optimizer_list = split_list(optimizers, "--optimizer");
@@ -465,30 +483,30 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   const std::vector<std::string> rule_mode_list = split_list(rule_modes, "--rule-mode");
   for (const auto& m : model_specs)
     for (size_t oi = 0; oi < optimizer_list.size(); ++oi)
-    for (const auto& rm : rule_mode_list)
-    for (const auto& d : dtype_list)
-      for (const auto& v : variant_list)
-        for (const auto& cm : comm_list)
-          for (const auto& sh : sharding_list)
-            for (const auto& ov : overlap_list)
-              for (const auto& pr : priority_list)
-                for (double bmb : bucket_list) {
-                  Config k = base;
-                  k.model = m;
-                  k.optimizer = optimizer_list[oi];
-                  k.hyper = hypers[oi];
-                  k.dtype = d;
-                  k.variant = v;
-                  k.comm = cm;
-                  k.shard = sh == "sharded";
-                  k.overlap = parse_on_off(ov, "--overlap");
-                  k.comm_high_priority = pr == "high";
-                  k.bucket_mb = bmb;
-                  k.rule_mode = rm;
-                  k.rule_mode = resolve_rule_mode(k);
-                  validate(k, ranks);
-                  out.plan.configs.push_back(std::move(k));
-                }
+      for (const auto& rm : rule_mode_list)
+        for (const auto& d : dtype_list)
+          for (const auto& v : variant_list)
+            for (const auto& cm : comm_list)
+              for (const auto& sh : sharding_list)
+                for (const auto& ov : overlap_list)
+                  for (const auto& pr : priority_list)
+                    for (double bmb : bucket_list) {
+                      Config k = base;
+                      k.model = m;
+                      k.optimizer = optimizer_list[oi];
+                      k.hyper = hypers[oi];
+                      k.dtype = d;
+                      k.variant = v;
+                      k.comm = cm;
+                      k.shard = sh == "sharded";
+                      k.overlap = parse_on_off(ov, "--overlap");
+                      k.comm_high_priority = pr == "high";
+                      k.bucket_mb = bmb;
+                      k.rule_mode = rm;
+                      k.rule_mode = resolve_rule_mode(k);
+                      validate(k, ranks);
+                      out.plan.configs.push_back(std::move(k));
+                    }
   return out;
 }
 

@@ -31,7 +31,6 @@ using namespace nagbench;
 
 namespace {
 
-
 // Rank 0 parses and validates; everyone learns the outcome. Returns the exit status when the process should
 // stop.
 int agree_on_plan(int argc, char** argv, const ProcessInfo& proc, CliOutcome& out) {
@@ -58,8 +57,8 @@ int agree_on_plan(int argc, char** argv, const ProcessInfo& proc, CliOutcome& ou
 }
 
 #if defined(KOKKOS_ENABLE_OPENMP)
-// The OpenMP threads Kokkos will start: --kokkos-threads, else what the OpenMP runtime would use (OMP_NUM_THREADS,
-// else every hardware thread).
+// The OpenMP threads Kokkos will start: --kokkos-threads, else what the OpenMP runtime would use
+// (OMP_NUM_THREADS, else every hardware thread).
 int requested_host_threads(const std::vector<std::string>& kokkos_args) {
   for (const auto& a : kokkos_args)
     for (const char* key : {"--kokkos-threads=", "--kokkos-num-threads="})
@@ -94,7 +93,8 @@ int check_devices(const Config& cfg, const std::vector<std::string>& kokkos_args
   // Kokkos 3.x's OpenMP pool has MAX_THREAD_COUNT (512) slots and crashes in Kokkos::initialize past it.
   const int threads = requested_host_threads(kokkos_args);
   if (problem.empty() && threads > kMaxHostThreads)
-    problem = std::to_string(threads) + " OpenMP threads requested (OMP_NUM_THREADS or --kokkos-threads), but Kokkos " +
+    problem = std::to_string(threads) +
+              " OpenMP threads requested (OMP_NUM_THREADS or --kokkos-threads), but Kokkos " +
               kokkos_version_string() + " supports at most " + std::to_string(kMaxHostThreads) +
               " per process; run more ranks with fewer threads each";
 #else
@@ -170,7 +170,8 @@ void check_every_configuration_fits(const RunPlan& plan, const ProcessInfo& proc
   }
   if (!all_ranks_true(problem.empty(), proc))
     throw InputError(problem.empty() ? "another rank does not have the memory for this launch" : problem);
-  if (plan.configs.size() > 1) progress.say("all " + std::to_string(plan.configs.size()) + " configurations fit");
+  if (plan.configs.size() > 1)
+    progress.say("all " + std::to_string(plan.configs.size()) + " configurations fit");
 }
 
 // Records are written as each configuration finishes, so a launch killed later (a walltime, a failure) keeps

@@ -8,12 +8,14 @@
 
 namespace nagbench {
 
-BucketPlan BucketPlan::make(const ArenaLayout& arena_in, int ranks, int64_t bucket_elements, int64_t max_buckets) {
+BucketPlan BucketPlan::make(const ArenaLayout& arena_in, int ranks, int64_t bucket_elements,
+                            int64_t max_buckets) {
   BucketPlan plan;
   plan.ranks = ranks;
   plan.arena = arena_in;
   const int64_t quantum = int64_t(ranks) * ArenaLayout::kAlignElements;
-  plan.arena.length = std::max<int64_t>(quantum, checked_round_up(arena_in.length, quantum, "the gradient arena"));
+  plan.arena.length =
+      std::max<int64_t>(quantum, checked_round_up(arena_in.length, quantum, "the gradient arena"));
   const int64_t total = plan.arena.length;
   int64_t size = bucket_elements <= 0 ? total : checked_round_up(bucket_elements, quantum, "the bucket size");
   size = std::min(size, total);

@@ -1,16 +1,18 @@
 #pragma once
-// The communication backends of a data-parallel step (--comm none | mpi | nccl). One interface, templated on the
-// execution space (like kokkos-comm's Handle<ExecSpace, Mpi>): a communicator works on Kokkos execution space
-// instances, never on raw streams, and one file per backend implements it (none.cpp, mpi.cpp, nccl.cpp),
-// registered in one table (comm/registry.hpp), like nccl-tests' one file per collective.
+// The communication backends of a data-parallel step (--comm none | mpi | nccl). One interface, templated on
+// the execution space (like kokkos-comm's Handle<ExecSpace, Mpi>): a communicator works on Kokkos execution
+// space instances, never on raw streams, and one file per backend implements it (none.cpp, mpi.cpp,
+// nccl.cpp), registered in one table (comm/registry.hpp), like nccl-tests' one file per collective.
 //
 // A step gives the communicator its buckets once (setup), then per step:
 //   start_reduction(k, ready)  bucket k's gradients are complete once `ready` is reached: start its reduction
 //                              (allreduce; reduce-scatter when sharded) without blocking where the backend
 //                              allows; buckets are started in bucket order;
-//   wait_reduction(k)          work enqueued afterwards on the update instance sees bucket k's reduced gradients;
+//   wait_reduction(k)          work enqueued afterwards on the update instance sees bucket k's reduced
+//   gradients;
 //                              blocks the host only when the backend must (MPI);
-//   start_gather(k)            sharded only: this rank's updated parameter shard of bucket k is enqueued on the
+//   start_gather(k)            sharded only: this rank's updated parameter shard of bucket k is enqueued on
+//   the
 //                              update instance; gather the shards of every rank;
 //   finish()                   blocks the host until every operation of the step is complete;
 //   progress()                 lets pending non-blocking operations advance (called between update slices).
@@ -64,18 +66,19 @@ class Communicator {
   virtual void start_gather(int k) = 0;
   virtual void finish() = 0;
   virtual void progress() {}
-  // Sharded: where this rank's reduced slice of bucket k lands, relative to the bucket start (NCCL: at the rank's
-  // shard, in place; MPI_IN_PLACE reduce-scatter: at the start of the buffer).
+  // Sharded: where this rank's reduced slice of bucket k lands, relative to the bucket start (NCCL: at the
+  // rank's shard, in place; MPI_IN_PLACE reduce-scatter: at the start of the buffer).
   virtual int64_t reduced_slice_offset(int k) const = 0;
 
-  // --comm-only: one sum-allreduce of `count` elements, send == recv for in place; enqueued (NCCL) or completed
-  // (MPI) before returning. synchronize() waits for everything enqueued.
+  // --comm-only: one sum-allreduce of `count` elements, send == recv for in place; enqueued (NCCL) or
+  // completed (MPI) before returning. synchronize() waits for everything enqueued.
   virtual void allreduce(const void* send, void* recv, int64_t count, ElemType t) = 0;
   virtual void synchronize() = 0;
 };
 
 struct CommOptions {
   std::string mpi_path = "auto";  // auto | staged | cuda-aware (device memory only)
+  bool sharded = false;           // the step reduce-scatters and all-gathers (the path may depend on it)
 };
 
 }  // namespace nagbench

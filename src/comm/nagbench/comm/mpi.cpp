@@ -1,9 +1,12 @@
-// --comm mpi: MPI_Iallreduce per bucket (MPI_Ireduce_scatter_block + MPI_Iallgather when sharded), all in place.
+// --comm mpi: MPI_Iallreduce per bucket (MPI_Ireduce_scatter_block + MPI_Iallgather when sharded), all in
+// place.
 //   host        buffers in host memory (OpenMP, Serial): MPI reads and writes them directly;
-//   staged      device buffers copied through pinned host buffers on the comm instance: a bucket's copy to the
-//               host starts once its gradient is ready, its reduction is posted once the copy has landed (in bucket
-//               order, as every rank must post collectives in the same order), the reduced bucket goes back on the
-//               comm instance and the update instance waits on an event, never on the whole device;
+//   staged      device buffers copied through pinned host buffers on the comm instance: a bucket's copy to
+//   the
+//               host starts once its gradient is ready, its reduction is posted once the copy has landed (in
+//               bucket order, as every rank must post collectives in the same order), the reduced bucket goes
+//               back on the comm instance and the update instance waits on an event, never on the whole
+//               device;
 //   cuda-aware  device pointers handed to a CUDA-aware MPI (detected, or forced with --mpi-path cuda-aware).
 //               Open MPI built with CUDA but without CUDA-aware UCX takes device pointers in blocking
 //               collectives only, so this path runs blocking MPI_Allreduce / MPI_Reduce_scatter_block /
@@ -14,8 +17,8 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
-#include <string>
 #include <deque>
+#include <string>
 #include <vector>
 
 #include "nagbench/comm/registry.hpp"
@@ -71,15 +74,17 @@ class MpiComm final : public Communicator<Exec> {
       path_ = Path::staged;
     else if (opt.mpi_path == "cuda-aware")
       path_ = Path::cuda_aware;
-    else
-      path_ = mpi_is_cuda_aware() ? Path::cuda_aware : Path::staged;
+    else  // auto: device pointers only where they were seen to work (replicated; see problem())
+      path_ = (mpi_is_cuda_aware() && !opt.sharded) ? Path::cuda_aware : Path::staged;
     const char* nb = std::getenv("NAGBENCH_CUDA_AWARE_NONBLOCKING");
     blocking_ = path_ == Path::cuda_aware && !(nb && std::string(nb) == "1");
   }
 
   std::string name() const override { return "mpi"; }
   std::string path() const override {
-    return path_ == Path::host ? "host" : (path_ == Path::staged ? "staged" : (blocking_ ? "cuda-aware" : "cuda-aware-nonblocking"));
+    return path_ == Path::host
+               ? "host"
+               : (path_ == Path::staged ? "staged" : (blocking_ ? "cuda-aware" : "cuda-aware-nonblocking"));
   }
   std::string library_version() const override {
     char lib[MPI_MAX_LIBRARY_VERSION_STRING] = {0};
@@ -99,11 +104,12 @@ class MpiComm final : public Communicator<Exec> {
     ready_.assign(nb, nullptr);
     if (path_ == Path::staged) {
       const int64_t bytes = s.plan.arena.length * elem_bytes(s.type);
-      grad_host_ = Kokkos::View<char*, Staging>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::grad_host"),
-                                                static_cast<size_t>(bytes));
+      grad_host_ = Kokkos::View<char*, Staging>(
+          Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::grad_host"), static_cast<size_t>(bytes));
       if (s.sharded)
         param_host_ = Kokkos::View<char*, Staging>(
-            Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::param_host"), static_cast<size_t>(bytes));
+            Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::param_host"),
+            static_cast<size_t>(bytes));
       for (auto* evs : {&d2h_done_, &h2d_done_, &update_done_}) {
         evs->clear();
         for (size_t k = 0; k < nb; ++k)
@@ -116,7 +122,8 @@ class MpiComm final : public Communicator<Exec> {
     const Bucket& b = s_.plan.buckets[k];
     if (path_ == Path::staged) {
       ready.make_wait(spaces_.comm);
-      copy(spaces_.comm, at(grad_host_.data(), b.start, s_.type), at(s_.grad, b.start, s_.type), b.length, true);
+      copy(spaces_.comm, at(grad_host_.data(), b.start, s_.type), at(s_.grad, b.start, s_.type), b.length,
+           true);
       d2h_done_[k].record(spaces_.comm);
       pending_.push_back(k);
       post_landed(false);
@@ -179,8 +186,8 @@ class MpiComm final : public Communicator<Exec> {
     if (path_ == Path::staged) post_until(static_cast<int>(posted_.size()) - 1);
     check_mpi(MPI_Waitall(static_cast<int>(reductions_.size()), reductions_.data(), MPI_STATUSES_IGNORE),
               "MPI_Waitall (reductions)");
-    // A request that progress() saw complete is already MPI_REQUEST_NULL, but its staged bucket still has to go
-    // back to the device: gather_posted_ says which buckets were gathered, not the request handle.
+    // A request that progress() saw complete is already MPI_REQUEST_NULL, but its staged bucket still has to
+    // go back to the device: gather_posted_ says which buckets were gathered, not the request handle.
     for (size_t k = 0; k < gathers_.size(); ++k) {
       if (!gather_posted_[k]) continue;
       gather_posted_[k] = 0;
@@ -202,7 +209,8 @@ class MpiComm final : public Communicator<Exec> {
       int done = 0;
       std::vector<int> idx(reqs->size());
       if (!reqs->empty())
-        check_mpi(MPI_Testsome(static_cast<int>(reqs->size()), reqs->data(), &done, idx.data(), MPI_STATUSES_IGNORE),
+        check_mpi(MPI_Testsome(static_cast<int>(reqs->size()), reqs->data(), &done, idx.data(),
+                               MPI_STATUSES_IGNORE),
                   "MPI_Testsome");
     }
   }
@@ -224,15 +232,18 @@ class MpiComm final : public Communicator<Exec> {
       spaces_.comm.fence();
       return;
     }
-    check_mpi(MPI_Allreduce(send == recv ? MPI_IN_PLACE : send, recv, n, mpi_type(t), MPI_SUM, MPI_COMM_WORLD),
-              "MPI_Allreduce");
+    check_mpi(
+        MPI_Allreduce(send == recv ? MPI_IN_PLACE : send, recv, n, mpi_type(t), MPI_SUM, MPI_COMM_WORLD),
+        "MPI_Allreduce");
   }
 
   void synchronize() override {}
 
  private:
   // An asynchronous copy of n elements on `exec`: device to host (to_host) or host to device.
-  void copy(const Exec& exec, void* dst, void* src, int64_t n, bool to_host) { copy(exec, dst, src, n, to_host, s_.type); }
+  void copy(const Exec& exec, void* dst, void* src, int64_t n, bool to_host) {
+    copy(exec, dst, src, n, to_host, s_.type);
+  }
   void copy(const Exec& exec, void* dst, void* src, int64_t n, bool to_host, ElemType t) {
     const int64_t bytes = n * elem_bytes(t);
     if (to_host)
@@ -261,8 +272,9 @@ class MpiComm final : public Communicator<Exec> {
     const bool blocking = blocking_;
     if (s_.sharded) {
       if (blocking)
-        check_mpi(MPI_Reduce_scatter_block(MPI_IN_PLACE, at(buf, b.start, s_.type), mpi_count(s_.plan.shard_length(k)),
-                                           mpi_type(s_.type), MPI_SUM, MPI_COMM_WORLD),
+        check_mpi(MPI_Reduce_scatter_block(MPI_IN_PLACE, at(buf, b.start, s_.type),
+                                           mpi_count(s_.plan.shard_length(k)), mpi_type(s_.type), MPI_SUM,
+                                           MPI_COMM_WORLD),
                   "MPI_Reduce_scatter_block");
       else
         check_mpi(MPI_Ireduce_scatter_block(MPI_IN_PLACE, at(buf, b.start, s_.type),
@@ -271,22 +283,22 @@ class MpiComm final : public Communicator<Exec> {
                   "MPI_Ireduce_scatter_block");
     } else {
       if (blocking)
-        check_mpi(MPI_Allreduce(MPI_IN_PLACE, at(buf, b.start, s_.type), mpi_count(b.length), mpi_type(s_.type),
-                                MPI_SUM, MPI_COMM_WORLD),
+        check_mpi(MPI_Allreduce(MPI_IN_PLACE, at(buf, b.start, s_.type), mpi_count(b.length),
+                                mpi_type(s_.type), MPI_SUM, MPI_COMM_WORLD),
                   "MPI_Allreduce");
       else
-        check_mpi(MPI_Iallreduce(MPI_IN_PLACE, at(buf, b.start, s_.type), mpi_count(b.length), mpi_type(s_.type),
-                                 MPI_SUM, MPI_COMM_WORLD, &reductions_[k]),
+        check_mpi(MPI_Iallreduce(MPI_IN_PLACE, at(buf, b.start, s_.type), mpi_count(b.length),
+                                 mpi_type(s_.type), MPI_SUM, MPI_COMM_WORLD, &reductions_[k]),
                   "MPI_Iallreduce");
     }
   }
 
   void ensure_stage(int64_t bytes) {
     if (bytes <= int64_t(stage_a_.extent(0))) return;
-    stage_a_ = Kokkos::View<char*, Staging>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::stage_a"),
-                                            static_cast<size_t>(bytes));
-    stage_b_ = Kokkos::View<char*, Staging>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::stage_b"),
-                                            static_cast<size_t>(bytes));
+    stage_a_ = Kokkos::View<char*, Staging>(
+        Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::stage_a"), static_cast<size_t>(bytes));
+    stage_b_ = Kokkos::View<char*, Staging>(
+        Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::stage_b"), static_cast<size_t>(bytes));
   }
 
   ProcessInfo proc_;
@@ -322,6 +334,12 @@ bool mpi_is_cuda_aware() {
 std::string MpiBackend::problem(const CommRequest& r) {
   if (r.mpi_path == "cuda-aware" && !r.device_memory)
     return "--mpi-path cuda-aware needs GPU memory (--backend cuda); host memory goes to MPI directly";
+  // Measured with Open MPI 4.1.4 built --with-cuda (smcuda, no UCX) on 2 x H200: reduce-scatter + all-gather
+  // on device pointers returned wrong parameters (NaN, caught by the reference check); docs/data-parallel.md.
+  if (r.mpi_path == "cuda-aware" && r.sharded)
+    return "--mpi-path cuda-aware cannot run sharded: device-pointer reduce-scatter and all-gather gave "
+           "wrong "
+           "results with a CUDA-aware Open MPI (docs/data-parallel.md); use --mpi-path staged or --comm nccl";
   return "";
 }
 
@@ -343,15 +361,16 @@ std::string MpiBackend::problem(const CommRequest&) {
   return "--comm mpi: this nagbench was built without MPI (NAGBENCH_ENABLE_MPI=OFF)";
 }
 template <class Exec>
-std::unique_ptr<Communicator<Exec>> MpiBackend::make(const CommSpaces<Exec>&, const CommOptions&, const ProcessInfo&) {
+std::unique_ptr<Communicator<Exec>> MpiBackend::make(const CommSpaces<Exec>&, const CommOptions&,
+                                                     const ProcessInfo&) {
   throw InputError(problem({}));
 }
 
 #endif
 
-#define NAGBENCH_INSTANTIATE(Exec)                                                                      \
-  template std::unique_ptr<Communicator<Exec>> MpiBackend::make<Exec>(const CommSpaces<Exec>&, const CommOptions&, \
-                                                                    const ProcessInfo&);
+#define NAGBENCH_INSTANTIATE(Exec)                                     \
+  template std::unique_ptr<Communicator<Exec>> MpiBackend::make<Exec>( \
+      const CommSpaces<Exec>&, const CommOptions&, const ProcessInfo&);
 NAGBENCH_FOR_EACH_BACKEND(NAGBENCH_INSTANTIATE)
 
 }  // namespace nagbench

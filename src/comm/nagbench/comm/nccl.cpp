@@ -1,7 +1,7 @@
-// --comm nccl: ncclAllReduce per bucket (ncclReduceScatter + ncclAllGather when sharded), in place, enqueued on
-// the step's comm instance (a Kokkos::Cuda on its own high-priority stream). The communicator is bootstrapped by
-// broadcasting ncclUniqueId over MPI. Ordering with gradient production and the update is by events only: no
-// device-wide synchronisation in the hot loop.
+// --comm nccl: ncclAllReduce per bucket (ncclReduceScatter + ncclAllGather when sharded), in place, enqueued
+// on the step's comm instance (a Kokkos::Cuda on its own high-priority stream). The communicator is
+// bootstrapped by broadcasting ncclUniqueId over MPI. Ordering with gradient production and the update is by
+// events only: no device-wide synchronisation in the hot loop.
 #include <Kokkos_Core.hpp>
 #include <type_traits>
 
@@ -21,12 +21,12 @@
 
 #include "nagbench/core/cuda_check.hpp"
 
-#define NAGBENCH_NCCL_CHECK(call)                                                                                 \
-  do {                                                                                                            \
-    const ncclResult_t nagbench_rc_ = (call);                                                                     \
-    if (nagbench_rc_ != ncclSuccess)                                                                              \
-      throw ::nagbench::RunError(std::string(#call) + " failed: " + ncclGetErrorString(nagbench_rc_) + " (" +      \
-                                 std::to_string(static_cast<int>(nagbench_rc_)) + ")");                          \
+#define NAGBENCH_NCCL_CHECK(call)                                                                      \
+  do {                                                                                                 \
+    const ncclResult_t nagbench_rc_ = (call);                                                          \
+    if (nagbench_rc_ != ncclSuccess)                                                                   \
+      throw ::nagbench::RunError(std::string(#call) + " failed: " + ncclGetErrorString(nagbench_rc_) + \
+                                 " (" + std::to_string(static_cast<int>(nagbench_rc_)) + ")");         \
   } while (0)
 
 namespace nagbench {
@@ -45,7 +45,8 @@ ncclComm_t g_world = nullptr;
 
 ncclComm_t world_comm(const ProcessInfo& proc) {
   if (g_world) return g_world;
-  // Never NVLink multicast (NVLS): on shared hosts it can take GPUs out of service. Respect an explicit setting.
+  // Never NVLink multicast (NVLS): on shared hosts it can take GPUs out of service. Respect an explicit
+  // setting.
   setenv("NCCL_NVLS_ENABLE", "0", 0);
   ncclUniqueId id;
   if (proc.rank == 0) NAGBENCH_NCCL_CHECK(ncclGetUniqueId(&id));
@@ -69,7 +70,8 @@ class NcclComm final : public Communicator<Kokkos::Cuda> {
   std::string library_version() const override {
     int v = 0;
     ncclGetVersion(&v);
-    return "NCCL " + std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
+    return "NCCL " + std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." +
+           std::to_string(v % 100);
   }
 
   void setup(const CommSetup& s) override {
@@ -92,8 +94,8 @@ class NcclComm final : public Communicator<Kokkos::Cuda> {
                                               at(s_.grad, b.start + proc_.rank * shard, s_.type), shard,
                                               nccl_type(s_.type), ncclSum, comm_, comm));
       } else {
-        NAGBENCH_NCCL_CHECK(ncclAllReduce(at(s_.grad, b.start, s_.type), at(s_.grad, b.start, s_.type), b.length,
-                                          nccl_type(s_.type), ncclSum, comm_, comm));
+        NAGBENCH_NCCL_CHECK(ncclAllReduce(at(s_.grad, b.start, s_.type), at(s_.grad, b.start, s_.type),
+                                          b.length, nccl_type(s_.type), ncclSum, comm_, comm));
       }
     }
     reduced_[k].record(spaces_.comm);
@@ -106,8 +108,9 @@ class NcclComm final : public Communicator<Kokkos::Cuda> {
     const int64_t shard = s_.plan.shard_length(k);
     updated_[k].record(spaces_.update);
     updated_[k].make_wait(spaces_.comm);
-    NAGBENCH_NCCL_CHECK(ncclAllGather(at(s_.param, b.start + proc_.rank * shard, s_.type), at(s_.param, b.start, s_.type),
-                                      shard, nccl_type(s_.type), comm_, spaces_.comm.cuda_stream()));
+    NAGBENCH_NCCL_CHECK(ncclAllGather(at(s_.param, b.start + proc_.rank * shard, s_.type),
+                                      at(s_.param, b.start, s_.type), shard, nccl_type(s_.type), comm_,
+                                      spaces_.comm.cuda_stream()));
   }
 
   void finish() override { spaces_.comm.fence(); }
@@ -115,7 +118,8 @@ class NcclComm final : public Communicator<Kokkos::Cuda> {
   int64_t reduced_slice_offset(int k) const override { return proc_.rank * s_.plan.shard_length(k); }
 
   void allreduce(const void* send, void* recv, int64_t count, ElemType t) override {
-    NAGBENCH_NCCL_CHECK(ncclAllReduce(send, recv, count, nccl_type(t), ncclSum, comm_, spaces_.comm.cuda_stream()));
+    NAGBENCH_NCCL_CHECK(
+        ncclAllReduce(send, recv, count, nccl_type(t), ncclSum, comm_, spaces_.comm.cuda_stream()));
   }
   void synchronize() override { spaces_.comm.fence(); }
 
@@ -168,15 +172,16 @@ std::string NcclBackend::problem(const CommRequest&) {
   return "--comm nccl: this nagbench was built without NCCL (needs the CUDA build with MPI and NCCL)";
 }
 template <class Exec>
-std::unique_ptr<Communicator<Exec>> NcclBackend::make(const CommSpaces<Exec>&, const CommOptions&, const ProcessInfo&) {
+std::unique_ptr<Communicator<Exec>> NcclBackend::make(const CommSpaces<Exec>&, const CommOptions&,
+                                                      const ProcessInfo&) {
   throw InputError(problem({}));
 }
 }  // namespace nagbench
 #endif
 
 namespace nagbench {
-#define NAGBENCH_INSTANTIATE(Exec)                                                                       \
-  template std::unique_ptr<Communicator<Exec>> NcclBackend::make<Exec>(const CommSpaces<Exec>&, const CommOptions&, \
-                                                                     const ProcessInfo&);
+#define NAGBENCH_INSTANTIATE(Exec)                                      \
+  template std::unique_ptr<Communicator<Exec>> NcclBackend::make<Exec>( \
+      const CommSpaces<Exec>&, const CommOptions&, const ProcessInfo&);
 NAGBENCH_FOR_EACH_BACKEND(NAGBENCH_INSTANTIATE)
 }  // namespace nagbench

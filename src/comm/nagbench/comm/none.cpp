@@ -34,13 +34,14 @@ std::string NoneBackend::problem(const CommRequest& r) {
 }
 
 template <class Exec>
-std::unique_ptr<Communicator<Exec>> NoneBackend::make(const CommSpaces<Exec>&, const CommOptions&, const ProcessInfo&) {
+std::unique_ptr<Communicator<Exec>> NoneBackend::make(const CommSpaces<Exec>&, const CommOptions&,
+                                                      const ProcessInfo&) {
   return std::make_unique<NoComm<Exec>>();
 }
 
-#define NAGBENCH_INSTANTIATE(Exec)                                                                       \
-  template std::unique_ptr<Communicator<Exec>> NoneBackend::make<Exec>(const CommSpaces<Exec>&, const CommOptions&, \
-                                                                     const ProcessInfo&);
+#define NAGBENCH_INSTANTIATE(Exec)                                      \
+  template std::unique_ptr<Communicator<Exec>> NoneBackend::make<Exec>( \
+      const CommSpaces<Exec>&, const CommOptions&, const ProcessInfo&);
 NAGBENCH_FOR_EACH_BACKEND(NAGBENCH_INSTANTIATE)
 
 }  // namespace nagbench

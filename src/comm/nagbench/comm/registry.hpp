@@ -17,27 +17,31 @@ struct CommRequest {
   int ranks = 1;
   bool device_memory = false;
   std::string mpi_path = "auto";
+  bool sharded = false;
 };
 
-// Each row: its name and summary, whether this build has it, why it cannot serve a request ("" when it can), and
-// make<Exec>, defined in the backend's file for every enabled execution space (RunError on failure).
-#define NAGBENCH_COMM_BACKEND(Type, Name, Summary)                                                        \
-  struct Type {                                                                                           \
-    static constexpr const char* kName = Name;                                                            \
-    static constexpr const char* kSummary = Summary;                                                      \
-    static bool compiled_in();                                                                            \
-    static std::string problem(const CommRequest& request);                                               \
-    template <class Exec>                                                                                 \
+// Each row: its name and summary, whether this build has it, why it cannot serve a request ("" when it can),
+// and make<Exec>, defined in the backend's file for every enabled execution space (RunError on failure).
+#define NAGBENCH_COMM_BACKEND(Type, Name, Summary)                                                          \
+  struct Type {                                                                                             \
+    static constexpr const char* kName = Name;                                                              \
+    static constexpr const char* kSummary = Summary;                                                        \
+    static bool compiled_in();                                                                              \
+    static std::string problem(const CommRequest& request);                                                 \
+    template <class Exec>                                                                                   \
     static std::unique_ptr<Communicator<Exec>> make(const CommSpaces<Exec>& spaces, const CommOptions& opt, \
-                                                    const ProcessInfo& proc);                             \
+                                                    const ProcessInfo& proc);                               \
   }
 
-NAGBENCH_COMM_BACKEND(NoneBackend, "none", "a single rank, no communication: the baseline of every scaling figure");
-NAGBENCH_COMM_BACKEND(MpiBackend, "mpi",
-                      "MPI_Iallreduce per bucket (reduce-scatter + all-gather sharded); host memory, staged through "
-                      "pinned buffers, or CUDA-aware");
-NAGBENCH_COMM_BACKEND(NcclBackend, "nccl",
-                      "ncclAllReduce per bucket (ReduceScatter + AllGather sharded) on the step's comm stream");
+NAGBENCH_COMM_BACKEND(NoneBackend, "none",
+                      "a single rank, no communication: the baseline of every scaling figure");
+NAGBENCH_COMM_BACKEND(
+    MpiBackend, "mpi",
+    "MPI_Iallreduce per bucket (reduce-scatter + all-gather sharded); host memory, staged through "
+    "pinned buffers, or CUDA-aware");
+NAGBENCH_COMM_BACKEND(
+    NcclBackend, "nccl",
+    "ncclAllReduce per bucket (ReduceScatter + AllGather sharded) on the step's comm stream");
 
 using CommBackends = TypeList<NoneBackend, MpiBackend, NcclBackend>;
 

@@ -4,7 +4,8 @@ namespace nagbench {
 
 std::vector<std::string> compiled_backend_names() {
   std::vector<std::string> names;
-  for_each_type(EnabledExecSpaces{}, [&](auto tag) { names.push_back(backend_name<typename decltype(tag)::type>()); });
+  for_each_type(EnabledExecSpaces{},
+                [&](auto tag) { names.push_back(backend_name<typename decltype(tag)::type>()); });
   return names;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// Backends = the Kokkos execution spaces compiled into this binary (core/enabled_backends.hpp, generated from the
-// Kokkos install), chosen at run time (--backend), so one CUDA build runs the same inputs on the GPU and on the
-// host's OpenMP threads.
+// Backends = the Kokkos execution spaces compiled into this binary (core/enabled_backends.hpp, generated from
+// the Kokkos install), chosen at run time (--backend), so one CUDA build runs the same inputs on the GPU and
+// on the host's OpenMP threads.
 #include <Kokkos_Core.hpp>
 #include <cctype>
 #include <string>

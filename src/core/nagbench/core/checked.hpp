@@ -1,7 +1,7 @@
 #pragma once
 // Checked arithmetic for every size, count and byte product or sum that user input can reach: an overflow is
-// the user's input being too large, so it becomes a one-line InputError naming what overflowed (exit status 2),
-// never a wrapped value that allocates too little or a loop that never ends.
+// the user's input being too large, so it becomes a one-line InputError naming what overflowed (exit status
+// 2), never a wrapped value that allocates too little or a loop that never ends.
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -10,8 +10,8 @@
 
 namespace nagbench {
 
-// a * b; throws InputError("<what> is too large (...)") when the product does not fit in int64_t or an operand is
-// negative (sizes never are).
+// a * b; throws InputError("<what> is too large (...)") when the product does not fit in int64_t or an
+// operand is negative (sizes never are).
 inline int64_t checked_mul(int64_t a, int64_t b, const std::string& what) {
   int64_t r = 0;
   if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r))

@@ -1,12 +1,13 @@
 #pragma once
 // An event in an execution space instance's stream of work, so that work on one instance can wait for work
-// enqueued on another without a device-wide fence (Kokkos 3.4 has no event API; Kokkos 4.x's differs by version).
+// enqueued on another without a device-wide fence (Kokkos 3.4 has no event API; Kokkos 4.x's differs by
+// version).
 //   record(exec)      marks "everything enqueued on exec so far";
-//   make_wait(other)  work enqueued on `other` afterwards starts only after the mark (GPU: cudaStreamWaitEvent);
-//   synchronize()     blocks the host until the mark is reached; done() asks without blocking;
-//   seconds_since(e)  device-clock time between two recorded events (GPU), for per-phase timelines.
-// Host spaces run each kernel to completion before returning (OpenMP, Serial), so record() fences that instance
-// and the rest is immediate; the host's clock stands in for the device's.
+//   make_wait(other)  work enqueued on `other` afterwards starts only after the mark (GPU:
+//   cudaStreamWaitEvent); synchronize()     blocks the host until the mark is reached; done() asks without
+//   blocking; seconds_since(e)  device-clock time between two recorded events (GPU), for per-phase timelines.
+// Host spaces run each kernel to completion before returning (OpenMP, Serial), so record() fences that
+// instance and the rest is immediate; the host's clock stands in for the device's.
 #include <Kokkos_Core.hpp>
 #include <chrono>
 
@@ -39,7 +40,8 @@ template <>
 class ExecEvent<Kokkos::Cuda> {
  public:
   explicit ExecEvent(bool timing = false) {
-    NAGBENCH_CUDA_CHECK(cudaEventCreateWithFlags(&event_, timing ? cudaEventDefault : cudaEventDisableTiming));
+    NAGBENCH_CUDA_CHECK(
+        cudaEventCreateWithFlags(&event_, timing ? cudaEventDefault : cudaEventDisableTiming));
   }
   ~ExecEvent() {
     if (event_) cudaEventDestroy(event_);

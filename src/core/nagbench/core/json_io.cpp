@@ -87,11 +87,13 @@ void check_output_path(const std::string& path) {
   if (S_ISLNK(st.st_mode)) {
     char target[PATH_MAX] = {0};
     const ssize_t n = readlink(path.c_str(), target, sizeof(target) - 1);
-    throw InputError(name + " is a symbolic link" + (n > 0 ? " to '" + std::string(target, size_t(n)) + "'" : "") +
+    throw InputError(name + " is a symbolic link" +
+                     (n > 0 ? " to '" + std::string(target, size_t(n)) + "'" : "") +
                      "; give the target path itself (the result would replace the link)");
   }
   if (!S_ISREG(st.st_mode))
-    throw InputError(name + " is " + kind_of(st.st_mode) + ", not a regular file; nagbench writes only files");
+    throw InputError(name + " is " + kind_of(st.st_mode) +
+                     ", not a regular file; nagbench writes only files");
   if (access(path.c_str(), W_OK) != 0) throw InputError("cannot write " + name + ": " + std::strerror(errno));
 }
 
@@ -142,7 +144,9 @@ void append_json_line(const std::string& path, const nlohmann::json& record) {
   const bool ok = n == static_cast<ssize_t>(line.size()) && fsync(fd) == 0;
   const std::string why = std::strerror(n < 0 ? err : (ok ? 0 : (errno ? errno : EIO)));
   ::close(fd);
-  if (!ok) throw RunError("failed appending a record to '" + path + "': " + (n >= 0 && n < ssize_t(line.size()) ? "short write (" + why + ")" : why));
+  if (!ok)
+    throw RunError("failed appending a record to '" + path +
+                   "': " + (n >= 0 && n < ssize_t(line.size()) ? "short write (" + why + ")" : why));
 }
 
 }  // namespace nagbench

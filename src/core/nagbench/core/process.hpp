@@ -1,6 +1,7 @@
 #pragma once
-// Who this process is in the job: its rank in MPI_COMM_WORLD and on its node. Filled by the harness's MPI session
-// (one rank, no MPI, in builds without MPI); read by every layer that must name a rank or pick a shard.
+// Who this process is in the job: its rank in MPI_COMM_WORLD and on its node. Filled by the harness's MPI
+// session (one rank, no MPI, in builds without MPI); read by every layer that must name a rank or pick a
+// shard.
 namespace nagbench {
 
 struct ProcessInfo {

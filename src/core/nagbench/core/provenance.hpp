@@ -11,7 +11,7 @@ bool git_dirty();
 
 std::string host_name();
 std::string executable_dir();  // the folder of the running executable (/proc/self/exe); "" when unknown
-std::string utc_timestamp();  // ISO 8601, e.g. 2026-11-27T10:54:16Z
+std::string utc_timestamp();   // ISO 8601, e.g. 2026-11-27T10:54:16Z
 std::string joined_command_line(int argc, const char* const* argv);
 std::string cpu_model_name();     // from /proc/cpuinfo; "unknown CPU" elsewhere
 std::string cpu_affinity_list();  // the CPUs this process may run on, e.g. "0-3,8"

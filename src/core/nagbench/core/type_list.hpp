@@ -1,6 +1,6 @@
 #pragma once
-// Compile-time lists of types (execution spaces, update rules, workloads, comm backends) and the two things done
-// with them: call a function once per type, and pick the type whose name matches a run-time string.
+// Compile-time lists of types (execution spaces, update rules, workloads, comm backends) and the two things
+// done with them: call a function once per type, and pick the type whose name matches a run-time string.
 #include <string>
 #include <utility>
 
@@ -9,7 +9,8 @@ namespace nagbench {
 template <class... T>
 struct TypeList {};
 
-// A value standing for a type, so generic lambdas can receive it: f(Tag<T>{}) then `typename decltype(t)::type`.
+// A value standing for a type, so generic lambdas can receive it: f(Tag<T>{}) then `typename
+// decltype(t)::type`.
 template <class T>
 struct Tag {
   using type = T;
@@ -20,7 +21,8 @@ void for_each_type(TypeList<T...>, F&& f) {
   (f(Tag<T>{}), ...);
 }
 
-// Calls f(Tag<T>{}) for the first T of the list with name_of(Tag<T>{}) == name; returns false when none matches.
+// Calls f(Tag<T>{}) for the first T of the list with name_of(Tag<T>{}) == name; returns false when none
+// matches.
 template <class... T, class NameOf, class F>
 bool with_named_type(TypeList<T...>, const std::string& name, NameOf&& name_of, F&& f) {
   bool found = false;

@@ -14,7 +14,8 @@ namespace nagbench {
 namespace {
 
 long long now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -36,8 +37,10 @@ State& state() {
 }
 
 [[noreturn]] void fire(State& s, const char* op) {
-  std::fprintf(stderr, "nagbench: error on %s: watchdog: %s did not finish within %.0f s (--timeout); aborting the job\n",
-               s.who.c_str(), op ? op : "an operation", double(s.timeout_ns.load()) / 1e9);
+  std::fprintf(
+      stderr,
+      "nagbench: error on %s: watchdog: %s did not finish within %.0f s (--timeout); aborting the job\n",
+      s.who.c_str(), op ? op : "an operation", double(s.timeout_ns.load()) / 1e9);
   std::fflush(stderr);
   for (auto& hook : s.hooks)
     hook();

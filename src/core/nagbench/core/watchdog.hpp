@@ -2,8 +2,8 @@
 // A watchdog for operations that wait on other ranks or on the device (a step, a collective, an allreduce
 // sweep). If one runs past the timeout, a helper thread prints one line naming this rank and the operation,
 // runs the abort hooks (ncclCommAbort, so NCCL kernels waiting on a dead peer let go), and ends the process
-// with _exit; the launcher then ends the job. Like PyTorch's NCCL watchdog. MPI is initialised FUNNELED, so the
-// watchdog thread never calls MPI.
+// with _exit; the launcher then ends the job. Like PyTorch's NCCL watchdog. MPI is initialised FUNNELED, so
+// the watchdog thread never calls MPI.
 #include <functional>
 #include <string>
 

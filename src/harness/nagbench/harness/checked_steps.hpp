@@ -12,19 +12,21 @@
 
 namespace nagbench {
 
-// Every state array poisoned with NaN: a first step that reads one, or an element no kernel writes, shows up in the
-// check.
+// Every state array poisoned with NaN: a first step that reads one, or an element no kernel writes, shows up
+// in the check.
 template <class Exec, class Layout, class Mem>
 void poison_states(const Exec& exec, const ParamArena<Layout, Mem>& arena) {
   for (int k = 0; k < arena.states; ++k)
     Kokkos::deep_copy(exec, arena.s[k], std::numeric_limits<typename Layout::state_t>::quiet_NaN());
 }
 
-// Copies the arenas to the host once, compares them with the replay at `indices`, and hashes the parameters' bits
+// Copies the arenas to the host once, compares them with the replay at `indices`, and hashes the parameters'
+// bits
 // (`tensors`: the real elements, padding excluded).
 template <class Opt, class Layout, class Mem>
-VerifyResult verify_arena(const VerifySpec<Opt>& spec, const ReplaySource& src, const std::vector<int64_t>& indices,
-                          const ParamArena<Layout, Mem>& arena, const std::vector<Segment>& tensors) {
+VerifyResult verify_arena(const VerifySpec<Opt>& spec, const ReplaySource& src,
+                          const std::vector<int64_t>& indices, const ParamArena<Layout, Mem>& arena,
+                          const std::vector<Segment>& tensors) {
   auto p = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), arena.p);
   auto m = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), arena.master);
   std::vector<Kokkos::View<typename Layout::state_t*, Kokkos::HostSpace>> s;
@@ -38,14 +40,15 @@ VerifyResult verify_arena(const VerifySpec<Opt>& spec, const ReplaySource& src, 
   return r;
 }
 
-// Applies `steps` steps (the first one included) of rule `Rule` (Opt's, or a faulty one in tests) to an arena the
-// workload initialised, with a prepared variant (group 0), then checks every element (`mode` "full") or a sample.
+// Applies `steps` steps (the first one included) of rule `Rule` (Opt's, or a faulty one in tests) to an arena
+// the workload initialised, with a prepared variant (group 0), then checks every element (`mode` "full") or a
+// sample.
 template <class Opt, class Exec, class Layout, class Rule>
 VerifyResult run_checked_steps(const Exec& exec, const ParamArena<Layout, typename Exec::memory_space>& arena,
-                               const ArenaLayout& layout, Workload<Exec, Layout>& workload, const ReplaySource& replay,
-                               UpdateVariant<Exec, Layout, Rule>& variant, const typename Opt::Hyper& h,
-                               const Rule& rule, int steps, const std::string& mode,
-                               int64_t sample_budget = int64_t(1) << 20) {
+                               const ArenaLayout& layout, Workload<Exec, Layout>& workload,
+                               const ReplaySource& replay, UpdateVariant<Exec, Layout, Rule>& variant,
+                               const typename Opt::Hyper& h, const Rule& rule, int steps,
+                               const std::string& mode, int64_t sample_budget = int64_t(1) << 20) {
   const std::vector<GradientRange> all = {{0, layout.length}};
   for (int s = 0; s < steps; ++s) {
     workload.produce_gradients(exec, arena.pointers(), s, all, [](int) {});

@@ -11,11 +11,13 @@
 namespace nagbench {
 
 // Every field, by name, both ways: one list so the two directions cannot drift apart.
-#define NAGBENCH_CONFIG_FIELDS(X)                                                                                \
-  X(mode) X(backend) X(workload) X(optimizer) X(hyper) X(variant) X(rule_mode) X(dtype) X(steps) X(warmup) X(seed) X(verify)   \
-  X(roof_mib) X(roof_reps) X(output) X(tag) X(timeout_s) X(comm) X(mpi_path) X(shard) X(overlap)                  \
-  X(comm_high_priority) X(bucket_mb) X(allow_gpu_sharing) X(debug_skip_bucket) X(debug_stop_rank) X(comm_sizes) \
-  X(comm_iters) X(comm_reps) X(params_per_rank) X(quiet) X(check_only) X(command_line)
+// clang-format off
+#define NAGBENCH_CONFIG_FIELDS(X)                                                                            \
+  X(mode) X(backend) X(workload) X(optimizer) X(hyper) X(variant) X(rule_mode) X(dtype) X(steps) X(warmup)   \
+  X(seed) X(verify) X(roof_mib) X(roof_reps) X(output) X(tag) X(timeout_s) X(comm) X(mpi_path) X(shard)      \
+  X(overlap) X(comm_high_priority) X(bucket_mb) X(allow_gpu_sharing) X(debug_skip_bucket) X(debug_stop_rank) \
+  X(comm_sizes) X(comm_iters) X(comm_reps) X(params_per_rank) X(quiet) X(check_only) X(command_line)
+// clang-format on
 
 nlohmann::json to_json(const Config& c) {
   nlohmann::json j;
@@ -52,8 +54,8 @@ RunPlan plan_from_json(const nlohmann::json& j) {
 void validate(const Config& c, int ranks) {
   check_backend(c.backend);
   if (c.steps <= 0 || c.steps > kMaxSteps)
-    throw InputError("--steps must be from 1 to " + std::to_string(kMaxSteps) + " (got " + std::to_string(c.steps) +
-                     ")");
+    throw InputError("--steps must be from 1 to " + std::to_string(kMaxSteps) + " (got " +
+                     std::to_string(c.steps) + ")");
   if (c.warmup < 0 || c.warmup > kMaxSteps)
     throw InputError("--warmup must be from 0 to " + std::to_string(kMaxSteps) + " (got " +
                      std::to_string(c.warmup) + ")");

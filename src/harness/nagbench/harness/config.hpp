@@ -16,21 +16,25 @@ inline constexpr int64_t kMaxCommBytes = int64_t(1) << 33;  // --comm-only messa
 inline constexpr double kMinRoofMib = 1, kMaxRoofMib = 1048576;
 inline constexpr double kMinBucketMib = 1.0 / 1024, kMaxBucketMib = 1048576;
 inline constexpr int64_t kMaxBuckets = 1000000;
-// Kokkos 3.x's OpenMP backend has a fixed pool of 512 threads (OpenMPExec::MAX_THREAD_COUNT) and crashes past it.
+// Kokkos 3.x's OpenMP backend has a fixed pool of 512 threads (OpenMPExec::MAX_THREAD_COUNT) and crashes past
+// it.
 inline constexpr int kMaxHostThreads = 512;
 
 struct Config {
-  std::string mode = "update";  // the run kind: update (one rank) | dp (data-parallel step) | allreduce (sweep)
-  std::string backend;          // resolved name: "cuda", "openmp", "serial"
+  std::string mode =
+      "update";         // the run kind: update (one rank) | dp (data-parallel step) | allreduce (sweep)
+  std::string backend;  // resolved name: "cuda", "openmp", "serial"
   std::string workload = "synthetic";
   ModelSpec model;  // the synthetic workload's tensor list
   std::string optimizer = "sgd";
-  nlohmann::json hyper = nlohmann::json::object();  // the optimizer's hyper-parameters (optim/<rule>/hyper.hpp)
+  nlohmann::json hyper =
+      nlohmann::json::object();  // the optimizer's hyper-parameters (optim/<rule>/hyper.hpp)
   std::string variant = "fused";
   std::string rule_mode = "auto";  // the rule's arithmetic: auto (resolved before running) | torch | separate
   std::string dtype = "fp32";
-  int steps = 20;   // timed steps
-  int warmup = 3;   // untimed steps after the first (the first, which creates the rule's state, is never timed)
+  int steps = 20;  // timed steps
+  int warmup =
+      3;  // untimed steps after the first (the first, which creates the rule's state, is never timed)
   uint64_t seed = 20261127;
   std::string verify = "auto";  // auto | full | sample | off
   double roof_mib = 0;          // per roof array; 0 = sized from the device's last-level cache

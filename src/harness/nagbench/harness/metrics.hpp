@@ -1,6 +1,6 @@
 #pragma once
-// Every derived figure of nagbench, computed here and nowhere else (docs/metrics.md gives the formulas): bytes
-// come from the bytes table (optim/bytes.hpp), times from medians.
+// Every derived figure of nagbench, computed here and nowhere else (docs/metrics.md gives the formulas):
+// bytes come from the bytes table (optim/bytes.hpp), times from medians.
 #include <cstdint>
 
 namespace nagbench {

@@ -1,8 +1,8 @@
 #include "nagbench/harness/record_common.hpp"
 
 #include <Kokkos_Core.hpp>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #ifdef NAGBENCH_HAVE_MPI
@@ -126,8 +126,9 @@ nlohmann::json phase_json(const PhaseTiming& t) {
 }
 
 std::string describe_rank(const ProcessInfo& proc, const DeviceInfo& dev) {
-  nlohmann::json j = {{"rank", proc.rank},       {"local_rank", proc.local_rank}, {"host", host_name()},
-                      {"cpu_affinity", cpu_affinity_list()}, {"device_kind", dev.kind}, {"device_name", dev.name}};
+  nlohmann::json j = {{"rank", proc.rank},       {"local_rank", proc.local_rank},
+                      {"host", host_name()},     {"cpu_affinity", cpu_affinity_list()},
+                      {"device_kind", dev.kind}, {"device_name", dev.name}};
   if (dev.kind == "gpu") {
     j["gpu_index"] = dev.index;
     j["gpu_uuid"] = dev.uuid;

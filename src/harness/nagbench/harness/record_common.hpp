@@ -1,7 +1,7 @@
 #pragma once
 // What every record shares (schema in docs/metrics.md): the fields of a configuration, provenance, the
-// verification block, per-phase timings across ranks and each rank's host and device. Each run kind adds its own
-// fields in its folder (update/, dp/, allreduce/).
+// verification block, per-phase timings across ranks and each rank's host and device. Each run kind adds its
+// own fields in its folder (update/, dp/, allreduce/).
 #include <string>
 #include <vector>
 
@@ -15,7 +15,8 @@
 
 namespace nagbench {
 
-// 2: records gained tag, optimizer, rule_mode and workload (additions only; every field of 1 is there unchanged).
+// 2: records gained tag, optimizer, rule_mode and workload (additions only; every field of 1 is there
+// unchanged).
 inline constexpr int kSchemaVersion = 2;
 
 std::string kokkos_version_string();

@@ -14,9 +14,10 @@
 namespace nagbench {
 namespace {
 
-// Hyper-parameters that are valid one by one can still make the parameters overflow (--weight-decay 1e300 in fp64,
-// --lr 1e30): the float64 replay of the first elements runs over the steps (at most 10^5 of them: divergence is
-// geometric, so it shows early), and a non-finite value is the input's fault, said before any run.
+// Hyper-parameters that are valid one by one can still make the parameters overflow (--weight-decay 1e300 in
+// fp64,
+// --lr 1e30): the float64 replay of the first elements runs over the steps (at most 10^5 of them: divergence
+// is geometric, so it shows early), and a non-finite value is the input's fault, said before any run.
 template <class Opt, class Layout>
 void check_trajectory_stays_finite(const Config& c, const typename Opt::Hyper& h, int ranks) {
   const auto replay = workload_replay<Layout>(workload_spec(c));
@@ -35,9 +36,9 @@ void check_trajectory_stays_finite(const Config& c, const typename Opt::Hyper& h
       for (double v : s.s)
         finite = finite && std::fabs(v) < limit;
       if (!finite)
-        throw InputError("these hyper-parameters make the parameters overflow " + std::string(dtype_name(Layout::id)) +
-                         " at step " + std::to_string(step + 1) + " (" + h.describe() +
-                         "); lower --lr or --weight-decay");
+        throw InputError("these hyper-parameters make the parameters overflow " +
+                         std::string(dtype_name(Layout::id)) + " at step " + std::to_string(step + 1) + " (" +
+                         h.describe() + "); lower --lr or --weight-decay");
     }
   }
 }
@@ -83,10 +84,12 @@ void validate_rule_configuration(const Config& c, int ranks) {
   if (c.rule_mode == "torch") {
     bool torch = false;
     with_optimizer(c.optimizer, [&](auto t) { torch = decltype(t)::type::kTorchArithmetic; });
-    if (!torch) throw InputError("--rule-mode torch: optimizer " + c.optimizer + " has no PyTorch arithmetic");
+    if (!torch)
+      throw InputError("--rule-mode torch: optimizer " + c.optimizer + " has no PyTorch arithmetic");
     if (c.variant == "unfused")
-      throw InputError("--rule-mode torch: variant unfused runs BLAS-1 passes with their own arithmetic; use "
-                       "--rule-mode separate");
+      throw InputError(
+          "--rule-mode torch: variant unfused runs BLAS-1 passes with their own arithmetic; use "
+          "--rule-mode separate");
   }
   with_workload(c.workload, [](auto) {});
   const DtypeLayout d = parse_dtype(c.dtype);
@@ -97,7 +100,8 @@ void validate_rule_configuration(const Config& c, int ranks) {
     h.validate();
     h.validate_in_compute_type(!std::is_same<typename L::compute_t, double>::value);
     check_variant(c.variant, d);
-    if (configuration_arena(c).params <= 0) throw InputError("model '" + c.model.name + "' has no parameters");
+    if (configuration_arena(c).params <= 0)
+      throw InputError("model '" + c.model.name + "' has no parameters");
     check_trajectory_stays_finite<Opt, L>(c, h, ranks);
   });
 }

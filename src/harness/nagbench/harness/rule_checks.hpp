@@ -1,7 +1,7 @@
 #pragma once
 // The checks every run kind that updates parameters (update, dp) makes of its configuration, before anything
-// runs: a known workload, rule, dtype and variant, the rule's hyper-parameters valid in double and in the compute
-// type, and a trajectory that stays finite.
+// runs: a known workload, rule, dtype and variant, the rule's hyper-parameters valid in double and in the
+// compute type, and a trajectory that stays finite.
 #include "nagbench/harness/config.hpp"
 #include "nagbench/optim/arena.hpp"
 #include "nagbench/optim/optimizer.hpp"
@@ -11,9 +11,9 @@ namespace nagbench {
 
 void validate_rule_configuration(const Config& c, int ranks);
 
-// --rule-mode auto resolved for this configuration: torch where the rule has PyTorch's arithmetic and the backend
-// can run it at speed (a GPU, or a CPU with fused multiply-add), except for the unfused variant (its passes are
-// BLAS calls with their own arithmetic); separate otherwise. Other values are returned as given.
+// --rule-mode auto resolved for this configuration: torch where the rule has PyTorch's arithmetic and the
+// backend can run it at speed (a GPU, or a CPU with fused multiply-add), except for the unfused variant (its
+// passes are BLAS calls with their own arithmetic); separate otherwise. Other values are returned as given.
 std::string resolve_rule_mode(const Config& c);
 // The configuration's (resolved) arithmetic.
 Arithmetic arithmetic_of(const Config& c);

@@ -8,7 +8,6 @@
 
 namespace nagbench {
 
-
 class MpiSession {
  public:
   MpiSession(int& argc, char**& argv);

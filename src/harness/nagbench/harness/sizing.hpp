@@ -1,6 +1,6 @@
 #pragma once
-// How big the buffers of a run are, and whether they fit: the roof arrays, the cache-eviction buffer, and the check
-// every run kind makes before allocating anything.
+// How big the buffers of a run are, and whether they fit: the roof arrays, the cache-eviction buffer, and the
+// check every run kind makes before allocating anything.
 #include <cstdint>
 
 #include "nagbench/harness/config.hpp"
@@ -9,8 +9,8 @@
 
 namespace nagbench {
 
-// Bytes per roof array: --roof-mib, else past the last-level cache by a wide margin (CPUs: 4x, clamped to
-// 256 MiB .. 1 GiB; GPUs: 1 GiB, or 8x a larger L2), within a quarter of the available memory over 3 arrays.
+// Bytes per roof array: --roof-mib, else past the last-level cache by a wide margin (8x; CPUs: clamped to
+// 256 MiB .. 4 GiB; GPUs: at least 1 GiB), within a quarter of the available memory over the 3 arrays.
 int64_t roof_bytes_per_array(const Config& cfg, const DeviceInfo& dev);
 
 // Bytes written between producing gradients and the timed update, to push them out of the last-level cache:

@@ -1,9 +1,9 @@
 #pragma once
 // The correctness check every run ends with: the parameters and state arrays after all steps, compared with a
-// float64 host replay of the same steps: the workload's reference gradients (averaged over ranks) fed to the update
-// rule's reference step (optim/<rule>/reference.hpp). The replay rounds what it stores to the layout's storage types
-// (p to bf16 in bf16 layouts, the fp32 master, ...) at the same points as the kernels, so the only differences left
-// are float-vs-double arithmetic; tolerances follow from that (docs/metrics.md).
+// float64 host replay of the same steps: the workload's reference gradients (averaged over ranks) fed to the
+// update rule's reference step (optim/<rule>/reference.hpp). The replay rounds what it stores to the layout's
+// storage types (p to bf16 in bf16 layouts, the fp32 master, ...) at the same points as the kernels, so the
+// only differences left are float-vs-double arithmetic; tolerances follow from that (docs/metrics.md).
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <cmath>
@@ -34,7 +34,8 @@ struct VerifyResult {
   std::string params_hash;  // bits of the checked parameters, comparable across runs
 };
 
-// What a replay needs: the rule's hyper-parameters, how many ranks' gradients are averaged, how many steps ran.
+// What a replay needs: the rule's hyper-parameters, how many ranks' gradients are averaged, how many steps
+// ran.
 template <class Opt>
 struct VerifySpec {
   typename Opt::Hyper hyper;
@@ -90,19 +91,22 @@ ReferenceState replay_element(const VerifySpec<Opt>& spec, const ReplaySource& s
   return s;
 }
 
-// Compares host copies of the arenas (after spec.steps steps) with the replay at `indices`. `states[k]` is state
-// array k (null: not checked, e.g. a sharded rank holds only its slices); check_p selects the parameters.
+// Compares host copies of the arenas (after spec.steps steps) with the replay at `indices`. `states[k]` is
+// state array k (null: not checked, e.g. a sharded rank holds only its slices); check_p selects the
+// parameters.
 template <class Opt, class Layout>
 VerifyResult verify_against_reference(const VerifySpec<Opt>& spec, const ReplaySource& src,
                                       const std::vector<int64_t>& indices, const typename Layout::param_t* p,
-                                      const float* master, const std::vector<const typename Layout::state_t*>& states,
+                                      const float* master,
+                                      const std::vector<const typename Layout::state_t*>& states,
                                       bool check_p = true) {
   using P = typename Layout::param_t;
   using Compute = typename Layout::compute_t;
   const auto state_uses = Opt::states(spec.hyper);
   const ErrorBounds bounds = Opt::error_bounds(spec.hyper);
-  // Accumulated float-vs-double rounding of the compute type over the steps, scaled by the magnitudes the update
-  // combines (|p| and the step's |lr * d|); rounding to bf16 storage adds up to two bf16 units in the last place.
+  // Accumulated float-vs-double rounding of the compute type over the steps, scaled by the magnitudes the
+  // update combines (|p| and the step's |lr * d|); rounding to bf16 storage adds up to two bf16 units in the
+  // last place.
   const double u = detail::unit_roundoff<Compute>();
   const double steps = static_cast<double>(spec.steps);
   const double gscale = src.gradient_bound();
@@ -135,7 +139,8 @@ VerifyResult verify_against_reference(const VerifySpec<Opt>& spec, const ReplayS
         if (check_p) {
           if (Layout::has_master) {
             check(-2, master[i], s.p, tolerance(s.p, 1.0, bounds.step, false));
-            check(-1, to_compute(p[i]), detail::round_to<P>(s.p), tolerance(s.p, 1.0, bounds.step, p_in_bf16));
+            check(-1, to_compute(p[i]), detail::round_to<P>(s.p),
+                  tolerance(s.p, 1.0, bounds.step, p_in_bf16));
           } else {
             check(-1, to_compute(p[i]), s.p, tolerance(s.p, 1.0, bounds.step, p_in_bf16));
           }

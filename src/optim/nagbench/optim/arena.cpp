@@ -22,10 +22,11 @@ int64_t arena_bytes(const ArenaLayout& layout, DtypeLayout dtype, int states) {
   int64_t per = 0;  // bytes per arena element over every array
   with_layout(dtype, [&](auto L) {
     using Lt = decltype(L);
-    per = int64_t(sizeof(typename Lt::param_t) + sizeof(typename Lt::grad_t) + (Lt::has_master ? sizeof(float) : 0) +
-                  size_t(states) * sizeof(typename Lt::state_t));
+    per = int64_t(sizeof(typename Lt::param_t) + sizeof(typename Lt::grad_t) +
+                  (Lt::has_master ? sizeof(float) : 0) + size_t(states) * sizeof(typename Lt::state_t));
   });
-  return checked_mul(per, layout.length, "the optimizer state of " + std::to_string(layout.params) + " parameters");
+  return checked_mul(per, layout.length,
+                     "the optimizer state of " + std::to_string(layout.params) + " parameters");
 }
 
 }  // namespace nagbench

@@ -1,11 +1,12 @@
 #pragma once
 // Storage for a model's optimizer state. Each array (parameters, gradients, the rule's state arrays, the fp32
-// master copy) is one allocation, an arena, holding every tensor at its own offset, padded so each tensor starts
-// on a 256-byte boundary. Tensors are slices of the arenas, as in PyTorch DDP's gradient-as-bucket-view or FSDP's
-// flat parameters: buckets and shards are ranges of the same arenas, and kernels see per-tensor pointers and sizes.
+// master copy) is one allocation, an arena, holding every tensor at its own offset, padded so each tensor
+// starts on a 256-byte boundary. Tensors are slices of the arenas, as in PyTorch DDP's
+// gradient-as-bucket-view or FSDP's flat parameters: buckets and shards are ranges of the same arenas, and
+// kernels see per-tensor pointers and sizes.
 //
-// Arenas are allocated through an ArenaAllocator: Kokkos' own allocation by default, or memory a communicator can
-// share with other ranks (CUDA IPC, cuMem, MPI shared-memory windows) when it asks for it.
+// Arenas are allocated through an ArenaAllocator: Kokkos' own allocation by default, or memory a communicator
+// can share with other ranks (CUDA IPC, cuMem, MPI shared-memory windows) when it asks for it.
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 #include <memory>
@@ -47,8 +48,8 @@ struct ArenaPointers {
   typename Layout::state_t* s[kMaxStates] = {};  // the rule's state arrays; null past its count
 };
 
-// Where arena memory comes from. allocate() returns memory of the allocator's memory space, aligned to at least
-// 256 bytes, or throws RunError; the allocator owns it until deallocate() or its own destruction.
+// Where arena memory comes from. allocate() returns memory of the allocator's memory space, aligned to at
+// least 256 bytes, or throws RunError; the allocator owns it until deallocate() or its own destruction.
 class ArenaAllocator {
  public:
   virtual ~ArenaAllocator() = default;
@@ -103,13 +104,16 @@ struct ParamArena {
       allocator = own_.get();
     }
     alloc_ = allocator;
-    p = Window<param_t>(static_cast<param_t*>(grab(length * int64_t(sizeof(param_t)), "nagbench::p")), length);
+    p = Window<param_t>(static_cast<param_t*>(grab(length * int64_t(sizeof(param_t)), "nagbench::p")),
+                        length);
     if (Layout::has_master)
-      master = Window<float>(static_cast<float*>(grab(length * int64_t(sizeof(float)), "nagbench::master")), length);
+      master = Window<float>(static_cast<float*>(grab(length * int64_t(sizeof(float)), "nagbench::master")),
+                             length);
     g = Window<grad_t>(static_cast<grad_t*>(grab(length * int64_t(sizeof(grad_t)), "nagbench::g")), length);
     for (int k = 0; k < states; ++k)
       s[k] = Window<state_t>(
-          static_cast<state_t*>(grab(state_length * int64_t(sizeof(state_t)), "nagbench::state")), state_length);
+          static_cast<state_t*>(grab(state_length * int64_t(sizeof(state_t)), "nagbench::state")),
+          state_length);
   }
 
   ArenaPointers<Layout> pointers() const {

@@ -8,7 +8,8 @@ BytesPerParam min_bytes_per_param(DtypeLayout dtype, const std::vector<StateUse>
   BytesPerParam b;
   with_layout(dtype, [&](auto L) {
     using Lt = decltype(L);
-    const int P = sizeof(typename Lt::param_t), G = sizeof(typename Lt::grad_t), S = sizeof(typename Lt::state_t);
+    const int P = sizeof(typename Lt::param_t), G = sizeof(typename Lt::grad_t),
+              S = sizeof(typename Lt::state_t);
     b.param_read = Lt::has_master ? 0 : P;
     b.param_write = P;
     b.master_read = b.master_write = Lt::has_master ? int(sizeof(float)) : 0;
@@ -25,7 +26,9 @@ std::string describe_bytes(DtypeLayout dtype, const std::vector<StateUse>& state
   std::string out;
   with_layout(dtype, [&](auto L) {
     using Lt = decltype(L);
-    const auto type = [](int bytes, bool bf) { return bf ? std::string("bf16") : "fp" + std::to_string(8 * bytes); };
+    const auto type = [](int bytes, bool bf) {
+      return bf ? std::string("bf16") : "fp" + std::to_string(8 * bytes);
+    };
     const bool p_bf16 = std::is_same<typename Lt::param_t, bf16>::value;
     const bool g_bf16 = std::is_same<typename Lt::grad_t, bf16>::value;
     const std::string st = type(sizeof(typename Lt::state_t), false);

@@ -1,8 +1,9 @@
 #pragma once
-// THE bytes of every bandwidth figure: the minimum bytes an update step must move per parameter, derived from the
-// dtype layout and the update rule's list of state arrays (each rule says which of its arrays a steady-state step
-// reads and writes). Each input read once, each output written once; a variant that makes extra passes is charged
-// the same bytes and so shows a lower GB/s. Nothing else in nagbench counts bytes. See docs/metrics.md.
+// THE bytes of every bandwidth figure: the minimum bytes an update step must move per parameter, derived from
+// the dtype layout and the update rule's list of state arrays (each rule says which of its arrays a
+// steady-state step reads and writes). Each input read once, each output written once; a variant that makes
+// extra passes is charged the same bytes and so shows a lower GB/s. Nothing else in nagbench counts bytes.
+// See docs/metrics.md.
 #include <string>
 #include <vector>
 
@@ -27,8 +28,8 @@ struct BytesPerParam {
   }
 };
 
-// p is read unless the layout keeps an fp32 master (then p is only written, the master read and written); g read;
-// each state array read and/or written as the rule says, in the layout's state type.
+// p is read unless the layout keeps an fp32 master (then p is only written, the master read and written); g
+// read; each state array read and/or written as the rule says, in the layout's state type.
 BytesPerParam min_bytes_per_param(DtypeLayout dtype, const std::vector<StateUse>& states);
 
 // "fp32 p r/w, g r, fp32 momentum_buffer r/w": the row in words, for --list-variants and docs.

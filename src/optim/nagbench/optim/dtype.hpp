@@ -10,9 +10,10 @@ namespace nagbench {
 
 enum class DtypeLayout { fp32, fp64, bf16, bf16_master };
 
-// Every layout: p = parameters as the model sees them, g = gradients, state = the optimizer's per-parameter state
-// arrays (SGD's momentum buffer; each rule lists its own), master = the fp32 master copy of p that mixed-precision
-// training updates (only bf16_master has one; there p is written, not read). compute_t is what kernels compute in.
+// Every layout: p = parameters as the model sees them, g = gradients, state = the optimizer's per-parameter
+// state arrays (SGD's momentum buffer; each rule lists its own), master = the fp32 master copy of p that
+// mixed-precision training updates (only bf16_master has one; there p is written, not read). compute_t is
+// what kernels compute in.
 struct LayoutFp32 {
   using param_t = float;
   using grad_t = float;

@@ -1,6 +1,6 @@
 #pragma once
-// What every update rule (optimizer) provides, and what the rest of nagbench knows of rules. A rule is one folder
-// (optim/sgd/, ...) with one struct that names:
+// What every update rule (optimizer) provides, and what the rest of nagbench knows of rules. A rule is one
+// folder (optim/sgd/, ...) with one struct that names:
 //
 //   kName, kSummary                         "sgd", one line for --help and --list-optimizers
 //   Hyper                                   its hyper-parameters: validate(), validate_in_compute_type(fp32),
@@ -9,16 +9,17 @@
 //   states(hyper)                           its per-parameter state arrays and their use (optim/bytes.hpp)
 //   kTorchArithmetic                        whether Arithmetic::torch exists for it
 //   Rule<C>, make_rule<C>(hyper, ranks, k, arithmetic)
-//                                           the device-side update of one element in compute type C at step k,
-//                                           for a gradient summed over `ranks` ranks:
+//                                           the device-side update of one element in compute type C at step
+//                                           k, for a gradient summed over `ranks` ranks:
 //                                             kStates; C apply(fl, p, g, s[]); with_step_flags(first, f) and
 //                                             runtime_flags(first) giving flags with reads_state(k) and
 //                                             writes_state(k); unfused(ops, ...) for the BLAS-1 variant
 //   reference_step(hyper, state, grad, k)   float64 host reference of step k, written apart from Rule
 //   error_bounds(hyper)                     magnitudes that scale the verification tolerances
 //
-// and one line in optim/optimizers.hpp registers it. Variants (naive, fused, multi_tensor, unfused), the bytes
-// table, verification, records and the CLI then work for it unchanged. docs/design.md walks through adding one.
+// and one line in optim/optimizers.hpp registers it. Variants (naive, fused, multi_tensor, unfused), the
+// bytes table, verification, records and the CLI then work for it unchanged. docs/design.md walks through
+// adding one.
 #include <string>
 #include <vector>
 
@@ -28,10 +29,10 @@
 
 namespace nagbench {
 
-// How a rule rounds: `separate` rounds every product and sum as written (nagbench's arithmetic before 2026-11-28;
-// on GPUs nvcc may still contract a product and a sum), `torch` follows PyTorch's own order and fused
-// multiply-adds exactly, so the results are PyTorch's bits (the rule's folder says which PyTorch code it matches
-// on hosts and on GPUs). A rule that has one arithmetic supports `separate` only.
+// How a rule rounds: `separate` rounds every product and sum as written, on hosts and GPUs alike (nagbench's
+// host arithmetic before 2026-11-28; on GPUs nvcc used to contract some products and sums into FMAs,
+// differently from kernel to kernel), `torch` follows PyTorch's own order and fused multiply-adds exactly, so
+// the results are PyTorch's bits. A rule that has one arithmetic supports `separate` only.
 enum class Arithmetic { separate, torch };
 inline const char* arithmetic_name(Arithmetic a) {
   return a == Arithmetic::torch ? "torch" : "separate";
@@ -43,7 +44,7 @@ struct HyperParam {
   std::string flag;  // command-line option, e.g. "--weight-decay"
   std::string help;
   nlohmann::json default_value;  // a number, or a bool for switches
-  std::string negation = "";     // switches that default to on: the flag that turns them off ("--no-nesterov")
+  std::string negation = "";  // switches that default to on: the flag that turns them off ("--no-nesterov")
 };
 
 // The float64 state of one parameter in a reference run.
@@ -53,8 +54,8 @@ struct ReferenceState {
   bool initialized = false;  // the rule's state exists (SGD: "momentum_buffer is not None")
 };
 
-// Magnitudes the verification tolerances scale with (docs/metrics.md): per step, the largest |lr * direction|,
-// and the largest value of each state array, for gradients and parameters of magnitude at most 1.
+// Magnitudes the verification tolerances scale with (docs/metrics.md): per step, the largest |lr *
+// direction|, and the largest value of each state array, for gradients and parameters of magnitude at most 1.
 struct ErrorBounds {
   double step = 0;
   double state[kMaxStates] = {};

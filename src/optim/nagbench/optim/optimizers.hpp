@@ -1,6 +1,6 @@
 #pragma once
-// THE list of update rules. Adding one: a folder beside sgd/ with the struct optimizer.hpp describes, and one entry
-// here.
+// THE list of update rules. Adding one: a folder beside sgd/ with the struct optimizer.hpp describes, and one
+// entry here.
 #include <string>
 #include <vector>
 
@@ -15,11 +15,13 @@ using Optimizers = TypeList<sgd::Sgd>;
 // Calls f(Tag<Opt>{}) for the optimizer named `name`; throws InputError naming the known ones otherwise.
 template <class F>
 void with_optimizer(const std::string& name, F&& f) {
-  const bool found =
-      with_named_type(Optimizers{}, name, [](auto t) { return std::string(decltype(t)::type::kName); }, f);
+  const bool found = with_named_type(
+      Optimizers{}, name, [](auto t) { return std::string(decltype(t)::type::kName); }, f);
   if (!found) {
     std::string known;
-    for_each_type(Optimizers{}, [&](auto t) { known += (known.empty() ? "" : ", ") + std::string(decltype(t)::type::kName); });
+    for_each_type(Optimizers{}, [&](auto t) {
+      known += (known.empty() ? "" : ", ") + std::string(decltype(t)::type::kName);
+    });
     throw InputError("unknown optimizer '" + name + "' (choose " + known + ")");
   }
 }

@@ -9,16 +9,17 @@
 #include <cstdint>
 #include <vector>
 
+#include "nagbench/core/kokkos_util.hpp"
 #include "nagbench/core/stats.hpp"
 #include "nagbench/core/timer.hpp"
-#include "nagbench/core/kokkos_util.hpp"
 
 namespace nagbench {
 
 struct RoofResult {
   int64_t bytes_per_array = 0;
-  int reps = 0;  // timed samples over the three kernels (each stops once stable)
-  double copy_kernel_GBps = 0;   // parallel_for copy
+  int reps = 0;                 // timed samples over the three kernels (each stops once stable)
+  bool stable = false;          // every kernel stopped early: five samples in a row within 1% of their median
+  double copy_kernel_GBps = 0;  // parallel_for copy
   double copy_library_GBps = 0;  // Kokkos::deep_copy (cudaMemcpy on CUDA, memcpy-like loop on hosts)
   double copy_GBps = 0;          // the larger of the two
   double nstream_GBps = 0;
@@ -106,6 +107,7 @@ inline RoofResult better_roof(const RoofResult& x, const RoofResult& y) {
   r.roof_GBps = std::max(r.copy_GBps, r.nstream_GBps);
   r.roof_from = r.nstream_GBps >= r.copy_GBps ? "nstream" : "copy";
   r.reps = x.reps + y.reps;
+  r.stable = x.stable && y.stable;
   return r;
 }
 
@@ -135,14 +137,17 @@ RoofResult measure_roof(const Exec& exec, int64_t bytes_per_array, int reps) {
   // Repeats until five samples in a row lie within 1% of their median (at least five, at most `reps`): a
   // quiet machine stops early, a drifting one keeps measuring. The bandwidth is the median of all samples.
   int samples_taken = 0;
+  bool all_stable = true;
   auto bandwidth_of = [&](auto&& kernel, int arrays) {
     for (int w = 0; w < 2; ++w)
       time_fenced(kernel);  // warm-up
     std::vector<double> t;
-    for (int r = 0; r < reps; ++r) {
+    bool stopped = false;
+    for (int r = 0; r < reps && !stopped; ++r) {
       t.push_back(time_fenced(kernel));
-      if (t.size() >= 5 && samples_agree(std::vector<double>(t.end() - 5, t.end()), 0.01)) break;
+      stopped = t.size() >= 5 && samples_agree(std::vector<double>(t.end() - 5, t.end()), 0.01);
     }
+    all_stable = all_stable && stopped;
     samples_taken += static_cast<int>(t.size());
     return double(arrays) * double(n) * sizeof(double) / summarize(t).median / 1e9;
   };
@@ -153,6 +158,7 @@ RoofResult measure_roof(const Exec& exec, int64_t bytes_per_array, int reps) {
   r.copy_library_GBps = bandwidth_of(library_copy, 2);
   r.nstream_GBps = bandwidth_of(nstream_kernel, 4);
   r.reps = samples_taken;
+  r.stable = all_stable;
   r.copy_GBps = std::max(r.copy_kernel_GBps, r.copy_library_GBps);
   r.roof_GBps = std::max(r.copy_GBps, r.nstream_GBps);
   r.roof_from = r.nstream_GBps >= r.copy_GBps ? "nstream" : "copy";

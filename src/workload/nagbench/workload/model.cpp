@@ -8,11 +8,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
-#include <set>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <limits>
+#include <set>
 
 #include "nagbench/core/checked.hpp"
 #include "nagbench/core/errors.hpp"
@@ -46,8 +46,8 @@ std::string unreadable_because(const std::string& p) {
 std::vector<std::string> model_dirs(const std::string& exe_dir) {
   std::vector<std::string> dirs;
   if (const char* env = std::getenv("NAGBENCH_MODELS_DIR")) dirs.emplace_back(env);
-  // share/nagbench/models beside the executable's bin/ (a build folder or an install, wherever it was copied);
-  // the caller's idea of the executable's folder, or this process's own.
+  // share/nagbench/models beside the executable's bin/ (a build folder or an install, wherever it was
+  // copied); the caller's idea of the executable's folder, or this process's own.
   const std::string bin = exe_dir.empty() ? executable_dir() : exe_dir;
   if (!bin.empty()) dirs.push_back(bin + "/../share/nagbench/models");
   return dirs;
@@ -91,7 +91,8 @@ ModelSpec parse_model_file_unchecked(const std::string& path) {
     if (!names.insert(spec.name).second)
       throw InputError(where(at + " repeats the tensor name '" + spec.name + "'"));
     int64_t numel = 1;
-    if (t["shape"].size() > 16) throw InputError(where(at + " ('" + spec.name + "') has more than 16 dimensions"));
+    if (t["shape"].size() > 16)
+      throw InputError(where(at + " ('" + spec.name + "') has more than 16 dimensions"));
     for (const auto& d : t["shape"]) {
       int64_t v = 0;
       try {
@@ -116,7 +117,8 @@ ModelSpec parse_model_file(const std::string& path) {
   try {
     return parse_model_file_unchecked(path);
   } catch (const YAML::Exception& e) {
-    throw InputError("model file '" + path + "': " + e.msg + " (line " + std::to_string(e.mark.line + 1) + ")");
+    throw InputError("model file '" + path + "': " + e.msg + " (line " + std::to_string(e.mark.line + 1) +
+                     ")");
   }
 }
 
@@ -129,7 +131,8 @@ ModelSpec load_model(const std::string& name_or_path, const std::string& exe_dir
                                name_or_path.find(".yml") != std::string::npos;
   if (looks_like_path) {
     const std::string why = unreadable_because(name_or_path);
-    if (!why.empty()) throw InputError("model file '" + name_or_path + "' is " + (why == "not found" ? "not found" : why));
+    if (!why.empty())
+      throw InputError("model file '" + name_or_path + "' is " + (why == "not found" ? "not found" : why));
     return parse_model_file(name_or_path);
   }
   {

@@ -14,11 +14,13 @@ using Workloads = TypeList<synthetic::Synthetic>;
 // Calls f(Tag<W>{}) for the workload named `name`; throws InputError naming the known ones otherwise.
 template <class F>
 void with_workload(const std::string& name, F&& f) {
-  const bool found =
-      with_named_type(Workloads{}, name, [](auto t) { return std::string(decltype(t)::type::kName); }, f);
+  const bool found = with_named_type(
+      Workloads{}, name, [](auto t) { return std::string(decltype(t)::type::kName); }, f);
   if (!found) {
     std::string known;
-    for_each_type(Workloads{}, [&](auto t) { known += (known.empty() ? "" : ", ") + std::string(decltype(t)::type::kName); });
+    for_each_type(Workloads{}, [&](auto t) {
+      known += (known.empty() ? "" : ", ") + std::string(decltype(t)::type::kName);
+    });
     throw InputError("unknown workload '" + name + "' (choose " + known + ")");
   }
 }
@@ -26,7 +28,8 @@ void with_workload(const std::string& name, F&& f) {
 // The parameter tensor sizes of a workload, without any device (for planning and memory checks).
 inline ArenaLayout workload_arena(const WorkloadSpec& spec) {
   ArenaLayout layout;
-  with_workload(spec.name, [&](auto t) { layout = ArenaLayout::for_sizes(decltype(t)::type::tensor_sizes(spec)); });
+  with_workload(spec.name,
+                [&](auto t) { layout = ArenaLayout::for_sizes(decltype(t)::type::tensor_sizes(spec)); });
   return layout;
 }
 

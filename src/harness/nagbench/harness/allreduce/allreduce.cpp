@@ -14,7 +14,8 @@
 namespace nagbench {
 
 void AllreduceRun::validate(const Config& c, int ranks) {
-  if (c.comm == "none") throw InputError("--comm-only needs a communication backend other than none (--comm mpi or nccl)");
+  if (c.comm == "none")
+    throw InputError("--comm-only needs a communication backend other than none (--comm mpi or nccl)");
   if (c.mpi_path != "auto" && c.mpi_path != "staged" && c.mpi_path != "cuda-aware")
     throw InputError("--mpi-path must be auto, staged or cuda-aware (got '" + c.mpi_path + "')");
   CommRequest req;
@@ -26,7 +27,8 @@ void AllreduceRun::validate(const Config& c, int ranks) {
   if (c.comm_sizes.empty()) throw InputError("--comm-only: no message sizes");
   for (auto b : c.comm_sizes)
     if (b < 4 || b > kMaxCommBytes)
-      throw InputError("--comm-only message sizes must be between 4 B and 8 GiB (got " + std::to_string(b) + ")");
+      throw InputError("--comm-only message sizes must be between 4 B and 8 GiB (got " + std::to_string(b) +
+                       ")");
   if (c.comm_iters <= 0 || c.comm_reps <= 0) throw InputError("--comm-iters and --comm-reps must be > 0");
   if (c.comm_iters > 1000000 || c.comm_reps > 10000)
     throw InputError("--comm-iters must be at most 1000000 and --comm-reps at most 10000");
@@ -108,6 +110,5 @@ std::string allreduce_table(const Config& cfg, const ProcessInfo& proc, const Al
     << " (every size, out of place and in place, exact sums)\n";
   return o.str();
 }
-
 
 }  // namespace nagbench

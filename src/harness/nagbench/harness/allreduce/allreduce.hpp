@@ -1,6 +1,6 @@
 #pragma once
-// Run kind "allreduce" (--comm-only): a sum-allreduce sweep over message sizes, reported like nccl-tests (time,
-// algbw, busbw; out of place and in place), every element of every size checked exactly.
+// Run kind "allreduce" (--comm-only): a sum-allreduce sweep over message sizes, reported like nccl-tests
+// (time, algbw, busbw; out of place and in place), every element of every size checked exactly.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -21,8 +21,8 @@ namespace nagbench {
 
 namespace allreduce_detail {
 
-// The message pattern: small integers, so every partial sum is exact in float and the check is exact whatever order
-// the library reduces in.
+// The message pattern: small integers, so every partial sum is exact in float and the check is exact whatever
+// order the library reduces in.
 template <class Exec>
 void fill_pattern(float* d, int64_t n, int rank) {
   Kokkos::parallel_for(
@@ -31,8 +31,8 @@ void fill_pattern(float* d, int64_t n, int rank) {
   Kokkos::fence();
 }
 
-// Elements of d[0, n) that differ from the exact sum of every rank's fill_pattern, counted where the data lives,
-// every element, without copying the buffer to the host.
+// Elements of d[0, n) that differ from the exact sum of every rank's fill_pattern, counted where the data
+// lives, every element, without copying the buffer to the host.
 template <class Exec>
 int64_t count_mismatches(const float* d, int64_t n, int ranks) {
   int64_t bad = 0;
@@ -64,7 +64,8 @@ RunOutput AllreduceRun::run(const Config& cfg, const ProcessInfo& proc, Progress
     memory_problem = e.what();
   }
   if (!all_ranks_true(memory_problem.empty(), proc))
-    throw InputError(memory_problem.empty() ? "another rank does not have the memory for this sweep" : memory_problem);
+    throw InputError(memory_problem.empty() ? "another rank does not have the memory for this sweep"
+                                            : memory_problem);
 
   StepSpaces<Exec> spaces;
   CommOptions copt;
@@ -74,8 +75,8 @@ RunOutput AllreduceRun::run(const Config& cfg, const ProcessInfo& proc, Progress
   res.comm_path = comm->path();
   res.comm_library = comm->library_version();
 
-  // Messages start on a 4 KiB boundary, as cudaMalloc'd buffers do in nccl-tests and PyTorch; a View's data sits
-  // just past Kokkos' allocation header.
+  // Messages start on a 4 KiB boundary, as cudaMalloc'd buffers do in nccl-tests and PyTorch; a View's data
+  // sits just past Kokkos' allocation header.
   constexpr uintptr_t kAlignBytes = 4096;
   const int64_t max_bytes = *std::max_element(cfg.comm_sizes.begin(), cfg.comm_sizes.end());
   const int64_t max_count = max_bytes / 4, pad = int64_t(kAlignBytes) / 4;
@@ -92,8 +93,9 @@ RunOutput AllreduceRun::run(const Config& cfg, const ProcessInfo& proc, Progress
   const int rank = proc.rank, ranks = proc.size;
   auto fill = [&](float* v, int64_t n) { allreduce_detail::fill_pattern<Exec>(v, n, rank); };
   auto check = [&](int64_t n) { return allreduce_detail::count_mismatches<Exec>(recv, n, ranks) == 0; };
-  // Ranks start each timed repetition together: a one-element allreduce through the communicator itself aligns them
-  // to its own latency (an MPI barrier on the host left GPUs milliseconds apart on some machines).
+  // Ranks start each timed repetition together: a one-element allreduce through the communicator itself
+  // aligns them to its own latency (an MPI barrier on the host left GPUs milliseconds apart on some
+  // machines).
   Kokkos::View<float*, Mem> align("nagbench::align", 1);
   auto start_together = [&]() {
     comm->allreduce(align.data(), align.data(), 1, ElemType::f32);

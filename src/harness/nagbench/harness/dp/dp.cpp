@@ -28,13 +28,15 @@ void DpRun::validate(const Config& c, int ranks) {
   req.ranks = ranks;
   req.device_memory = backend_is_gpu(c.backend);
   req.mpi_path = c.mpi_path;
+  req.sharded = c.shard;
   check_comm(c.comm, req);
   if (d != DtypeLayout::fp32 && d != DtypeLayout::fp64)
     throw InputError("data-parallel runs support --dtype fp32 and fp64 (got " + c.dtype + ")");
   checked_range(c.bucket_mb, kMinBucketMib, kMaxBucketMib, "--bucket-mb");
   // Kokkos Kernels 3.4's BLAS-1 calls run on the default CUDA stream, outside the step's stream ordering.
   if (c.variant == "unfused" && c.backend == "cuda")
-    throw InputError("variant unfused cannot run data-parallel on CUDA (its BLAS calls ignore the step's streams)");
+    throw InputError(
+        "variant unfused cannot run data-parallel on CUDA (its BLAS calls ignore the step's streams)");
 }
 
 int64_t bucket_elements(double bucket_mb, int64_t elem_bytes) {
@@ -75,7 +77,8 @@ nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpRes
             {"comm_path", r.comm_path},
             {"comm_library", r.comm_library},
             {"mode", cfg.shard ? "sharded" : "replicated"},
-            {"params_per_rank", cfg.params_per_rank > 0 ? nlohmann::json(cfg.params_per_rank) : nlohmann::json(nullptr)},
+            {"params_per_rank",
+             cfg.params_per_rank > 0 ? nlohmann::json(cfg.params_per_rank) : nlohmann::json(nullptr)},
             {"overlap", cfg.overlap},
             {"comm_stream_priority", cfg.comm_high_priority ? "high" : "normal"},
             {"bucket_mb", cfg.bucket_mb},
@@ -116,11 +119,13 @@ nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpRes
 
 std::string dp_table(const Config& cfg, const ProcessInfo& proc, const DpResult& r) {
   std::ostringstream o;
-  o << "nagbench dp_step | " << cfg.model.name << " (" << format_count(r.params) << " params) | " << cfg.dtype << " | "
-    << proc.size << " ranks (" << proc.local_size << " per node) | " << cfg.backend << " on " << r.device.name << "\n";
+  o << "nagbench dp_step | " << cfg.model.name << " (" << format_count(r.params) << " params) | " << cfg.dtype
+    << " | " << proc.size << " ranks (" << proc.local_size << " per node) | " << cfg.backend << " on "
+    << r.device.name << "\n";
   o << "comm " << r.comm_name << " (" << r.comm_path << (r.comm_library.empty() ? "" : ", " + r.comm_library)
-    << ") | " << (cfg.shard ? "sharded" : "replicated") << " | overlap " << (cfg.overlap ? "on" : "off") << " | "
-    << r.buckets << " buckets of <= " << format_fixed(cfg.bucket_mb, 1) << " MiB | variant " << cfg.variant
+    << ") | " << (cfg.shard ? "sharded" : "replicated") << " | overlap " << (cfg.overlap ? "on" : "off")
+    << " | " << r.buckets << " buckets of <= " << format_fixed(cfg.bucket_mb, 1) << " MiB | variant "
+    << cfg.variant
     << (cfg.backend == "cuda" && !cfg.comm_high_priority ? " | comm stream priority normal" : "") << "\n";
   o << cfg.optimizer << " " << r.rule_description << " (" << cfg.rule_mode << " arithmetic)\n\n";
   o << "  phase (per step)   slowest median   rank medians min / avg / max\n";
@@ -129,9 +134,10 @@ std::string dp_table(const Config& cfg, const ProcessInfo& proc, const DpResult&
     if (!t.measured)
       std::snprintf(buf, sizeof(buf), "  %-18s %14s   (overlapped: see comm+update)\n", name, "-");
     else
-      std::snprintf(buf, sizeof(buf), "  %-18s %14s   %s / %s / %s\n", name,
-                    format_seconds(t.ranks.slowest_median).c_str(), format_seconds(t.ranks.min_of_medians).c_str(),
-                    format_seconds(t.ranks.avg_of_medians).c_str(), format_seconds(t.ranks.max_of_medians).c_str());
+      std::snprintf(
+          buf, sizeof(buf), "  %-18s %14s   %s / %s / %s\n", name,
+          format_seconds(t.ranks.slowest_median).c_str(), format_seconds(t.ranks.min_of_medians).c_str(),
+          format_seconds(t.ranks.avg_of_medians).c_str(), format_seconds(t.ranks.max_of_medians).c_str());
     o << buf;
   };
   row("gradient", r.grad);
@@ -140,8 +146,9 @@ std::string dp_table(const Config& cfg, const ProcessInfo& proc, const DpResult&
   row("comm+update", r.comm_update);
   row("total", r.total);
   const double step = r.total.ranks.slowest_median;
-  o << "\n  params/s: " << format_fixed(per_second(r.params_updated_per_rank, step) / 1e9, 3) << " G per rank, "
-    << format_fixed(per_second(r.params_updated_per_rank * proc.size, step) / 1e9, 3) << " G aggregate";
+  o << "\n  params/s: " << format_fixed(per_second(r.params_updated_per_rank, step) / 1e9, 3)
+    << " G per rank, " << format_fixed(per_second(r.params_updated_per_rank * proc.size, step) / 1e9, 3)
+    << " G aggregate";
   if (r.comm.measured && r.comm.ranks.slowest_median > 0) {
     const double comm_s = r.comm.ranks.slowest_median;
     o << " | allreduce algbw " << format_fixed(algbw_GBps(r.reduced_bytes, comm_s), 1) << " GB/s, busbw "

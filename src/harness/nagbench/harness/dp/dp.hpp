@@ -1,7 +1,8 @@
 #pragma once
-// Run kind "dp": the data-parallel step. Each rank produces its gradients, the buckets are reduced across ranks
-// (comm/), and the update runs replicated or sharded, overlapped with the reductions or not; every phase is timed
-// per rank and across ranks, and the result checked against the float64 replay of every rank's gradients.
+// Run kind "dp": the data-parallel step. Each rank produces its gradients, the buckets are reduced across
+// ranks (comm/), and the update runs replicated or sharded, overlapped with the reductions or not; every
+// phase is timed per rank and across ranks, and the result checked against the float64 replay of every rank's
+// gradients.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -53,8 +53,8 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   const int ranks = proc.size, rank = proc.rank;
   res.device = describe_device(cfg.backend);
   res.rule_description = h.describe();
-  // Every rank has the same sizes, so every rank reaches the same verdict; agree anyway before anything starts.
-  // The need is computed in checked arithmetic before any plan or buffer is made.
+  // Every rank has the same sizes, so every rank reaches the same verdict; agree anyway before anything
+  // starts. The need is computed in checked arithmetic before any plan or buffer is made.
   const int64_t roof_bytes = roof_bytes_per_array(cfg, res.device);
   std::string memory_problem;
   try {
@@ -63,7 +63,8 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     memory_problem = e.what();
   }
   if (!all_ranks_true(memory_problem.empty(), proc))
-    throw InputError(memory_problem.empty() ? "another rank does not have the memory for this run" : memory_problem);
+    throw InputError(memory_problem.empty() ? "another rank does not have the memory for this run"
+                                            : memory_problem);
   const ArenaLayout tensors = configuration_arena(cfg);
   const BucketPlan plan =
       BucketPlan::make(tensors, ranks, bucket_elements(cfg.bucket_mb, int64_t(sizeof(G))), kMaxBuckets);
@@ -88,6 +89,7 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   StepSpaces<Exec> spaces(cfg.comm_high_priority);
   CommOptions copt;
   copt.mpi_path = cfg.mpi_path;
+  copt.sharded = cfg.shard;
   auto comm = make_communicator<Exec>(cfg.comm, spaces.comm_spaces(), copt, proc);
   res.comm_name = comm->name();
   res.comm_path = comm->path();
@@ -110,8 +112,8 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   cs.skip_bucket = cfg.debug_skip_bucket;
   comm->setup(cs);
 
-  // Update groups: per bucket, its tensor pieces (replicated) or this rank's shard (sharded); host backends cut each
-  // bucket into slices so MPI can progress between them.
+  // Update groups: per bucket, its tensor pieces (replicated) or this rank's shard (sharded); host backends
+  // cut each bucket into slices so MPI can progress between them.
   const int slices = (host && cfg.comm == "mpi" && cfg.overlap) ? 4 : 1;
   UpdateGroups<Layout> groups;
   std::vector<std::vector<int>> groups_of_bucket(plan.buckets.size());
@@ -140,15 +142,16 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   variant->prepare(spaces.update(), groups);
 
   const int64_t total_steps = int64_t(1) + cfg.warmup + cfg.steps;
-  // Gradients are produced as one range and every bucket's reduction waits on its end (the synthetic workload has
-  // no backward pass to overlap with).
+  // Gradients are produced as one range and every bucket's reduction waits on its end (the synthetic workload
+  // has no backward pass to overlap with).
   const std::vector<GradientRange> all = {{0, length}};
   ExecEvent<Exec> gradients_ready;
   std::vector<double> t_grad, t_comm, t_update, t_comm_update, t_total;
-  progress.say(std::string("running ") + std::to_string(total_steps) + " data-parallel steps: " + cfg.model.name +
-               ", " + std::to_string(ranks) + " ranks, " + cfg.comm + " (" + res.comm_path + "), " +
-               (cfg.shard ? "sharded" : "replicated") + ", overlap " + (cfg.overlap ? "on" : "off") + ", " +
-               std::to_string(plan.buckets.size()) + " buckets of <= " + format_fixed(cfg.bucket_mb, 1) + " MiB");
+  progress.say(std::string("running ") + std::to_string(total_steps) +
+               " data-parallel steps: " + cfg.model.name + ", " + std::to_string(ranks) + " ranks, " +
+               cfg.comm + " (" + res.comm_path + "), " + (cfg.shard ? "sharded" : "replicated") +
+               ", overlap " + (cfg.overlap ? "on" : "off") + ", " + std::to_string(plan.buckets.size()) +
+               " buckets of <= " + format_fixed(cfg.bucket_mb, 1) + " MiB");
   for (int64_t s = 0; s < total_steps; ++s) {
     const bool first = s == 0;
     const Rule rule = Opt::template make_rule<C>(h, ranks, s, arithmetic_of(cfg));
@@ -162,7 +165,8 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     if (rank == cfg.debug_stop_rank && s == cfg.warmup + 1) std::raise(SIGSTOP);  // tests: a hung rank
     Kokkos::fence();
     const auto t0 = std::chrono::steady_clock::now();
-    workload->produce_gradients(spaces.compute(), ptr, s, all, [&](int) { gradients_ready.record(spaces.compute()); });
+    workload->produce_gradients(spaces.compute(), ptr, s, all,
+                                [&](int) { gradients_ready.record(spaces.compute()); });
     spaces.compute().fence();
     const double grad_s = detail::seconds_since(t0);
     const auto t1 = std::chrono::steady_clock::now();
@@ -216,8 +220,8 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   res.comm_update = phase_timing(t_comm_update, proc);
   res.total = phase_timing(t_total, proc);
 
-  // Correctness: every rank holds the same bits, and they match the float64 replay of every rank's gradients (each
-  // rank checks p, and the state arrays it holds).
+  // Correctness: every rank holds the same bits, and they match the float64 replay of every rank's gradients
+  // (each rank checks p, and the state arrays it holds).
   auto p_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), arena.p);
   std::vector<Kokkos::View<S*, Kokkos::HostSpace>> s_host;
   for (int k = 0; k < nstates; ++k)
@@ -234,7 +238,8 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   vs.ranks = ranks;
   vs.steps = total_steps;
   vs.mode = cfg.verify;
-  const std::vector<int64_t> idx = verification_indices(tensors, vs.mode, vs.steps, vs.sample_budget, &res.verify.mode);
+  const std::vector<int64_t> idx =
+      verification_indices(tensors, vs.mode, vs.steps, vs.sample_budget, &res.verify.mode);
   const auto replay = workload_replay<Layout>(workload_spec(cfg));
   if (res.verify.mode != "off" && replay) {
     progress.say("verifying " + format_count(int64_t(idx.size())) + " parameters (" + res.verify.mode +
@@ -246,13 +251,15 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
         states.push_back(v.data());
       res.verify = verify_against_reference<Opt, Layout>(vs, *replay, idx, p_host.data(), nullptr, states);
     } else {
-      // This rank's state slices, placed at their arena positions; states are checked only where this rank owns
-      // them.
-      std::vector<std::vector<S>> full(nstates, std::vector<S>(size_t(length), std::numeric_limits<S>::quiet_NaN()));
+      // This rank's state slices, placed at their arena positions; states are checked only where this rank
+      // owns them.
+      std::vector<std::vector<S>> full(nstates,
+                                       std::vector<S>(size_t(length), std::numeric_limits<S>::quiet_NaN()));
       std::vector<int64_t> owned;
       int64_t off = 0;
       for (size_t k = 0; k < plan.buckets.size() && nstates > 0; ++k) {
-        const int64_t start = plan.shard_start(static_cast<int>(k), rank), n = plan.shard_length(static_cast<int>(k));
+        const int64_t start = plan.shard_start(static_cast<int>(k), rank),
+                      n = plan.shard_length(static_cast<int>(k));
         for (int st = 0; st < nstates; ++st)
           std::copy(s_host[st].data() + off, s_host[st].data() + off + n, full[st].begin() + start);
         off += n;
@@ -289,15 +296,15 @@ RunOutput DpRun::run(const Config& cfg, const ProcessInfo& proc, Progress& progr
   RunOutput out;
   with_rule_and_layout(cfg, [&](auto opt, auto layout) {
     using Layout = decltype(layout);
-    if constexpr (!Layout::has_master && std::is_same<typename Layout::param_t, typename Layout::compute_t>::value) {
+    if constexpr (!Layout::has_master &&
+                  std::is_same<typename Layout::param_t, typename Layout::compute_t>::value) {
       const DpResult r = run_dp_typed<Exec, typename decltype(opt)::type, Layout>(cfg, proc, progress);
       out.record = dp_record(cfg, proc, r);
       out.table = dp_table(cfg, proc, r);
       if (r.verify.mode != "off" && !r.verify.passed) out.failure = describe_failure(r.verify);
       if (!r.ranks_agree)
-        out.failure +=
-            (out.failure.empty() ? "" : "; ") + std::string("ranks hold different parameters (hash here ") +
-            r.params_hash + ")";
+        out.failure += (out.failure.empty() ? "" : "; ") +
+                       std::string("ranks hold different parameters (hash here ") + r.params_hash + ")";
     } else {
       throw InputError("data-parallel runs support --dtype fp32 and fp64 (got " + cfg.dtype + ")");
     }

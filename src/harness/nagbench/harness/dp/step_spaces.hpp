@@ -1,10 +1,11 @@
 #pragma once
 // The execution space instances of a data-parallel step. On CUDA: three non-blocking streams, for gradient
 // production, communication and the update, each wrapped as a Kokkos::Cuda instance (the default Kokkos 3.4
-// instance runs on the legacy stream, which would serialise with everything). Kokkos 3.4 has no partition_space;
-// Kokkos::Cuda(cudaStream_t) exists from 3.4 through 5.x. The comm stream gets the highest priority by default: a
-// reduction's kernels (NCCL's, or the staging copies' successors) then take SMs as soon as update blocks retire,
-// instead of queueing behind a whole update grid. On host backends: default instances.
+// instance runs on the legacy stream, which would serialise with everything). Kokkos 3.4 has no
+// partition_space; Kokkos::Cuda(cudaStream_t) exists from 3.4 through 5.x. The comm stream gets the highest
+// priority by default: a reduction's kernels (NCCL's, or the staging copies' successors) then take SMs as
+// soon as update blocks retire, instead of queueing behind a whole update grid. On host backends: default
+// instances.
 #include <Kokkos_Core.hpp>
 
 #include "nagbench/comm/communicator.hpp"
@@ -47,7 +48,10 @@ class StepSpaces<Kokkos::Cuda> {
 
  public:
   explicit StepSpaces(bool comm_high_priority = true)
-      : streams_(comm_high_priority), compute_(streams_.compute), comm_(streams_.comm), update_(streams_.update) {
+      : streams_(comm_high_priority),
+        compute_(streams_.compute),
+        comm_(streams_.comm),
+        update_(streams_.update) {
     restore_device_cache_preference();  // the Kokkos::Cuda(stream) constructors just set it again
   }
   const Kokkos::Cuda& compute() const { return compute_; }

@@ -19,7 +19,8 @@ void UpdateRun::validate(const Config& cfg, int ranks) {
 int64_t UpdateRun::memory_needed(const Config& cfg, const DeviceInfo& dev, int) {
   const auto sum = [](int64_t a, int64_t b) { return checked_add(a, b, "the memory this run needs"); };
   const int64_t roof = checked_mul(roof_bytes_per_array(cfg, dev), 3, "the roof arrays");
-  const int64_t arenas = arena_bytes(configuration_arena(cfg), parse_dtype(cfg.dtype), configuration_states(cfg));
+  const int64_t arenas =
+      arena_bytes(configuration_arena(cfg), parse_dtype(cfg.dtype), configuration_states(cfg));
   return sum(sum(arenas, roof), eviction_bytes(dev));
 }
 
@@ -46,6 +47,7 @@ nlohmann::json update_record(const Config& cfg, const ProcessInfo& proc, const U
             {"roof",
              {{"bytes_per_array", r.roof.bytes_per_array},
               {"reps", r.roof.reps},
+              {"stable", r.roof.stable},
               {"copy_kernel_GBps", r.roof.copy_kernel_GBps},
               {"copy_library_GBps", r.roof.copy_library_GBps},
               {"roof_from", r.roof.roof_from}}},
@@ -66,9 +68,10 @@ std::string update_table(const Config& cfg, const UpdateResult& r) {
     o << " (" << d.threads << " threads)";
   o << " | Kokkos " << kokkos_version_string() << " | " << cfg.optimizer << " " << r.rule_description << " ("
     << cfg.rule_mode << " arithmetic)\n";
-  o << "roof: copy " << format_fixed(r.roof.copy_GBps, 1) << " GB/s, nstream " << format_fixed(r.roof.nstream_GBps, 1)
-    << " GB/s -> roof " << format_fixed(r.roof.roof_GBps, 1) << " GB/s (" << r.roof.roof_from << ", 3 x "
-    << format_bytes_binary(double(r.roof.bytes_per_array)) << ")\n\n";
+  o << "roof: copy " << format_fixed(r.roof.copy_GBps, 1) << " GB/s, nstream "
+    << format_fixed(r.roof.nstream_GBps, 1) << " GB/s -> roof " << format_fixed(r.roof.roof_GBps, 1)
+    << " GB/s (" << r.roof.roof_from << ", 3 x " << format_bytes_binary(double(r.roof.bytes_per_array))
+    << ")\n\n";
   o << "  metric              median        min        max\n";
   auto row = [&](const char* name, double med, double mn, double mx, bool time) {
     char buf[160];
@@ -81,7 +84,8 @@ std::string update_table(const Config& cfg, const UpdateResult& r) {
   };
   const double bytes = double(r.bytes_per_param) * double(r.params);
   row("update time", r.update_s.median, r.update_s.min, r.update_s.max, true);
-  row("params/s", r.params_per_s, double(r.params) / r.update_s.max, double(r.params) / r.update_s.min, false);
+  row("params/s", r.params_per_s, double(r.params) / r.update_s.max, double(r.params) / r.update_s.min,
+      false);
   row("eff GB/s", r.eff_GBps, bytes / r.update_s.max / 1e9, bytes / r.update_s.min / 1e9, false);
   o << "\n  " << format_fixed(r.pct_of_roof, 1) << "% of roof (" << r.bytes_per_param << " B/param, "
     << r.update_s.count << " timed steps; gradient production " << format_seconds(r.gradient_s.median)

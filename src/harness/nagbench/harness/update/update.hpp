@@ -1,6 +1,7 @@
 #pragma once
-// Run kind "update": one rank's update kernel (a variant of a rule on a dtype layout) timed step by step against
-// the memory roof of the same device measured in the same run, then checked against the float64 replay.
+// Run kind "update": one rank's update kernel (a variant of a rule on a dtype layout) timed step by step
+// against the memory roof of the same device measured in the same run, then checked against the float64
+// replay.
 #include <cstdint>
 #include <string>
 

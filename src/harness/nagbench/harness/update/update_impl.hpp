@@ -41,8 +41,8 @@ UpdateResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Progre
   res.bytes_per_param = min_bytes_per_param(Layout::id, states).total();
 
   const int64_t roof_bytes = roof_bytes_per_array(cfg, res.device);
-  // The gradient kernel leaves the tail of g in the last-level cache; the roof is measured cold, so the update is
-  // too: a write over 4x the cache evicts it before every timed step (untimed).
+  // The gradient kernel leaves the tail of g in the last-level cache; the roof is measured cold, so the
+  // update is too: a write over 4x the cache evicts it before every timed step (untimed).
   const int64_t evict_bytes = eviction_bytes(res.device);
   check_memory_fits(UpdateRun::memory_needed(cfg, res.device, 1), res.device, progress);
   Kokkos::View<double*, Mem> evict(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::evict"),
@@ -50,11 +50,12 @@ UpdateResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Progre
   auto variant = make_variant<Exec, Layout, Rule>(cfg.variant);  // unknown names were rejected in validate()
 
   progress.say("roof: copy and nstream over 3 x " + format_bytes_binary(double(roof_bytes)) + ", up to " +
-               std::to_string(cfg.roof_reps) + " repetitions, before and after the timed steps");
+               std::to_string(cfg.roof_reps) +
+               " repetitions, before the timed steps (and after, unless stable)");
   const RoofResult roof_before = measure_roof(exec, roof_bytes, cfg.roof_reps);
 
-  progress.say("allocating " + format_bytes_binary(double(res.arena_bytes)) + " for " + format_count(res.params) +
-               " parameters in " + std::to_string(res.tensors) + " tensors");
+  progress.say("allocating " + format_bytes_binary(double(res.arena_bytes)) + " for " +
+               format_count(res.params) + " parameters in " + std::to_string(res.tensors) + " tensors");
   ParamArena<Layout, Mem> arena(layout.length, static_cast<int>(states.size()), layout.length);
   auto workload = make_workload<Exec, Layout>(workload_spec(cfg), proc);
   workload->initialize(exec, arena.pointers(), layout);
@@ -79,9 +80,11 @@ UpdateResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Progre
     }
     progress.tick("step " + std::to_string(s + 1) + "/" + std::to_string(total_steps));
   }
-  // Memory bandwidth drifts on shared machines; a second probe after the steps keeps a dip during the first one
-  // from lowering the roof the update is compared with.
-  res.roof = better_roof(roof_before, measure_roof(exec, roof_bytes, cfg.roof_reps));
+  // Memory bandwidth drifts on shared machines; a second probe after the steps keeps a dip during the first
+  // one from lowering the roof the update is compared with. A first probe that was stable throughout needs no
+  // second.
+  res.roof = roof_before.stable ? roof_before
+                                : better_roof(roof_before, measure_roof(exec, roof_bytes, cfg.roof_reps));
   res.update_s = summarize(t_update);
   res.gradient_s = summarize(t_grad);
   res.params_per_s = per_second(res.params, res.update_s.median);
@@ -94,7 +97,8 @@ UpdateResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Progre
   vs.ranks = 1;
   vs.steps = total_steps;
   vs.mode = cfg.verify;
-  const std::vector<int64_t> idx = verification_indices(layout, vs.mode, vs.steps, vs.sample_budget, &res.verify.mode);
+  const std::vector<int64_t> idx =
+      verification_indices(layout, vs.mode, vs.steps, vs.sample_budget, &res.verify.mode);
   const auto replay = workload_replay<Layout>(workload_spec(cfg));
   if (res.verify.mode != "off" && replay) {
     progress.say("verifying " + format_count(int64_t(idx.size())) + " parameters (" + res.verify.mode +
@@ -110,7 +114,8 @@ template <class Exec>
 RunOutput UpdateRun::run(const Config& cfg, const ProcessInfo& proc, Progress& progress) {
   RunOutput out;
   with_rule_and_layout(cfg, [&](auto opt, auto layout) {
-    const UpdateResult r = run_update_typed<Exec, typename decltype(opt)::type, decltype(layout)>(cfg, proc, progress);
+    const UpdateResult r =
+        run_update_typed<Exec, typename decltype(opt)::type, decltype(layout)>(cfg, proc, progress);
     out.record = update_record(cfg, proc, r);
     out.table = update_table(cfg, r);
     if (r.verify.mode != "off" && !r.verify.passed) out.failure = describe_failure(r.verify);

@@ -24,8 +24,8 @@ struct Hyper {
   bool has_momentum() const { return momentum != 0.0; }
   // Throws InputError for values torch.optim.SGD rejects, and for momentum >= 1 (a divergent buffer).
   void validate() const;
-  // Throws InputError when a value that is finite in double overflows (or a nonzero one underflows to zero) in
-  // the compute type the kernels use: `fp32_compute` for every layout but fp64.
+  // Throws InputError when a value that is finite in double overflows (or a nonzero one underflows to zero)
+  // in the compute type the kernels use: `fp32_compute` for every layout but fp64.
   void validate_in_compute_type(bool fp32_compute) const;
   std::string describe() const;  // "nesterov lr=0.01 momentum=0.9 dampening=0 weight_decay=0.0001"
   nlohmann::json to_json() const;
@@ -59,7 +59,8 @@ inline void Hyper::validate_in_compute_type(bool fp32_compute) const {
       throw InputError(std::string(option) + " " + shortest(v) +
                        " overflows fp32, the compute type of this --dtype (largest 3.4e38)");
     if (v != 0 && f == 0)
-      throw InputError(std::string(option) + " " + shortest(v) + " underflows to 0 in fp32, the compute type of this --dtype");
+      throw InputError(std::string(option) + " " + shortest(v) +
+                       " underflows to 0 in fp32, the compute type of this --dtype");
   };
   check(lr, "--lr");
   check(momentum, "--momentum");
@@ -69,8 +70,9 @@ inline void Hyper::validate_in_compute_type(bool fp32_compute) const {
 
 inline std::string Hyper::describe() const {
   std::ostringstream s;
-  s << (nesterov ? "nesterov" : (has_momentum() ? "momentum" : "sgd")) << " lr=" << lr << " momentum=" << momentum
-    << " dampening=" << dampening << " weight_decay=" << weight_decay << (maximize ? " maximize" : "");
+  s << (nesterov ? "nesterov" : (has_momentum() ? "momentum" : "sgd")) << " lr=" << lr
+    << " momentum=" << momentum << " dampening=" << dampening << " weight_decay=" << weight_decay
+    << (maximize ? " maximize" : "");
   return s.str();
 }
 

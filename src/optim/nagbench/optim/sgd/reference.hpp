@@ -1,6 +1,6 @@
 #pragma once
-// The float64 host reference of torch.optim.SGD, written apart from the kernels' rule (rule.hpp) and in PyTorch's
-// own order (torch/optim/sgd.py, _single_tensor_sgd), so that a slip in one is caught by the other.
+// The float64 host reference of torch.optim.SGD, written apart from the kernels' rule (rule.hpp) and in
+// PyTorch's own order (torch/optim/sgd.py, _single_tensor_sgd), so that a slip in one is caught by the other.
 #include "nagbench/optim/optimizer.hpp"
 #include "nagbench/optim/sgd/hyper.hpp"
 

@@ -5,17 +5,18 @@
 //   if momentum != 0:  b = d on the first step, else b = momentum * b + (1 - dampening) * d
 //                      d = d + momentum * b (nesterov)  or  d = b
 //   p = p - lr * d
-// b is the rule's one state array, momentum_buffer (s[0]). `Fault` exists for the tests only: each value drops one
-// term, and the tests prove the checks catch it.
+// b is the rule's one state array, momentum_buffer (s[0]). `Fault` exists for the tests only: each value
+// drops one term, and the tests prove the checks catch it.
 //
-// Two arithmetics (optim/optimizer.hpp): `separate` rounds as written above; `torch` is PyTorch's, bit for bit:
-// torch/optim/sgd.py (_single_tensor_sgd; _multi_tensor_sgd on CPU) whose add(x, alpha=a) is one fused multiply-add
-// in the tensor's type, with the hyper-parameters rounded to that type:
-//   g = g / ranks (DDP's average);  d = fma(wd, p, g);  b = fma(1 - damp, d, b * mu) (b.mul_(mu).add_(d, alpha));
-//   d = fma(mu, b, d) (Nesterov);  p = fma(-lr, d, p).
-// PyTorch 2.11's fused CUDA kernel (torch.optim.SGD(fused=True), FusedSgdKernel.cu) gives the same bits: measured on
-// an H200 against its CPU path for every case of tests/data/torch_sgd_trajectories.json, and the same expressions
-// run here on the host and on GPUs (tests/unit/test_torch_arithmetic.cpp).
+// Two arithmetics (optim/optimizer.hpp): `separate` rounds every product and sum as written above, on GPUs
+// too (no contraction into FMAs), so hosts and GPUs give the same bits; `torch` is PyTorch's, bit for bit:
+// torch/optim/sgd.py (_single_tensor_sgd; _multi_tensor_sgd on CPU) whose add(x, alpha=a) is one fused
+// multiply-add in the tensor's type, with the hyper-parameters rounded to that type:
+//   g = g / ranks (DDP's average);  d = fma(wd, p, g);  b = fma(1 - damp, d, b * mu) (b.mul_(mu).add_(d,
+//   alpha)); d = fma(mu, b, d) (Nesterov);  p = fma(-lr, d, p).
+// PyTorch 2.11's fused CUDA kernel (torch.optim.SGD(fused=True), FusedSgdKernel.cu) gives the same bits:
+// measured on an H200 against its CPU path for every case of tests/data/torch_sgd_trajectories.json, and the
+// same expressions run here on the host and on GPUs (tests/unit/test_torch_arithmetic.cpp).
 #include <Kokkos_Core.hpp>
 #include <type_traits>
 
@@ -24,15 +25,23 @@
 
 namespace nagbench::sgd {
 
-enum class Fault { none, drop_weight_decay, drop_dampening, drop_nesterov_term, drop_first_step_rule, drop_maximize };
+enum class Fault {
+  none,
+  drop_weight_decay,
+  drop_dampening,
+  drop_nesterov_term,
+  drop_first_step_rule,
+  drop_maximize
+};
 
-// Which terms of the rule a step uses, and its arithmetic, as compile-time constants: branches fold away and host
-// loops vectorize.
+// Which terms of the rule a step uses, and its arithmetic, as compile-time constants: branches fold away and
+// host loops vectorize.
 template <bool First, bool Momentum, bool Nesterov, bool WeightDecay, bool Torch>
 struct FixedFlags {
   static constexpr bool first = First, momentum = Momentum, nesterov = Nesterov, weight_decay = WeightDecay,
                         torch = Torch;
-  // State array k (the momentum buffer) is read by steps after the first and written by every step, with momentum.
+  // State array k (the momentum buffer) is read by steps after the first and written by every step, with
+  // momentum.
   KOKKOS_FORCEINLINE_FUNCTION static constexpr bool reads_state(int) { return Momentum && !First; }
   KOKKOS_FORCEINLINE_FUNCTION static constexpr bool writes_state(int) { return Momentum; }
 };
@@ -55,8 +64,8 @@ struct Rule {
   C ranks = 1;
 
   Rule() = default;
-  // grad_scale multiplies the incoming gradient in the separate arithmetic (1/ranks when the gradient arrives as an
-  // allreduced sum); the torch arithmetic divides by `ranks_in` instead, as DDP does.
+  // grad_scale multiplies the incoming gradient in the separate arithmetic (1/ranks when the gradient arrives
+  // as an allreduced sum); the torch arithmetic divides by `ranks_in` instead, as DDP does.
   explicit Rule(const Hyper& h, double grad_scale_in = 1.0, Arithmetic arithmetic = Arithmetic::separate,
                 int ranks_in = 1) {
     const bool maximize = (F == Fault::drop_maximize) ? false : h.maximize;
@@ -73,44 +82,49 @@ struct Rule {
     use_weight_decay = h.weight_decay != 0 && F != Fault::drop_weight_decay;
   }
 
-  // Returns the new parameter. s[0] (the momentum buffer) holds its old value when fl.reads_state(0) and receives
-  // its new value when fl.writes_state(0).
+  // Returns the new parameter. s[0] (the momentum buffer) holds its old value when fl.reads_state(0) and
+  // receives its new value when fl.writes_state(0).
   template <class Fl>
   KOKKOS_FORCEINLINE_FUNCTION C apply(const Fl& fl, C p, C g, C* s) const {
     if (fl.torch) return apply_torch(fl, p, g, s);
-    C d = grad_scale * g;
-    if (fl.weight_decay) d += weight_decay * p;
+    // Every product and sum rounded on its own, on hosts and GPUs alike (mul_rn/add_rn: never contracted).
+    C d = mul_rn(grad_scale, g);
+    if (fl.weight_decay) d = add_rn(d, mul_rn(weight_decay, p));
     if (fl.momentum) {
       if (fl.first && F != Fault::drop_first_step_rule) {
         s[0] = d;
       } else {
         const C b_old = fl.first ? C(0) : s[0];  // the faulty rule starts from a zero buffer
-        s[0] = momentum * b_old + one_minus_dampening * d;
+        s[0] = add_rn(mul_rn(momentum, b_old), mul_rn(one_minus_dampening, d));
       }
       if (fl.nesterov) {
-        if (F != Fault::drop_nesterov_term) d += momentum * s[0];
+        if (F != Fault::drop_nesterov_term) d = add_rn(d, mul_rn(momentum, s[0]));
       } else {
         d = s[0];
       }
     }
-    return p - lr * d;
+    return add_rn(p, -mul_rn(lr, d));
   }
 
-  // PyTorch's arithmetic (see the top of this file). Faults drop the same terms as in the separate arithmetic.
+  // PyTorch's arithmetic (see the top of this file). Faults drop the same terms as in the separate
+  // arithmetic.
   template <class Fl>
   KOKKOS_FORCEINLINE_FUNCTION C apply_torch(const Fl& fl, C p, C g, C* s) const {
     if (ranks != C(1)) g = g / ranks;
     if (negate) g = -g;
-    C d = fl.weight_decay ? fused_multiply_add(weight_decay, p, g) : g;  // grad.add(param, alpha=weight_decay)
+    C d =
+        fl.weight_decay ? fused_multiply_add(weight_decay, p, g) : g;  // grad.add(param, alpha=weight_decay)
     if (fl.momentum) {
       if (fl.first && F != Fault::drop_first_step_rule) {
         s[0] = d;  // torch.clone(grad)
       } else {
         const C b_old = fl.first ? C(0) : s[0];
-        s[0] = fused_multiply_add(one_minus_dampening, d, b_old * momentum);  // buf.mul_(mu).add_(d, alpha=1-damp)
+        s[0] = fused_multiply_add(one_minus_dampening, d,
+                                  b_old * momentum);  // buf.mul_(mu).add_(d, alpha=1-damp)
       }
       if (fl.nesterov) {
-        if (F != Fault::drop_nesterov_term) d = fused_multiply_add(momentum, s[0], d);  // grad.add(buf, alpha=mu)
+        if (F != Fault::drop_nesterov_term)
+          d = fused_multiply_add(momentum, s[0], d);  // grad.add(buf, alpha=mu)
       } else {
         d = s[0];
       }
@@ -157,8 +171,8 @@ struct Rule {
       with_mom(std::false_type{});
   }
 
-  // The rule as one BLAS-1 pass per term (the `unfused` variant), on vectors p, g, a scratch direction d and the
-  // state vectors s[]:
+  // The rule as one BLAS-1 pass per term (the `unfused` variant), on vectors p, g, a scratch direction d and
+  // the state vectors s[]:
   //   d = scale*g + wd*p            ops.update (or ops.scal without weight decay)
   //   b = d | b = mu*b + (1-damp)*d ops.copy on the first step, else ops.axpby
   //   d = d + mu*b                  ops.axpby (nesterov)

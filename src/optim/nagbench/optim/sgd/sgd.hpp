@@ -26,8 +26,8 @@ struct Sgd {
     return {{"momentum_buffer", true, true}};
   }
   static constexpr bool kTorchArithmetic = true;
-  // The rule of step `step` (0 = the first) for gradients summed over `ranks` ranks; SGD's does not change from step
-  // to step.
+  // The rule of step `step` (0 = the first) for gradients summed over `ranks` ranks; SGD's does not change
+  // from step to step.
   template <class C>
   static Rule<C> make_rule(const Hyper& h, int ranks, int64_t /*step*/, Arithmetic arithmetic) {
     return Rule<C>(h, 1.0 / ranks, arithmetic, ranks);

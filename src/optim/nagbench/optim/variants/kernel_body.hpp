@@ -1,11 +1,12 @@
 #pragma once
-// The update of one element, written once for every rule and dtype layout: load what the step reads, apply the
-// rule in its compute type, store what the step writes. The three ways kernels reach elements share it:
+// The update of one element, written once for every rule and dtype layout: load what the step reads, apply
+// the rule in its compute type, store what the step writes. The three ways kernels reach elements share it:
 //   update_element     one element through pointers (naive, unaligned shard edges, pack tails);
 //   update_pack        W elements with 16-byte vector loads and stores (GPU fused and multi_tensor);
 //   update_range_host  a restrict-qualified loop the compiler vectorizes (host fused and multi_tensor).
-// `Fl` is the rule's compile-time flags (branches fold away) or its run-time flags (naive); Fl::reads_state(k) and
-// Fl::writes_state(k) say which state arrays a step touches, so the bytes moved are exactly the bytes table's.
+// `Fl` is the rule's compile-time flags (branches fold away) or its run-time flags (naive);
+// Fl::reads_state(k) and Fl::writes_state(k) say which state arrays a step touches, so the bytes moved are
+// exactly the bytes table's.
 #include <Kokkos_Core.hpp>
 
 #include "nagbench/core/kokkos_util.hpp"
@@ -29,8 +30,8 @@ KOKKOS_FORCEINLINE_FUNCTION C apply_lane(const Rule& rule, const Fl& fl, Lane<C,
 
 // Element i: loads and stores in the layout's storage types; computes in Rule::compute_t.
 template <class Layout, class Rule, class Fl>
-KOKKOS_FORCEINLINE_FUNCTION void update_element(const Rule& rule, const Fl& fl, const ArenaPointers<Layout>& a,
-                                                int64_t i) {
+KOKKOS_FORCEINLINE_FUNCTION void update_element(const Rule& rule, const Fl& fl,
+                                                const ArenaPointers<Layout>& a, int64_t i) {
   using C = typename Rule::compute_t;
   using S = typename Layout::state_t;
   constexpr int K = Rule::kStates;
@@ -58,8 +59,8 @@ constexpr int pack_width() {
 }
 
 // Elements [i, i + W) with pack loads and stores; i must be a multiple of W and the arenas aligned (the arena
-// layout guarantees both). Every load is issued before any arithmetic, so W independent loads per array are in
-// flight per thread.
+// layout guarantees both). Every load is issued before any arithmetic, so W independent loads per array are
+// in flight per thread.
 template <class Layout, class Rule, int W, class Fl>
 KOKKOS_FORCEINLINE_FUNCTION void update_pack(const Rule& rule, const Fl& fl, const ArenaPointers<Layout>& a,
                                              int64_t i) {
@@ -101,12 +102,13 @@ KOKKOS_FORCEINLINE_FUNCTION void update_pack(const Rule& rule, const Fl& fl, con
   *reinterpret_cast<Pack<P, W>*>(a.p + i) = p;
 }
 
-// Host (OpenMP, Serial) inner loop over [begin, end): restrict-qualified pointers and compile-time flags, so the
-// compiler vectorizes it (the rule's state arrays are at most kMaxStates: each gets its own restrict pointer).
+// Host (OpenMP, Serial) inner loop over [begin, end): restrict-qualified pointers and compile-time flags, so
+// the compiler vectorizes it (the rule's state arrays are at most kMaxStates: each gets its own restrict
+// pointer).
 template <class Layout, class Rule, class Fl>
 inline __attribute__((always_inline)) void update_range_host_body(const Rule& rule, const Fl& fl,
-                                                                  const ArenaPointers<Layout>& a, int64_t begin,
-                                                                  int64_t end) {
+                                                                  const ArenaPointers<Layout>& a,
+                                                                  int64_t begin, int64_t end) {
   using C = typename Rule::compute_t;
   using P = typename Layout::param_t;
   using G = typename Layout::grad_t;
@@ -133,11 +135,12 @@ inline __attribute__((always_inline)) void update_range_host_body(const Rule& ru
   }
 }
 
-// The same loop compiled for x86-64 with FMA (and AVX): wider vectors, and the hardware fused multiply-add that a
-// rule's torch arithmetic asks for by name (contraction is off, so other arithmetic is unchanged).
+// The same loop compiled for x86-64 with FMA (and AVX): wider vectors, and the hardware fused multiply-add
+// that a rule's torch arithmetic asks for by name (contraction is off, so other arithmetic is unchanged).
 template <class Layout, class Rule, class Fl>
-NAGBENCH_HOST_FMA_TARGET void update_range_host_fma(const Rule& rule, const Fl& fl, const ArenaPointers<Layout>& a,
-                                                    int64_t begin, int64_t end) {
+NAGBENCH_HOST_FMA_TARGET void update_range_host_fma(const Rule& rule, const Fl& fl,
+                                                    const ArenaPointers<Layout>& a, int64_t begin,
+                                                    int64_t end) {
   update_range_host_body<Layout>(rule, fl, a, begin, end);
 }
 

@@ -1,8 +1,8 @@
 #pragma once
-// `unfused`: the update written as Kokkos Kernels BLAS-1 calls, the baseline a user reaches for first. The rule
-// says which passes make it up (Rule::unfused, e.g. sgd/rule.hpp); this variant supplies the passes, each a full
-// pass over its arrays (about 2-3x the minimum bytes; see docs/performance.md). fp32 and fp64 only: Kokkos Kernels
-// has no bf16 BLAS.
+// `unfused`: the update written as Kokkos Kernels BLAS-1 calls, the baseline a user reaches for first. The
+// rule says which passes make it up (Rule::unfused, e.g. sgd/rule.hpp); this variant supplies the passes,
+// each a full pass over its arrays (about 2-3x the minimum bytes; see docs/performance.md). fp32 and fp64
+// only: Kokkos Kernels has no bf16 BLAS.
 #include <KokkosBlas1_axpby.hpp>
 #include <KokkosBlas1_scal.hpp>
 #include <KokkosBlas1_update.hpp>
@@ -37,10 +37,12 @@ struct KokkosBlasOps {
 template <class Exec, class Layout, class Rule>
 class UnfusedBlasVariant final : public UpdateVariant<Exec, Layout, Rule> {
   using C = typename Rule::compute_t;
-  static_assert(std::is_same<typename Layout::param_t, C>::value && std::is_same<typename Layout::grad_t, C>::value &&
+  static_assert(std::is_same<typename Layout::param_t, C>::value &&
+                    std::is_same<typename Layout::grad_t, C>::value &&
                     std::is_same<typename Layout::state_t, C>::value,
                 "unfused: fp32 and fp64 layouts only");
-  // Device<Exec, ...> makes Kokkos Kernels run on the requested backend, not on the memory space's default one.
+  // Device<Exec, ...> makes Kokkos Kernels run on the requested backend, not on the memory space's default
+  // one.
   using Dev = Kokkos::Device<Exec, typename Exec::memory_space>;
   using Vec = Kokkos::View<C*, Dev, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
   using ConstVec = Kokkos::View<const C*, Dev, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
@@ -52,8 +54,8 @@ class UnfusedBlasVariant final : public UpdateVariant<Exec, Layout, Rule> {
     for (const auto& g : groups)
       for (const auto& s : g.segments)
         largest = s.numel > largest ? s.numel : largest;
-    direction_ =
-        Kokkos::View<C*, Dev>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::unfused_d"), largest);
+    direction_ = Kokkos::View<C*, Dev>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::unfused_d"),
+                                       largest);
   }
 
   void step(const Exec&, const Rule& rule, bool first_step, int group) override {

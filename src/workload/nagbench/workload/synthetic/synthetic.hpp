@@ -1,8 +1,9 @@
 #pragma once
-// The synthetic workload: a real network's list of parameter tensors (inputs/models/*.yaml) with counter-based
-// random parameters and per-step gradients standing in for a backward pass, so that any rank and the host
-// reference can reproduce any element (core/random.hpp). The momentum (every state array) starts poisoned with NaN
-// elsewhere, so a first step that reads it, or an element no kernel writes, shows up in the check.
+// The synthetic workload: a real network's list of parameter tensors (inputs/models/*.yaml) with
+// counter-based random parameters and per-step gradients standing in for a backward pass, so that any rank
+// and the host reference can reproduce any element (core/random.hpp). The momentum (every state array) starts
+// poisoned with NaN elsewhere, so a first step that reads it, or an element no kernel writes, shows up in the
+// check.
 #include <Kokkos_Core.hpp>
 #include <memory>
 
@@ -59,7 +60,8 @@ class SyntheticWorkload final : public Workload<Exec, Layout> {
     fill_initial_params(exec, arena, layout.length, seed_);
   }
   void produce_gradients(const Exec& exec, const ArenaPointers<Layout>& arena, int64_t step,
-                         const std::vector<GradientRange>& ranges, const std::function<void(int)>& ready) override {
+                         const std::vector<GradientRange>& ranges,
+                         const std::function<void(int)>& ready) override {
     for (size_t k = 0; k < ranges.size(); ++k) {
       synthetic::produce_gradients(exec, arena.g, ranges[k].begin, ranges[k].end, seed_, rank_, step);
       ready(static_cast<int>(k));

@@ -12,6 +12,7 @@
 #                       sources use, with apt's HTTP proxy if one is configured)
 #   NAGBENCH_COMPAT     auto | off: fetch Kokkos 5.2.2 and 4.5.1 headers (Debian unstable) for the compile checks
 #   CUDA_HOME           CUDA toolkit root (default: /usr/local/cuda)
+#   NAGBENCH_CUDA_AWARE_MPI  1 = also build a CUDA-aware Open MPI from Debian's source (scripts/build_cuda_aware_mpi.sh)
 #
 # Every step is idempotent: a second run finds the stamps and rebuilds nothing. A stamp holds a hash of
 # the patches and build options, so changing either rebuilds just that install.
@@ -229,6 +230,9 @@ main() {
       -DCMAKE_CXX_COMPILER="$src/kokkos/bin/nvcc_wrapper" -DCMAKE_CUDA_COMPILER="$CUDA_HOME/bin/nvcc"
   else
     log "CUDA Kokkos build skipped (NAGBENCH_CUDA=${NAGBENCH_CUDA:-auto}, CUDA_HOME=$CUDA_HOME)"
+  fi
+  if [[ "${NAGBENCH_CUDA_AWARE_MPI:-0}" == 1 ]]; then
+    NAGBENCH_DEBIAN_MIRROR=$mirror "$here/build_cuda_aware_mpi.sh"
   fi
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the GPU-machine scripts in this folder. They run binaries built elsewhere (scripts/build.sh cuda,
 # carried in build/cuda), write everything under $OUT (or ./out/device), and never build anything.
 set -uo pipefail
@@ -20,3 +21,24 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # --bind-to core); without that binding, OMP_PROC_BIND would pile every rank onto the first cores.
 export OMP_PROC_BIND=spread OMP_PLACES=cores
 gpu_name() { nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr ' ' '_'; }
+
+# The suites' sections: step <limit seconds> <name> <command or shell function> <args...> runs it under the suite's
+# global deadline ($deadline, in $SECONDS) and then calls the suite's `pack` (which bundles what came out so far).
+# `timeout` runs programs, not functions, so a function runs in a bash handed the definitions named in
+# $STEP_FUNCTIONS. want <section>: whether $SECTIONS (default all) asks for it.
+step() {
+  local max=$1 name=$2 left=$((deadline - SECONDS))
+  shift 2
+  if ((left < 15)); then echo "=== SKIPPED $name"; return; fi
+  ((max > left)) && max=$left
+  echo "=== $name (limit ${max}s, t=${SECONDS}s)"
+  if declare -F "$1" >/dev/null; then
+    # shellcheck disable=SC2086 # a list of function names
+    timeout -k 5 "$max" bash -c "$(declare -f ${STEP_FUNCTIONS:-$1}); $(printf '%q ' "$@")"
+  else
+    timeout -k 5 "$max" "$@"
+  fi
+  echo "=== $name: exit $? (t=${SECONDS}s)"
+  pack
+}
+want() { [[ " ${SECTIONS:-all} " == *" all "* || " ${SECTIONS:-} " == *" $1 "* ]]; }

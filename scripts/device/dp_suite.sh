@@ -11,19 +11,8 @@ export RES="$OUT/dp"
 mkdir -p "$RES"
 run="$repo/scripts/device/mpi_nagbench.sh"
 pack() { tar -czf "$OUT/dp.tar.gz.tmp" -C "$OUT" dp && mv "$OUT/dp.tar.gz.tmp" "$OUT/dp.tar.gz"; }
-step() {
-  local max=$1 name=$2 left=$((deadline - SECONDS))
-  shift 2
-  if ((left < 20)); then echo "=== SKIPPED $name"; return; fi
-  ((max > left)) && max=$left
-  echo "=== $name (limit ${max}s, t=${SECONDS}s)"
-  timeout "$max" "$@"
-  echo "=== $name: exit $? (t=${SECONDS}s)"
-  pack
-}
 gpus=$(nvidia-smi -L | wc -l)
 vit_bytes=$((304326632 * 4)) # one fp32 gradient of vit_l_16: the "one allreduce of the same bytes" yardstick
-want() { [[ " ${SECTIONS:-all} " == *" all "* || " ${SECTIONS:-} " == *" $1 "* ]]; }
 # PyTorch's all_reduce over NCCL, the yardstick: torch_ar <limit> <label> <record> [torch_allreduce.py args]
 torch_ar() {
   local limit=$1 label=$2 record=$3

@@ -19,23 +19,7 @@ deadline=$((SECONDS + ${BUDGET:-300}))
 RES=$OUT/session
 mkdir -p "$RES"
 pack() { tar -czf "$OUT/session.tar.gz.tmp" -C "$OUT" session && mv "$OUT/session.tar.gz.tmp" "$OUT/session.tar.gz"; }
-# step <limit> <name> <command or function of this script> <args...>: timeout runs programs, not shell
-# functions, so a function runs in a bash that is handed its definition.
-step() {
-  local max=$1 name=$2 left=$((deadline - SECONDS))
-  shift 2
-  if ((left < 15)); then echo "=== SKIPPED $name"; return; fi
-  ((max > left)) && max=$left
-  echo "=== $name (limit ${max}s, t=${SECONDS}s)"
-  if declare -F "$1" >/dev/null; then
-    timeout -k 5 "$max" bash -c "$(declare -f one mpi); $(printf '%q ' "$@")"
-  else
-    timeout -k 5 "$max" "$@"
-  fi
-  echo "=== $name: exit $? (t=${SECONDS}s)"
-  pack
-}
-want() { [[ " ${SECTIONS:-all} " == *" all "* || " ${SECTIONS:-} " == *" $1 "* ]]; }
+STEP_FUNCTIONS="one mpi"  # the functions below, for `step` (common.sh)
 gpus=$(nvidia-smi -L | wc -l)
 cores=$(lscpu -p=SOCKET,CORE | grep -v '^#' | sort -u | wc -l)
 export RES gpus cores

@@ -1,4 +1,5 @@
 """Shared by the tests of the Python tools: paths, running a tool as a user would, the MPI environment."""
+import json
 import os
 import shutil
 import subprocess
@@ -45,3 +46,30 @@ def mpi_env(**extra):
     env["NAGBENCH_REAL_MPIRUN"] = shutil.which(mpirun) or mpirun
     env.update(extra)
     return env
+
+
+def census(root):
+    """An independent count of what results/ holds, so that the expectations follow the committed files: the
+    files that hold no nagbench record (each deserves one warning line), and the records and table rows by kind."""
+    not_records, kinds = [], {}
+    for d, dirs, files in os.walk(root):
+        for f in files:
+            if not f.endswith((".json", ".jsonl")):
+                continue
+            path = os.path.join(d, f)
+            try:
+                with open(path) as fh:
+                    docs = [json.loads(x) for x in fh if x.strip()] if f.endswith(".jsonl") else json.load(fh)
+            except ValueError:
+                not_records.append(path)
+                continue
+            docs = docs if isinstance(docs, list) else [docs]
+            if not any(isinstance(r, dict) and "benchmark" in r for r in docs):
+                not_records.append(path)
+                continue
+            for r in docs:
+                kinds.setdefault(r["benchmark"], [0, 0])
+                kinds[r["benchmark"]][0] += 1
+                kinds[r["benchmark"]][1] += len(r.get("rows", [])) if r["benchmark"] in ("allreduce",
+                                                                                        "torch_allreduce") else 1
+    return not_records, kinds

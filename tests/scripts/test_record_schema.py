@@ -1,5 +1,6 @@
 """docs/schema/record.schema.json: every committed record under results/ is valid (and every committed JSON file is
-either records, a PyTorch yardstick, Google Benchmark output, or the one truncated Google Benchmark file); the
+either records, a PyTorch yardstick, Google Benchmark or GoogleTest output, a performance model, or the one truncated
+Google Benchmark file); the
 schema admits fields it does not know (schema_version 2, new kinds) and rejects records that lack what every record
 has."""
 import copy
@@ -30,6 +31,10 @@ def test_committed_records_are_valid(path):
         return
     if isinstance(doc, dict) and "benchmarks" in doc and "context" in doc:
         return  # Google Benchmark output
+    if isinstance(doc, dict) and "testsuites" in doc:
+        return  # GoogleTest's --gtest_output=json (the unit tests run on a GPU machine)
+    if isinstance(doc, dict) and "parameters" in doc and "evaluation" in doc:
+        return  # nagbench-report model's model.json
     for r in doc if isinstance(doc, list) else [doc]:
         if r.get("benchmark") == "torch_allreduce":
             continue  # PyTorch yardstick (scripts/device/torch_allreduce.py), not a nagbench record

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from helpers import REPORT, RESULTS, one_line_error, run
+from helpers import REPO, REPORT, RESULTS, census, one_line_error, run
 
 H200 = os.path.join(RESULTS, "nvidia-h200-x2", "2026-11-27-dp-bound")
 H100 = os.path.join(RESULTS, "nvidia-h100-80gb-hbm3", "2026-11-27-update-ladder-1gpu")
@@ -43,11 +43,20 @@ def test_whole_results_folder_reads_without_traceback(whole):
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr
     warnings = res.stderr.splitlines()
-    # The two Google Benchmark files and the truncated one: one line each, nothing else.
-    assert len(warnings) == 3 and all(w.startswith("nagbench-report: warning: ") for w in warnings), warnings
-    assert sum("gbench_cuda.truncated.json" in w for w in warnings) == 1
+    # Every file that holds no record (Google Benchmark and GoogleTest output, a fitted model, the truncated file):
+    # one line each, naming it, nothing else.
+    not_records, kinds = census(RESULTS)
+    assert len(not_records) >= 3
+    assert len(warnings) == len(not_records), warnings
+    assert all(w.startswith("nagbench-report: warning: ") for w in warnings), warnings
+    for path in not_records:
+        assert sum(os.path.relpath(path, REPO) in w or path in w for w in warnings) == 1, path
+    assert sum("gbench_cuda.truncated.json" in w and "not valid JSON" in w for w in warnings) == 1
+    assert sum("Google Benchmark output" in w for w in warnings) == 2
     md = (out / "report.md").read_text()
-    assert "200 nagbench records" in md and "15 PyTorch yardstick documents" in md
+    records = sum(n for k, (n, _) in kinds.items() if k not in ("torch_allreduce", "failure"))
+    assert records >= 200
+    assert f"{records} nagbench records" in md and f"{kinds['torch_allreduce'][0]} PyTorch yardstick documents" in md
 
 
 def test_update_is_never_a_maximum_over_backends(whole):
@@ -115,9 +124,9 @@ def test_flat_csv_one_row_per_record(whole, tmp_path):
     with open(whole[0] / "records.csv") as fh:
         rows = list(csv.DictReader(fh))
     # update and dp_step: one row per record; allreduce: one per message size; torch yardsticks likewise.
-    assert sum(r["benchmark"] == "update" for r in rows) == 41
-    assert sum(r["benchmark"] == "dp_step" for r in rows) == 134
-    assert sum(r["benchmark"] == "allreduce" for r in rows) == 128
+    kinds = census(RESULTS)[1]
+    for kind in ("update", "dp_step", "allreduce", "torch_allreduce"):
+        assert kinds[kind][1] > 0 and sum(r["benchmark"] == kind for r in rows) == kinds[kind][1], kind
     for col in ("commit", "device", "backend", "model", "variant", "ranks", "mode", "overlap", "bucket_mb",
                 "median_s", "pct_of_roof", "comm_update_s", "oop_busbw_GBps", "source"):
         assert col in rows[0], col

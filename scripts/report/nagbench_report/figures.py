@@ -48,12 +48,16 @@ def update_pct_roof(table, out):
     panels = list(table.groupby(["commit", "device", "backend"], sort=True))
     fig, axes = grid(len(panels))
     for ax, ((commit, device, backend), g) in zip(axes, panels):
-        g = g.assign(label=g["model"] + " " + g["dtype"])
+        label = g["model"] + " " + g["dtype"]
+        if "rule_mode" in g:  # rows of both arithmetics are separate bars, never merged
+            label = label + g["rule_mode"].fillna("").map(lambda m: f" ({m})" if m else "")
+        g = g.assign(label=label)
         labels = sorted(g["label"].unique())
         variants = sorted(g["variant"].unique())
         width = 0.8 / len(variants)
         for i, v in enumerate(variants):
-            gv = g[g["variant"] == v].set_index("label")["pct_of_roof"]
+            # one bar per label: rows that still share one (other settings) show their median
+            gv = g[g["variant"] == v].groupby("label")["pct_of_roof"].median()
             ys = [gv.get(lab, np.nan) for lab in labels]
             ax.bar(np.arange(len(labels)) + i * width, ys, width, label=v)
         ax.set_xticks(np.arange(len(labels)) + 0.4 - width / 2, labels, rotation=25, ha="right", fontsize=8)

@@ -82,6 +82,12 @@ def classify(doc, path, where, loaded, check):
         loaded.warnings.append(f"{where}: skipped: Google Benchmark output, not nagbench records "
                                "(compare those with Google Benchmark's compare.py)")
         return False
+    if isinstance(doc, dict) and "testsuites" in doc and "tests" in doc:
+        loaded.warnings.append(f"{where}: skipped: GoogleTest output, not nagbench records")
+        return False
+    if isinstance(doc, dict) and "parameters" in doc and "evaluation" in doc:
+        loaded.warnings.append(f"{where}: skipped: a fitted model (nagbench-report model), not nagbench records")
+        return False
     used = False
     for i, r in enumerate(items):
         at = where if len(items) == 1 else f"{where} [{i}]"

@@ -36,7 +36,7 @@ debian_packages=(
   build-essential cmake ninja-build git curl ca-certificates patch pkg-config
   libopenmpi-dev openmpi-bin
   libbenchmark-dev libgtest-dev libgmock-dev
-  libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libopenblas-dev
+  libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libopenblas-dev zlib1g-dev
   python3-yaml python3-matplotlib python3-pytest python3-jsonschema python3-jinja2 python3-pandas python3-scipy
   python3-sklearn shellcheck
   clang-format

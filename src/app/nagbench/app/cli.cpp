@@ -19,6 +19,7 @@
 #include "nagbench/optim/bytes.hpp"
 #include "nagbench/optim/optimizers.hpp"
 #include "nagbench/optim/variants/variant.hpp"
+#include "nagbench/workload/problem.hpp"
 #include "nagbench/workload/workloads.hpp"
 
 namespace nagbench {
@@ -248,6 +249,37 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
       ->capture_default_str();
   app.add_option("--workload", c.workload, "What produces the gradients (see --list-workloads)")
       ->capture_default_str();
+  // Training: a workload with an objective, named by its problem file.
+  auto* tr = "Training (--problem selects the train run kind: a workload with an objective, trained to a target)";
+  std::string problem_text, target_loss_text, optimum_text;
+  bool no_theory = false;
+  app.add_option("--problem", problem_text,
+                 "A problem file (inputs/problems/*.yaml, see --list-problems) or its name: its workload "
+                 "(quadratic, logreg, mlp) and settings")
+      ->group(tr);
+  app.add_option("--batch-size", c.batch_size, "Samples per rank and step (0 = full batch)")
+      ->capture_default_str()
+      ->group(tr);
+  app.add_option("--epochs", c.epochs, "Run this many epochs (0: --steps iterations)")->group(tr);
+  app.add_option("--eval-every", c.eval_every,
+                 "Evaluate the objective every N steps (default: once per epoch; every step with full batch)")
+      ->group(tr);
+  app.add_option("--target", c.target,
+                 "Stop once the relative gap (f - f*) / (f_0 - f*) <= this (needs f*: known or --optimum)")
+      ->group(tr);
+  app.add_option("--target-loss", target_loss_text, "Stop once the objective <= this")->group(tr);
+  app.add_option("--optimum", optimum_text, "The optimal value f* (e.g. from SciPy), for --target")->group(tr);
+  app.add_option("--restart", c.restart,
+                 "nesterov1983 adaptive restart: none | gradient | function (O'Donoghue and Candes 2015)")
+      ->capture_default_str()
+      ->group(tr);
+  app.add_option("--data-dir", c.data_dir,
+                 "Folder of scikit-learn's data files (default $NAGBENCH_DATA_DIR, else python3-sklearn's)")
+      ->group(tr);
+  app.add_flag("--tf32,!--no-tf32", c.tf32,
+               "GEMMs on GPUs may use TF32 tensor cores (default off: PyTorch's default for matmul)")
+      ->group(tr);
+  app.add_flag("--no-theory", no_theory, "quadratic: skip theory's predicted curve")->group(tr);
   // Every rule's hyper-parameters, each option once; which rule takes which is checked after parsing.
   std::map<std::string, HyperOption> hyper_options;
   const auto catalog = optimizer_catalog();
@@ -348,6 +380,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   app.add_flag("--list-optimizers", list_optimizers,
                "List the update rules and their hyper-parameters, and exit");
   app.add_flag("--list-workloads", list_workloads, "List the workloads, and exit");
+  bool list_problems = false;
+  app.add_flag("--list-problems", list_problems, "List the shipped problem files, and exit");
   app.add_flag("--version", version, "Print version, git commit and Kokkos version, and exit");
 
   try {
@@ -418,8 +452,53 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
     return out;
   }
 
+  if (list_problems) {
+    for (const auto& n : shipped_problem_names(exe_dir)) {
+      const ProblemSpec p = load_problem(n, exe_dir);
+      std::cout << n << " (" << p.workload << "): " << p.description << "\n";
+    }
+    out.kind = CliOutcome::Kind::exit_ok;
+    return out;
+  }
+
   c.backend = check_backend(backend);
   c.seed = parse_seed(seed_text);
+  const auto parse_real = [](const std::string& text, const char* flag) {
+    size_t pos = 0;
+    double v = 0;
+    try {
+      v = std::stod(text, &pos);
+    } catch (const std::exception&) {
+      pos = 0;
+    }
+    if (text.empty() || pos != text.size() || !std::isfinite(v))
+      throw InputError(std::string(flag) + " takes a finite number (got '" + text + "')");
+    return v;
+  };
+  if (!target_loss_text.empty()) {
+    c.has_target_loss = true;
+    c.target_loss = parse_real(target_loss_text, "--target-loss");
+  }
+  if (!optimum_text.empty()) {
+    c.has_optimum = true;
+    c.optimum = parse_real(optimum_text, "--optimum");
+  }
+  c.theory = !no_theory;
+  if (!problem_text.empty()) {
+    const ProblemSpec p = load_problem(problem_text, exe_dir);
+    if (app.count("--workload") > 0 && c.workload != p.workload)
+      throw InputError("--workload " + c.workload + " disagrees with the problem file's workload " + p.workload);
+    c.workload = p.workload;
+    c.problem = {{"name", p.name}, {"source", p.source}, {"settings", p.settings}};
+  } else if (c.workload != "synthetic") {
+    throw InputError("--workload " + c.workload + " needs --problem (see --list-problems)");
+  }
+  const bool training = c.workload != "synthetic";
+  if (!training) {
+    for (const char* flag : {"--batch-size", "--epochs", "--eval-every", "--target", "--target-loss", "--optimum",
+                             "--restart", "--data-dir", "--tf32", "--no-theory"})
+      if (app.count(flag) > 0) throw InputError(std::string(flag) + " applies to training runs (give --problem)");
+  }
   if (app.count("--output") > 0) check_output_path(c.output);
   const int given =
       int(!params_text.empty()) + int(!params_per_rank_text.empty()) + int(app.count("--model") > 0);
@@ -433,6 +512,13 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   } else {
     for (const auto& m : split_list(models, "--model"))
       model_specs.push_back(load_model(m, exe_dir));
+  }
+  if (training && params_text.empty()) {
+    // The problem file sizes the parameters; the record names the problem.
+    ModelSpec m;
+    m.name = c.problem.value("name", c.workload);
+    m.source = "problem " + c.problem.value("source", "");
+    model_specs = {m};
   }
   const bool comm_given = app.count("--comm") > 0;
   std::vector<std::string> comm_list =
@@ -453,7 +539,12 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
       throw InputError("--comm-priority takes high and/or normal (got '" + pr + "')");
   const bool any_shard =
       std::find(sharding_list.begin(), sharding_list.end(), "sharded") != sharding_list.end();
-  c.mode = comm_only ? "allreduce" : ((ranks > 1 || comm_given || any_shard) ? "dp" : "update");
+  c.mode = comm_only ? "allreduce"
+                     : training ? "train"
+                                : ((ranks > 1 || comm_given || any_shard) ? "dp" : "update");
+  if (training && comm_only) throw InputError("--comm-only measures the allreduce alone: drop --problem");
+  if (training && app.count("--model") > 0) throw InputError("--model is for the synthetic workload: drop it with --problem");
+  if (training && !comm_given && ranks > 1) comm_list = {"mpi"};
   std::vector<nlohmann::json> hypers;
   const std::vector<std::string> optimizer_list = split_list(optimizers, "--optimizer");
   for (const auto& name : optimizer_list)

@@ -24,6 +24,32 @@
 #define NAGBENCH_HOST_FMA_TARGET
 #endif
 
+// Kokkos' mathematical functions moved from Kokkos::Experimental (3.x) to Kokkos (3.7 on; the Experimental
+// names are gone in 4.x): the workloads call them through these names, which work with both.
+#if KOKKOS_VERSION >= 30700
+#define NAGBENCH_KOKKOS_MATH_NS Kokkos
+#else
+#define NAGBENCH_KOKKOS_MATH_NS Kokkos::Experimental
+#endif
+namespace nagbench::kmath {
+template <class T>
+KOKKOS_FORCEINLINE_FUNCTION T exp(T x) {
+  return NAGBENCH_KOKKOS_MATH_NS::exp(x);
+}
+template <class T>
+KOKKOS_FORCEINLINE_FUNCTION T log(T x) {
+  return NAGBENCH_KOKKOS_MATH_NS::log(x);
+}
+template <class T>
+KOKKOS_FORCEINLINE_FUNCTION T log1p(T x) {
+  return NAGBENCH_KOKKOS_MATH_NS::log1p(x);
+}
+template <class T>
+KOKKOS_FORCEINLINE_FUNCTION T sqrt(T x) {
+  return NAGBENCH_KOKKOS_MATH_NS::sqrt(x);
+}
+}  // namespace nagbench::kmath
+
 namespace nagbench {
 
 // True when this CPU executes fused multiply-add instructions (x86-64: FMA3; every aarch64 CPU).

@@ -49,6 +49,21 @@ bool all_ranks_true(bool value, const ProcessInfo& proc) {
 #endif
 }
 
+std::vector<double> sum_over_ranks(const std::vector<double>& values, const ProcessInfo& proc) {
+#ifdef NAGBENCH_HAVE_MPI
+  if (proc.size > 1 && !values.empty()) {
+    WatchdogGuard guard("a sum over ranks (MPI_Allreduce)");
+    std::vector<double> out(values.size());
+    check_mpi(MPI_Allreduce(values.data(), out.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM,
+                            MPI_COMM_WORLD),
+              "MPI_Allreduce");
+    return out;
+  }
+#endif
+  (void)proc;
+  return values;
+}
+
 std::vector<double> gather_to_root(double value, const ProcessInfo& proc) {
 #ifdef NAGBENCH_HAVE_MPI
   if (proc.size > 1) {

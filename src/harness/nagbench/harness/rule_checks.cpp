@@ -50,6 +50,15 @@ WorkloadSpec workload_spec(const Config& c) {
   w.name = c.workload;
   w.model = c.model;
   w.seed = c.seed;
+  if (c.problem.contains("settings")) {
+    w.problem_name = c.problem.value("name", "");
+    w.problem_source = c.problem.value("source", "");
+    w.problem = c.problem.at("settings");
+  }
+  w.batch_size = c.batch_size;
+  w.data_dir = c.data_dir;
+  w.tf32 = c.tf32;
+  w.params_override = c.model.source.rfind("--params", 0) == 0 ? c.model.params : 0;
   return w;
 }
 

@@ -36,8 +36,9 @@ struct RunOutput {
 NAGBENCH_RUN_KIND(UpdateRun, "update");        // update/: the update kernel of one rank against the roof
 NAGBENCH_RUN_KIND(DpRun, "dp");                // dp/: the data-parallel step (gradients, reductions, update)
 NAGBENCH_RUN_KIND(AllreduceRun, "allreduce");  // allreduce/: the allreduce sweep, nccl-tests style
+NAGBENCH_RUN_KIND(TrainRun, "train");          // train/: a workload with an objective, trained to a target
 
-using RunKinds = TypeList<UpdateRun, DpRun, AllreduceRun>;
+using RunKinds = TypeList<UpdateRun, DpRun, AllreduceRun, TrainRun>;
 
 // The kind's checks for cfg.mode (an unknown mode is an internal error).
 void validate_run_kind(const Config& cfg, int ranks);

@@ -4,6 +4,7 @@
 #include "nagbench/harness/allreduce/allreduce_impl.hpp"
 #include "nagbench/harness/dp/dp_impl.hpp"
 #include "nagbench/harness/run_kinds.hpp"
+#include "nagbench/harness/train/train_impl.hpp"
 #include "nagbench/harness/update/update_impl.hpp"
 
 namespace nagbench {

@@ -1,0 +1,375 @@
+#pragma once
+// TrainRun::run<Exec>; included by the per-backend instantiation files (harness/run_kinds_impl.hpp).
+#include <Kokkos_Core.hpp>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "nagbench/comm/buckets.hpp"
+#include "nagbench/comm/registry.hpp"
+#include "nagbench/core/errors.hpp"
+#include "nagbench/core/exec_event.hpp"
+#include "nagbench/core/format.hpp"
+#include "nagbench/core/watchdog.hpp"
+#include "nagbench/harness/checked_steps.hpp"
+#include "nagbench/harness/collectives.hpp"
+#include "nagbench/harness/dp/dp.hpp"
+#include "nagbench/harness/dp/step_spaces.hpp"
+#include "nagbench/harness/rule_checks.hpp"
+#include "nagbench/harness/run_kinds.hpp"
+#include "nagbench/harness/sizing.hpp"
+#include "nagbench/harness/train/train.hpp"
+#include "nagbench/harness/typed.hpp"
+#include "nagbench/optim/variants/registry.hpp"
+#include "nagbench/workload/workloads.hpp"
+
+namespace nagbench {
+
+namespace train_detail {
+
+inline double seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// Sum over the real elements (padding excluded) of g_i * v_i, in float64.
+template <class Exec, class T>
+double dot(const Exec& exec, const ArenaLayout& layout, const T* g, const T* v) {
+  double total = 0;
+  for (const auto& t : layout.tensors) {
+    double part = 0;
+    const int64_t o = t.offset;
+    Kokkos::parallel_reduce(
+        "nagbench::train::dot", Kokkos::RangePolicy<Exec, Kokkos::IndexType<int64_t>>(exec, 0, t.numel),
+        KOKKOS_LAMBDA(const int64_t i, double& acc) { acc += double(g[o + i]) * double(v[o + i]); }, part);
+    total += part;
+  }
+  exec.fence();
+  return total;
+}
+
+// A few elements of every tensor (all of a small one), the same on every rank.
+inline std::vector<int64_t> check_indices(const ArenaLayout& layout, uint64_t seed) {
+  std::vector<int64_t> idx;
+  for (size_t t = 0; t < layout.tensors.size(); ++t) {
+    const auto& s = layout.tensors[t];
+    if (s.numel <= 64) {
+      for (int64_t i = 0; i < s.numel; ++i)
+        idx.push_back(s.offset + i);
+    } else {
+      for (int k = 0; k < 64; ++k)
+        idx.push_back(s.offset + int64_t(mix64(seed + 7919 * t + k) % uint64_t(s.numel)));
+    }
+  }
+  return idx;
+}
+
+template <class T, class Mem>
+std::vector<double> gather(const T* base, const std::vector<int64_t>& idx) {
+  std::vector<double> out;
+  out.reserve(idx.size());
+  for (int64_t i : idx) {
+    T v;
+    Kokkos::deep_copy(Kokkos::View<T, Kokkos::HostSpace>(&v), Kokkos::View<const T, Mem>(base + i));
+    out.push_back(double(v));
+  }
+  return out;
+}
+
+}  // namespace train_detail
+
+template <class Exec, class Opt, class Layout>
+TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress& progress) {
+  using C = typename Layout::compute_t;
+  using Rule = typename Opt::template Rule<C>;
+  using Mem = typename Exec::memory_space;
+  using P = typename Layout::param_t;
+  using G = typename Layout::grad_t;
+  using S = typename Layout::state_t;
+  using Clock = std::chrono::steady_clock;
+  static_assert(std::is_same<P, G>::value && std::is_same<P, S>::value, "training runs: fp32 and fp64");
+  const auto h = hyper_of<Opt>(cfg);
+  const int nstates = static_cast<int>(Opt::states(h).size());
+  const int ranks = proc.size, rank = proc.rank;
+
+  TrainResult res;
+  res.device = describe_device(cfg.backend);
+  res.rule_description = h.describe();
+  std::string memory_problem;
+  try {
+    check_memory_fits(TrainRun::memory_needed(cfg, res.device, ranks), res.device, progress);
+  } catch (const InputError& e) {
+    memory_problem = e.what();
+  }
+  if (!all_ranks_true(memory_problem.empty(), proc))
+    throw InputError(memory_problem.empty() ? "another rank does not have the memory for this run"
+                                            : memory_problem);
+  const WorkloadSpec spec = workload_spec(cfg);
+  const ArenaLayout tensors = configuration_arena(cfg);
+  const BucketPlan plan =
+      BucketPlan::make(tensors, ranks, bucket_elements(cfg.bucket_mb, int64_t(sizeof(G))), kMaxBuckets);
+  const int64_t length = plan.arena.length;
+  const int nb = static_cast<int>(plan.buckets.size());
+  res.params = tensors.params;
+  res.tensors = static_cast<int64_t>(tensors.tensors.size());
+  res.buckets = nb;
+
+  StepSpaces<Exec> spaces(cfg.comm_high_priority);
+  CommOptions copt;
+  copt.mpi_path = cfg.mpi_path;
+  auto comm = make_communicator<Exec>(cfg.comm, spaces.comm_spaces(), copt, proc);
+  res.comm_name = comm->name();
+  res.comm_path = comm->path();
+
+  ParamArena<Layout, Mem> arena(length, nstates, length, comm->arena_allocator());
+  const ArenaPointers<Layout> ptr = arena.pointers();
+  const Exec plain;
+  auto workload = make_workload<Exec, Layout>(spec, proc);
+  if (!workload->has_objective()) throw InputError("workload " + cfg.workload + " has no objective to train");
+  workload->initialize(plain, ptr, plan.arena);  // every rank starts from the same parameters
+  Kokkos::deep_copy(plain, arena.g, G(0));       // padding stays zero through every reduction
+  poison_states(plain, arena);
+  Kokkos::fence();
+  res.problem = workload->describe();
+  res.problem["backward"] = workload->has_backward();
+  res.samples_per_step_rank = workload->samples_per_step();
+  res.samples_per_step = workload->global_samples_per_step();
+  res.steps_per_epoch = std::max<int64_t>(1, workload->steps_per_epoch());
+
+  CommSetup cs;
+  cs.grad = ptr.g;
+  cs.param = ptr.p;
+  cs.type = sizeof(G) == 4 ? ElemType::f32 : ElemType::f64;
+  cs.plan = plan;
+  comm->setup(cs);
+  UpdateGroups<Layout> groups;
+  for (int k = 0; k < nb; ++k)
+    groups.push_back({ptr, segments_within(plan.arena, plan.buckets[k].start,
+                                           plan.buckets[k].start + plan.buckets[k].length)});
+  auto variant = make_variant<Exec, Layout, Rule>(cfg.variant);
+  variant->prepare(spaces.update(), groups);
+  std::vector<GradientRange> ranges;
+  for (const auto& b : plan.buckets)
+    ranges.push_back({b.start, b.start + b.length});
+  std::vector<ExecEvent<Exec>> ready;
+  for (int k = 0; k < nb; ++k)
+    ready.emplace_back();
+
+  // The objective where theory measures it: the rule's iterate (Nesterov 1983: x_k, a state array) or p.
+  constexpr int kIterate = Opt::kIterateState;
+  const auto evaluate = [&](bool at_p) {
+    const P* at = (kIterate >= 0 && !at_p) ? reinterpret_cast<const P*>(ptr.s[kIterate >= 0 ? kIterate : 0])
+                                            : ptr.p;
+    LossParts tr = workload->evaluate(spaces.compute(), at, Split::train);
+    LossParts te;
+    if (workload->has_test_split()) te = workload->evaluate(spaces.compute(), at, Split::test);
+    const std::vector<double> sums = sum_over_ranks(
+        {tr.loss_sum, double(tr.count), tr.correct, te.loss_sum, double(te.count), te.correct}, proc);
+    CurvePoint c;
+    c.loss = (sums[1] > 0 ? sums[0] / sums[1] : 0.0) + tr.regularizer;
+    if (workload->is_classifier() && sums[1] > 0) c.train_accuracy = sums[2] / sums[1];
+    if (sums[4] > 0) {
+      c.test_loss = sums[3] / sums[4];
+      c.test_accuracy = workload->is_classifier() ? sums[5] / sums[4] : -1;
+      if (!workload->is_classifier()) c.test_accuracy = -1;
+    }
+    return c;
+  };
+
+  res.has_optimum = cfg.has_optimum || std::isfinite(workload->known_optimum());
+  res.optimum = cfg.has_optimum ? cfg.optimum : workload->known_optimum();
+  if (cfg.target > 0 && !res.has_optimum)
+    throw InputError("--target is a relative gap and needs the optimum: give --optimum F (for example from "
+                     "SciPy), or use --target-loss");
+  const int64_t max_steps = cfg.epochs > 0 ? int64_t(cfg.epochs) * res.steps_per_epoch : int64_t(cfg.steps);
+  const int64_t eval_every =
+      cfg.restart == "function" ? 1 : (cfg.eval_every > 0 ? cfg.eval_every : res.steps_per_epoch);
+
+  CurvePoint c0 = evaluate(true);
+  res.initial_loss = c0.loss;
+  res.curve.push_back(c0);
+  const double gap0 = res.initial_loss - res.optimum;
+  const auto target_met = [&](double loss) {
+    if (cfg.target > 0) return gap0 > 0 ? (loss - res.optimum) <= cfg.target * gap0 : true;
+    if (cfg.has_target_loss) return loss <= cfg.target_loss;
+    return false;
+  };
+  if (target_met(c0.loss)) res.target_step = 0;
+
+  // Theory's curve (quadratic), for the same number of steps, and its own step at the target.
+  if (cfg.theory && cfg.restart == "none") {
+    res.theory = workload->theory_curve(spaces.compute(), cfg.optimizer, cfg.hyper, max_steps);
+    if (cfg.target > 0)
+      for (size_t k = 0; k < res.theory.size(); ++k)
+        if (res.theory[k] <= cfg.target) {
+          res.theory_target_step = int64_t(k);
+          break;
+        }
+  }
+
+  const std::vector<int64_t> check_idx = train_detail::check_indices(tensors, cfg.seed);
+  std::vector<double> t_grad, t_comm, t_update, t_total;
+  double elapsed = 0, previous_loss = c0.loss;
+  int64_t since_restart = 0;
+  progress.say("training " + cfg.workload + " (" + format_count(res.params) + " params) with " + cfg.optimizer +
+               " on " + std::to_string(ranks) + " ranks, up to " + std::to_string(max_steps) + " steps");
+  for (int64_t s = 0; s < max_steps && res.target_step < 0; ++s) {
+    const bool first = s == 0;
+    const bool check_step = s == 0 || s == max_steps - 1 || s == 1;
+    const Rule rule = Opt::template make_rule<C>(h, ranks, since_restart, arithmetic_of(cfg));
+    WatchdogGuard watch("a training step");
+    Kokkos::fence();
+    const auto t0 = Clock::now();
+    workload->produce_gradients(spaces.compute(), ptr, s, ranges,
+                                [&](int k) { ready[size_t(k)].record(spaces.compute()); });
+    spaces.compute().fence();
+    const auto t1 = Clock::now();
+    if (check_step && res.gradient_check.empty()) {
+      const std::string bad = workload->check_gradient(spaces.compute(), ptr, s);
+      if (!bad.empty()) res.gradient_check = "rank " + std::to_string(rank) + " step " + std::to_string(s) + ": " + bad;
+    }
+    const auto t1b = Clock::now();
+    for (int k = 0; k < nb; ++k)
+      comm->start_reduction(k, ready[size_t(k)]);
+    for (int k = 0; k < nb; ++k)
+      comm->wait_reduction(k);
+    comm->finish();
+    spaces.update().fence();
+    const auto t2 = Clock::now();
+    // Gradient restart (O'Donoghue and Candes): restart when g(y_k) . (x_{k+1} - x_k) > 0; the dot is taken
+    // as g . x_{k+1} - g . x_k around the update (x is the rule's iterate state).
+    double g_dot_x_before = 0;
+    if (kIterate >= 0 && cfg.restart == "gradient" && !first)
+      g_dot_x_before = train_detail::dot(spaces.update(), tensors, ptr.g, ptr.s[kIterate >= 0 ? kIterate : 0]);
+    // The update check's inputs: this step's p, states and averaged gradient at a sample of elements.
+    std::vector<double> p_old, g_sum;
+    std::vector<std::vector<double>> s_old(static_cast<size_t>(nstates));
+    if (check_step) {
+      p_old = train_detail::gather<P, Mem>(ptr.p, check_idx);
+      g_sum = train_detail::gather<G, Mem>(ptr.g, check_idx);
+      if (!first)
+        for (int k = 0; k < nstates; ++k)
+          s_old[size_t(k)] = train_detail::gather<S, Mem>(ptr.s[k], check_idx);
+    }
+    const auto t2b = Clock::now();
+    for (int k = 0; k < nb; ++k)
+      variant->step(spaces.update(), rule, first, k);
+    spaces.update().fence();
+    const auto t3 = Clock::now();
+    if (check_step && res.update_check.empty()) {
+      const std::vector<double> p_new = train_detail::gather<P, Mem>(ptr.p, check_idx);
+      std::vector<std::vector<double>> s_new(static_cast<size_t>(nstates));
+      for (int k = 0; k < nstates; ++k)
+        s_new[size_t(k)] = train_detail::gather<S, Mem>(ptr.s[k], check_idx);
+      const ErrorBounds eb = Opt::error_bounds(h);
+      const double u = sizeof(C) == 4 ? 5.96e-8 : 1.12e-16;
+      for (size_t e = 0; e < check_idx.size() && res.update_check.empty(); ++e) {
+        ReferenceState st;
+        st.p = p_old[e];
+        st.initialized = !first;
+        for (int k = 0; k < nstates; ++k)
+          st.s[k] = first ? 0.0 : s_old[size_t(k)][e];
+        const double g_avg = g_sum[e] / ranks;
+        double scale = std::abs(st.p) + eb.step * std::max(1.0, std::abs(g_avg));
+        for (int k = 0; k < nstates; ++k)
+          scale += std::abs(st.s[k]) + eb.state[k] * std::max(1.0, std::abs(g_avg));
+        Opt::reference_step(h, st, g_avg, since_restart);
+        const double tol = 32 * u * (scale + std::abs(st.p));
+        const auto bad = [&](const char* what, double got, double want) {
+          if (std::abs(got - want) <= tol + 32 * u * std::abs(want)) return false;
+          res.update_check = "rank " + std::to_string(rank) + " step " + std::to_string(s) + ": " + what + "[" +
+                             std::to_string(check_idx[e]) + "] = " + std::to_string(got) +
+                             ", float64 reference " + std::to_string(want);
+          return true;
+        };
+        if (bad("p", p_new[e], st.p)) break;
+        for (int k = 0; k < nstates; ++k)
+          if (bad("state", s_new[size_t(k)][e], st.s[k])) break;
+      }
+      res.update_checked += int64_t(check_idx.size());
+    }
+    ++since_restart;
+    bool restart = false;
+    if (kIterate >= 0 && cfg.restart == "gradient" && !first) {
+      const double after = train_detail::dot(spaces.update(), tensors, ptr.g, ptr.s[kIterate >= 0 ? kIterate : 0]);
+      restart = after - g_dot_x_before > 0;
+    }
+    const double step_s = train_detail::seconds(t0, t1) + train_detail::seconds(t1b, t2) +
+                          train_detail::seconds(t2b, t3);
+    t_grad.push_back(train_detail::seconds(t0, t1));
+    t_comm.push_back(train_detail::seconds(t1b, t2));
+    t_update.push_back(train_detail::seconds(t2b, t3));
+    t_total.push_back(step_s);
+    elapsed += step_s;
+    res.steps_run = s + 1;
+    if ((s + 1) % eval_every == 0 || s + 1 == max_steps) {
+      CurvePoint c = evaluate(false);
+      c.step = s + 1;
+      c.time_s = elapsed;
+      res.curve.push_back(c);
+      if (!std::isfinite(c.loss))
+        throw RunError("the objective diverged (loss " + std::to_string(c.loss) + " at step " +
+                       std::to_string(s + 1) + "); lower --lr");
+      if (cfg.restart == "function" && c.loss > previous_loss) restart = true;
+      previous_loss = c.loss;
+      if (target_met(c.loss)) {
+        res.target_step = s + 1;
+        res.target_time_s = elapsed;
+      }
+    }
+    // Every rank takes part in the agreement (a restart anywhere restarts everywhere: replicas stay equal).
+    if (kIterate >= 0 && cfg.restart != "none" && !all_ranks_true(!restart, proc)) {
+      // y_{k+1} = x_{k+1}: the look-ahead point falls back to the iterate; the schedule starts again.
+      Kokkos::deep_copy(spaces.update(), arena.p, arena.s[kIterate >= 0 ? kIterate : 0]);
+      spaces.update().fence();
+      since_restart = 0;
+      ++res.restarts;
+    }
+    progress.tick("step " + std::to_string(s + 1) + "/" + std::to_string(max_steps) + ", loss " +
+                  format_fixed(res.curve.back().loss, 6));
+  }
+  res.grad = phase_timing(t_grad, proc);
+  res.comm = phase_timing(t_comm, proc);
+  res.update = phase_timing(t_update, proc);
+  res.total = phase_timing(t_total, proc);
+
+  auto p_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), arena.p);
+  res.params_hash = hash_params(p_host.data(), tensors.tensors);
+  bool agree = true;
+  for (const auto& x : gather_strings_to_root(res.params_hash, proc))
+    agree = agree && x == res.params_hash;
+  res.ranks_agree = all_ranks_true(agree, proc);
+  // Every rank's checks, reported by rank 0: the first failure of any rank.
+  for (std::string* check : {&res.gradient_check, &res.update_check}) {
+    const auto all = gather_strings_to_root(*check, proc);
+    for (const auto& x : all)
+      if (check->empty() && !x.empty()) *check = x;
+  }
+  res.rank_detail = gather_strings_to_root(describe_rank(proc, res.device), proc);
+  return res;
+}
+
+template <class Exec>
+RunOutput TrainRun::run(const Config& cfg, const ProcessInfo& proc, Progress& progress) {
+  RunOutput out;
+  with_rule_and_layout(cfg, [&](auto opt, auto layout) {
+    using Layout = decltype(layout);
+    if constexpr (!Layout::has_master &&
+                  std::is_same<typename Layout::param_t, typename Layout::compute_t>::value) {
+      const TrainResult r = run_train_typed<Exec, typename decltype(opt)::type, Layout>(cfg, proc, progress);
+      out.record = train_record(cfg, proc, r);
+      out.table = train_table(cfg, proc, r);
+      if (!r.verified()) {
+        out.failure = !r.gradient_check.empty() ? r.gradient_check
+                      : !r.update_check.empty() ? r.update_check
+                                                : "ranks hold different parameters (hash here " + r.params_hash + ")";
+      }
+    } else {
+      throw InputError("training runs support --dtype fp32 and fp64 (got " + cfg.dtype + ")");
+    }
+  });
+  return out;
+}
+
+}  // namespace nagbench

@@ -367,6 +367,9 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
       ->group(dp);
   app.add_option("--debug-skip-bucket", c.debug_skip_bucket, "tests only: leave one bucket unreduced")
       ->group("");
+  app.add_flag("--debug-early-reduce", c.debug_early_reduce,
+               "tests only: training reduces the last bucket before the backward has produced it")
+      ->group("");
   app.add_option("--debug-stop-rank", c.debug_stop_rank,
                  "tests only: this rank stops itself (SIGSTOP) mid-run")
       ->group("");

@@ -53,6 +53,7 @@ struct Config {
   bool allow_gpu_sharing = false;
   int debug_skip_bucket = -1;       // tests only: leave one bucket unreduced
   int debug_stop_rank = -1;         // tests only: this rank SIGSTOPs itself in the first timed step
+  bool debug_early_reduce = false;  // tests only: train reduces the last bucket before its gradient is ready
   std::vector<int64_t> comm_sizes;  // allreduce: message sizes in bytes
   int comm_iters = 20;
   int comm_reps = 5;

@@ -76,6 +76,28 @@ nlohmann::json number_or_null(bool have, double v) {
 }
 }  // namespace
 
+OverlapFigures overlap_figures(const TrainResult& r) {
+  OverlapFigures f;
+  const double step = r.total.ranks.slowest_median, base = r.no_comm_total.ranks.slowest_median;
+  f.exposed_s = step - base;
+  f.step_over_no_comm = base > 0 ? step / base : 0;
+  f.backward_slowdown_s = r.grad.ranks.slowest_median - r.no_comm_backward.ranks.slowest_median;
+  f.have_allreduce = r.allreduce.measured && r.allreduce.ranks.slowest_median > 0;
+  if (f.have_allreduce) f.overlap_ratio = 1.0 - f.exposed_s / r.allreduce.ranks.slowest_median;
+  return f;
+}
+
+namespace {
+nlohmann::json overlap_json(const TrainResult& r) {
+  if (!r.no_comm_total.measured) return nullptr;
+  const OverlapFigures f = overlap_figures(r);
+  return {{"exposed_comm_s", f.exposed_s},
+          {"overlap_ratio", f.have_allreduce ? nlohmann::json(f.overlap_ratio) : nlohmann::json(nullptr)},
+          {"step_over_no_comm_step", f.step_over_no_comm},
+          {"backward_slowdown_s", f.backward_slowdown_s}};
+}
+}  // namespace
+
 nlohmann::json train_record(const Config& cfg, const ProcessInfo& proc, const TrainResult& r) {
   const double step = r.total.ranks.slowest_median;
   nlohmann::json curve = nlohmann::json::array();
@@ -111,11 +133,18 @@ nlohmann::json train_record(const Config& cfg, const ProcessInfo& proc, const Tr
             {"min_s", r.total.this_rank.min},
             {"max_s", r.total.this_rank.max},
             {"reps", r.total.this_rank.count},
+            {"overlap", cfg.overlap},
             {"phases",
              {{"gradient", phase_json(r.grad)},
               {"comm", phase_json(r.comm)},
               {"update", phase_json(r.update)},
-              {"total", phase_json(r.total)}}},
+              {"total", phase_json(r.total)},
+              {"no_comm_step", phase_json(r.no_comm_total)},
+              {"no_comm_backward", phase_json(r.no_comm_backward)},
+              {"allreduce", phase_json(r.allreduce)}}},
+            {"overlap_figures", overlap_json(r)},
+            {"allreduce_bytes", r.allreduce_bytes},
+            {"timeline", r.timeline},
             {"samples_per_s", number_or_null(r.samples_per_step > 0, per_second(r.samples_per_step, step))},
             {"samples_per_s_per_rank",
              number_or_null(r.samples_per_step_rank > 0, per_second(r.samples_per_step_rank, step))},
@@ -146,7 +175,7 @@ std::string train_table(const Config& cfg, const ProcessInfo& proc, const TrainR
   o << "nagbench train | " << cfg.problem.value("name", cfg.workload) << " (" << cfg.workload << ", "
     << format_count(r.params) << " params) | " << cfg.dtype << " | " << proc.size << " ranks | " << cfg.backend
     << " on " << r.device.name << "\n";
-  o << cfg.optimizer << " " << r.rule_description << (cfg.restart != "none" ? " | restart " + cfg.restart : "")
+  o << r.rule_description << (cfg.restart != "none" ? " | restart " + cfg.restart : "")
     << " | comm " << r.comm_name << " | batch "
     << (r.samples_per_step > 0 ? std::to_string(r.samples_per_step_rank) + " per rank, " +
                                      std::to_string(r.samples_per_step) + " global"
@@ -177,6 +206,7 @@ std::string train_table(const Config& cfg, const ProcessInfo& proc, const TrainR
   o << "\n  phase (per step)   slowest median   rank medians min / avg / max\n";
   auto row = [&](const char* name, const PhaseTiming& t) {
     char buf[200];
+    if (!t.measured) return;
     std::snprintf(buf, sizeof(buf), "  %-18s %14s   %s / %s / %s\n", name,
                   format_seconds(t.ranks.slowest_median).c_str(), format_seconds(t.ranks.min_of_medians).c_str(),
                   format_seconds(t.ranks.avg_of_medians).c_str(), format_seconds(t.ranks.max_of_medians).c_str());
@@ -186,6 +216,16 @@ std::string train_table(const Config& cfg, const ProcessInfo& proc, const TrainR
   row("communication", r.comm);
   row("update", r.update);
   row("total", r.total);
+  if (r.no_comm_total.measured) {
+    row("step, no comm", r.no_comm_total);
+    row("backward, no comm", r.no_comm_backward);
+    row("one allreduce", r.allreduce);
+    const OverlapFigures f = overlap_figures(r);
+    o << "  exposed communication " << format_seconds(f.exposed_s) << " (step - no-comm step)";
+    if (f.have_allreduce) o << " | overlap ratio " << format_fixed(f.overlap_ratio, 3);
+    o << " | step / no-comm step " << format_fixed(f.step_over_no_comm, 3) << " | backward slowed by "
+      << format_seconds(f.backward_slowdown_s) << " while reductions ran\n";
+  }
   if (r.samples_per_step > 0)
     o << "  samples/s: " << format_fixed(per_second(r.samples_per_step, step), 1) << " aggregate, "
       << format_fixed(per_second(r.samples_per_step_rank, step), 1) << " per rank\n";

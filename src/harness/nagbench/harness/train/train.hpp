@@ -39,6 +39,11 @@ struct TrainResult {
   double target_time_s = 0;
   int64_t theory_target_step = -1;  // theory's first step at the target (relative-gap targets)
   PhaseTiming grad, comm, update, total;
+  // Overlapped runs: the same step without communication, and one allreduce of every gradient, measured in
+  // the same launch; per-bucket event times of one step of each kind, per rank.
+  PhaseTiming no_comm_total, no_comm_backward, allreduce;
+  int64_t allreduce_bytes = 0;
+  nlohmann::json timeline;
   bool ranks_agree = false;
   std::string params_hash;
   std::string gradient_check;  // "" = passed
@@ -47,6 +52,15 @@ struct TrainResult {
   std::vector<std::string> rank_detail;
   bool verified() const { return ranks_agree && gradient_check.empty() && update_check.empty(); }
 };
+
+// Derived figures of an overlapped run (docs/data-parallel.md): exposed communication = step - no-comm step;
+// overlap ratio = 1 - exposed / one allreduce of the same bytes; how much the backward slowed down while the
+// reductions ran (event-timed backward with and without communication).
+struct OverlapFigures {
+  double exposed_s = 0, overlap_ratio = 0, step_over_no_comm = 0, backward_slowdown_s = 0;
+  bool have_allreduce = false;
+};
+OverlapFigures overlap_figures(const TrainResult& r);
 
 nlohmann::json train_record(const Config& cfg, const ProcessInfo& proc, const TrainResult& r);
 std::string train_table(const Config& cfg, const ProcessInfo& proc, const TrainResult& r);

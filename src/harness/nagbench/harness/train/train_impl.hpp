@@ -209,99 +209,225 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
   }
 
   const std::vector<int64_t> check_idx = train_detail::check_indices(tensors, cfg.seed);
-  std::vector<double> t_grad, t_comm, t_update, t_total;
+  std::vector<double> t_grad, t_comm, t_update, t_total, t_backward;
   double elapsed = 0, previous_loss = c0.loss;
   int64_t since_restart = 0;
-  progress.say("training " + cfg.workload + " (" + format_count(res.params) + " params) with " + cfg.optimizer +
-               " on " + std::to_string(ranks) + " ranks, up to " + std::to_string(max_steps) + " steps");
-  for (int64_t s = 0; s < max_steps && res.target_step < 0; ++s) {
-    const bool first = s == 0;
-    const bool check_step = s == 0 || s == max_steps - 1 || s == 1;
-    const Rule rule = Opt::template make_rule<C>(h, ranks, since_restart, arithmetic_of(cfg));
-    WatchdogGuard watch("a training step");
+  constexpr bool host = is_host_space<Exec>();
+  // Events of the overlapped step: its start, each bucket's gradient ready, reduced and updated (timing
+  // events, so one step can be drawn as a timeline and the backward timed on the device's clock).
+  ExecEvent<Exec> ev_start(true);
+  std::vector<ExecEvent<Exec>> ev_ready, ev_reduced, ev_updated;
+  for (int k = 0; k < nb; ++k) {
+    ev_ready.emplace_back(true);
+    ev_reduced.emplace_back(true);
+    ev_updated.emplace_back(true);
+  }
+  // Spins on the compute stream before the backward (tests only): with --debug-early-reduce a reduction that
+  // does not wait for its gradient then reads it before the backward has written it, certainly.
+  const auto delay = [&]() {
+    if (!cfg.debug_early_reduce || host) return;
+    Kokkos::parallel_for(
+        "nagbench::train::delay", Kokkos::RangePolicy<Exec>(spaces.compute(), 0, 1), KOKKOS_LAMBDA(const int) {
+          volatile double x = 1;
+          for (int i = 0; i < 20000000; ++i)
+            x = x * 1.0000001;
+        });
+  };
+  // The negative test's bug (--debug-early-reduce): bucket 0's reduction starts before the backward, on an
+  // event taken before it, so it reads a gradient the backward has not written yet.
+  ExecEvent<Exec> ev_too_early;
+  const bool early = cfg.debug_early_reduce;
+  // One step. Phased (overlap off, and the first step): gradient, reductions, update one after the other,
+  // each fenced and timed on the host. Overlapped: each bucket's reduction starts as soon as the backward
+  // has produced it (an event per bucket, no device-wide synchronisation), on the high-priority comm stream,
+  // and its update as soon as its reduction ends; with_comm false is the no-communication baseline (each
+  // rank updates with its own gradient, like DDP's no_sync). Returns the host time of the step.
+  struct StepTimes {
+    double total = 0, grad = -1, comm = -1, update = -1, backward = -1;
+  };
+  const auto step_once = [&](int64_t s, const Rule& rule, bool first, bool phased, bool with_comm,
+                             const std::function<void()>& before_update) {
+    StepTimes t;
     Kokkos::fence();
     const auto t0 = Clock::now();
-    workload->produce_gradients(spaces.compute(), ptr, s, ranges,
-                                [&](int k) { ready[size_t(k)].record(spaces.compute()); });
-    spaces.compute().fence();
-    const auto t1 = Clock::now();
-    if (check_step && res.gradient_check.empty()) {
-      const std::string bad = workload->check_gradient(spaces.compute(), ptr, s);
-      if (!bad.empty()) res.gradient_check = "rank " + std::to_string(rank) + " step " + std::to_string(s) + ": " + bad;
-    }
-    const auto t1b = Clock::now();
-    for (int k = 0; k < nb; ++k)
-      comm->start_reduction(k, ready[size_t(k)]);
-    for (int k = 0; k < nb; ++k)
-      comm->wait_reduction(k);
-    comm->finish();
-    spaces.update().fence();
-    const auto t2 = Clock::now();
-    // Gradient restart (O'Donoghue and Candes): restart when g(y_k) . (x_{k+1} - x_k) > 0; the dot is taken
-    // as g . x_{k+1} - g . x_k around the update (x is the rule's iterate state).
-    double g_dot_x_before = 0;
-    if (kIterate >= 0 && cfg.restart == "gradient" && !first)
-      g_dot_x_before = train_detail::dot(spaces.update(), tensors, ptr.g, ptr.s[kIterate >= 0 ? kIterate : 0]);
-    // The update check's inputs: this step's p, states and averaged gradient at a sample of elements.
-    std::vector<double> p_old, g_sum;
-    std::vector<std::vector<double>> s_old(static_cast<size_t>(nstates));
-    if (check_step) {
-      p_old = train_detail::gather<P, Mem>(ptr.p, check_idx);
-      g_sum = train_detail::gather<G, Mem>(ptr.g, check_idx);
-      if (!first)
-        for (int k = 0; k < nstates; ++k)
-          s_old[size_t(k)] = train_detail::gather<S, Mem>(ptr.s[k], check_idx);
-    }
-    const auto t2b = Clock::now();
-    for (int k = 0; k < nb; ++k)
-      variant->step(spaces.update(), rule, first, k);
-    spaces.update().fence();
-    const auto t3 = Clock::now();
-    if (check_step && res.update_check.empty()) {
-      const std::vector<double> p_new = train_detail::gather<P, Mem>(ptr.p, check_idx);
-      std::vector<std::vector<double>> s_new(static_cast<size_t>(nstates));
-      for (int k = 0; k < nstates; ++k)
-        s_new[size_t(k)] = train_detail::gather<S, Mem>(ptr.s[k], check_idx);
-      const ErrorBounds eb = Opt::error_bounds(h);
-      const double u = sizeof(C) == 4 ? 5.96e-8 : 1.12e-16;
-      for (size_t e = 0; e < check_idx.size() && res.update_check.empty(); ++e) {
-        ReferenceState st;
-        st.p = p_old[e];
-        st.initialized = !first;
-        for (int k = 0; k < nstates; ++k)
-          st.s[k] = first ? 0.0 : s_old[size_t(k)][e];
-        const double g_avg = g_sum[e] / ranks;
-        double scale = std::abs(st.p) + eb.step * std::max(1.0, std::abs(g_avg));
-        for (int k = 0; k < nstates; ++k)
-          scale += std::abs(st.s[k]) + eb.state[k] * std::max(1.0, std::abs(g_avg));
-        Opt::reference_step(h, st, g_avg, since_restart);
-        const double tol = 32 * u * (scale + std::abs(st.p));
-        const auto bad = [&](const char* what, double got, double want) {
-          if (std::abs(got - want) <= tol + 32 * u * std::abs(want)) return false;
-          res.update_check = "rank " + std::to_string(rank) + " step " + std::to_string(s) + ": " + what + "[" +
-                             std::to_string(check_idx[e]) + "] = " + std::to_string(got) +
-                             ", float64 reference " + std::to_string(want);
-          return true;
-        };
-        if (bad("p", p_new[e], st.p)) break;
-        for (int k = 0; k < nstates; ++k)
-          if (bad("state", s_new[size_t(k)][e], st.s[k])) break;
+    ev_too_early.record(spaces.compute());
+    delay();
+    if (phased) {
+      workload->produce_gradients(spaces.compute(), ptr, s, ranges,
+                                  [&](int k) { ev_ready[size_t(k)].record(spaces.compute()); });
+      spaces.compute().fence();
+      const auto t1 = Clock::now();
+      if (with_comm) {
+        for (int k = 0; k < nb; ++k)
+          comm->start_reduction(k, ev_ready[size_t(k)]);
+        for (int k = 0; k < nb; ++k)
+          comm->wait_reduction(k);
+        comm->finish();
       }
-      res.update_checked += int64_t(check_idx.size());
+      spaces.update().fence();
+      const auto t2a = Clock::now();
+      if (before_update) before_update();  // untimed
+      const auto t2 = Clock::now();
+      for (int k = 0; k < nb; ++k)
+        variant->step(spaces.update(), rule, first, k);
+      spaces.update().fence();
+      const auto t3 = Clock::now();
+      t.grad = train_detail::seconds(t0, t1);
+      t.comm = train_detail::seconds(t1, t2a);
+      t.update = train_detail::seconds(t2, t3);
+      t.total = t.grad + t.comm + t.update;
+      return t;
+    }
+    ev_start.record(spaces.compute());
+    if (with_comm && early) comm->start_reduction(0, ev_too_early);
+    workload->produce_gradients(spaces.compute(), ptr, s, ranges, [&](int k) {
+      ev_ready[size_t(k)].record(spaces.compute());
+      if (with_comm) {
+        if (!(early && k == 0)) comm->start_reduction(k, ev_ready[size_t(k)]);
+        if (!host) ev_reduced[size_t(k)].record(spaces.comm_spaces().comm);
+      }
+      comm->progress();
+    });
+    for (int k = 0; k < nb; ++k) {
+      if (with_comm) {
+        comm->wait_reduction(k);
+        if (host) ev_reduced[size_t(k)].record(spaces.update());
+      } else {
+        ev_ready[size_t(k)].make_wait(spaces.update());
+        ev_reduced[size_t(k)].record(spaces.update());
+      }
+      variant->step(spaces.update(), rule, first, k);
+      ev_updated[size_t(k)].record(spaces.update());
+      comm->progress();
+    }
+    if (with_comm) comm->finish();
+    spaces.update().fence();
+    spaces.compute().fence();
+    t.total = train_detail::seconds(t0, Clock::now());
+    t.backward = ev_ready[size_t(nb - 1)].seconds_since(ev_start);
+    return t;
+  };
+
+  // The update check's inputs, sampled before a step: p, the states, and the average of every rank's own
+  // gradient of this step (each rank computes its gradient once more, untimed, and the samples are summed in
+  // float64 over ranks), so that a reduction that read a stale or partial gradient fails the check too.
+  struct Snapshot {
+    std::vector<double> p, g_expected;
+    std::vector<std::vector<double>> s;
+  };
+  const auto snapshot = [&](int64_t s, bool first, bool with_comm) {
+    Snapshot snap;
+    snap.p = train_detail::gather<P, Mem>(ptr.p, check_idx);
+    snap.s.resize(size_t(nstates));
+    if (!first)
+      for (int k = 0; k < nstates; ++k)
+        snap.s[size_t(k)] = train_detail::gather<S, Mem>(ptr.s[k], check_idx);
+    workload->produce_gradients(spaces.compute(), ptr, s, ranges, [](int) {});
+    spaces.compute().fence();
+    if (res.gradient_check.empty()) {
+      const std::string bad = workload->check_gradient(spaces.compute(), ptr, s);
+      if (!bad.empty())
+        res.gradient_check = "rank " + std::to_string(rank) + " step " + std::to_string(s) + ": " + bad;
+    }
+    snap.g_expected = train_detail::gather<G, Mem>(ptr.g, check_idx);
+    if (with_comm) snap.g_expected = sum_over_ranks(snap.g_expected, proc);
+    // Poisoned, so that the step must produce every gradient again before anything reads it.
+    for (const auto& t : tensors.tensors)
+      Kokkos::deep_copy(spaces.compute(), Kokkos::subview(arena.g, std::make_pair(t.offset, t.offset + t.numel)),
+                        std::numeric_limits<G>::quiet_NaN());
+    spaces.compute().fence();
+    return snap;
+  };
+  const auto check_update = [&](const Snapshot& snap, int64_t s, bool first, int grad_ranks, int64_t rule_step) {
+    if (!res.update_check.empty()) return;
+    const std::vector<double> g_now = train_detail::gather<G, Mem>(ptr.g, check_idx);
+    const std::vector<double> p_new = train_detail::gather<P, Mem>(ptr.p, check_idx);
+    std::vector<std::vector<double>> s_new(static_cast<size_t>(nstates));
+    for (int k = 0; k < nstates; ++k)
+      s_new[size_t(k)] = train_detail::gather<S, Mem>(ptr.s[k], check_idx);
+    const ErrorBounds eb = Opt::error_bounds(h);
+    const double u = sizeof(C) == 4 ? 5.96e-8 : 1.12e-16;
+    const auto fail = [&](const std::string& what, int64_t i, double got, double want) {
+      res.update_check = "rank " + std::to_string(rank) + " step " + std::to_string(s) + ": " + what + "[" +
+                         std::to_string(i) + "] = " + std::to_string(got) + ", float64 reference " +
+                         std::to_string(want);
+    };
+    for (size_t e = 0; e < check_idx.size(); ++e) {
+      // The reduced gradient: a sum of grad_ranks fp32/fp64 values in some order errs by at most
+      // gamma_{ranks} sum |g_r| <= ranks u (|expected| + ...); checked against the float64 sum of the ranks'
+      // own gradients with slack for the order.
+      const double g_tol = 4 * grad_ranks * u * (std::abs(snap.g_expected[e]) + 1e-30) + 1e-300;
+      if (!(std::abs(g_now[e] - snap.g_expected[e]) <= g_tol + 4 * grad_ranks * u * std::abs(g_now[e]))) {
+        fail("reduced gradient", check_idx[e], g_now[e], snap.g_expected[e]);
+        return;
+      }
+      ReferenceState st;
+      st.p = snap.p[e];
+      st.initialized = !first;
+      for (int k = 0; k < nstates; ++k)
+        st.s[k] = first ? 0.0 : snap.s[size_t(k)][e];
+      const double g_avg = g_now[e] / grad_ranks;
+      double scale = std::abs(st.p) + eb.step * std::max(1.0, std::abs(g_avg));
+      for (int k = 0; k < nstates; ++k)
+        scale += std::abs(st.s[k]) + eb.state[k] * std::max(1.0, std::abs(g_avg));
+      Opt::reference_step(h, st, g_avg, rule_step);
+      const double tol = 32 * u * (scale + std::abs(st.p));
+      if (!(std::abs(p_new[e] - st.p) <= tol)) {
+        fail("p", check_idx[e], p_new[e], st.p);
+        return;
+      }
+      for (int k = 0; k < nstates; ++k)
+        if (!(std::abs(s_new[size_t(k)][e] - st.s[k]) <= tol + 32 * u * std::abs(st.s[k]))) {
+          fail("state", check_idx[e], s_new[size_t(k)][e], st.s[k]);
+          return;
+        }
+    }
+    res.update_checked += int64_t(check_idx.size());
+  };
+
+  progress.say("training " + cfg.workload + " (" + format_count(res.params) + " params) with " + cfg.optimizer +
+               " on " + std::to_string(ranks) + " ranks, up to " + std::to_string(max_steps) + " steps, overlap " +
+               (cfg.overlap ? "on" : "off"));
+  bool last_overlapped = false;
+  for (int64_t s = 0; s < max_steps && res.target_step < 0; ++s) {
+    const bool first = s == 0;
+    const bool check_step = s == 0 || s == 1 || s == max_steps - 1;
+    const Rule rule = Opt::template make_rule<C>(h, ranks, since_restart, arithmetic_of(cfg));
+    WatchdogGuard watch("a training step");
+    Snapshot snap;
+    if (check_step) snap = snapshot(s, first, true);
+    // Gradient restart (O'Donoghue and Candes): restart when g(y_k) . (x_{k+1} - x_k) > 0, taken as
+    // g . x_{k+1} - g . x_k with g the reduced gradient, the first dot between the reductions and the update
+    // (untimed; such steps run phased).
+    const bool gradient_restart = kIterate >= 0 && cfg.restart == "gradient" && !first;
+    const bool phased = first || !cfg.overlap || gradient_restart;
+    double g_dot_x_before = 0;
+    std::function<void()> hook;
+    if (gradient_restart)
+      hook = [&]() { g_dot_x_before = train_detail::dot(spaces.update(), tensors, ptr.g, ptr.s[kIterate >= 0 ? kIterate : 0]); };
+    const StepTimes st = step_once(s, rule, first, phased, true, hook);
+    last_overlapped = !phased;
+    if (check_step) {
+      check_update(snap, s, first, ranks, since_restart);
+      // A failed check ends the run on every rank (and its record says why).
+      if (!all_ranks_true(res.update_check.empty() && res.gradient_check.empty(), proc)) {
+        res.steps_run = s + 1;
+        break;
+      }
     }
     ++since_restart;
     bool restart = false;
-    if (kIterate >= 0 && cfg.restart == "gradient" && !first) {
-      const double after = train_detail::dot(spaces.update(), tensors, ptr.g, ptr.s[kIterate >= 0 ? kIterate : 0]);
-      restart = after - g_dot_x_before > 0;
+    if (gradient_restart)
+      restart = train_detail::dot(spaces.update(), tensors, ptr.g, ptr.s[kIterate >= 0 ? kIterate : 0]) -
+                    g_dot_x_before > 0;
+    t_total.push_back(st.total);
+    if (st.grad >= 0) {
+      t_grad.push_back(st.grad);
+      t_comm.push_back(st.comm);
+      t_update.push_back(st.update);
     }
-    const double step_s = train_detail::seconds(t0, t1) + train_detail::seconds(t1b, t2) +
-                          train_detail::seconds(t2b, t3);
-    t_grad.push_back(train_detail::seconds(t0, t1));
-    t_comm.push_back(train_detail::seconds(t1b, t2));
-    t_update.push_back(train_detail::seconds(t2b, t3));
-    t_total.push_back(step_s);
-    elapsed += step_s;
+    if (st.backward >= 0) t_backward.push_back(st.backward);
+    elapsed += st.total;
     res.steps_run = s + 1;
     if ((s + 1) % eval_every == 0 || s + 1 == max_steps) {
       CurvePoint c = evaluate(false);
@@ -329,17 +455,73 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     progress.tick("step " + std::to_string(s + 1) + "/" + std::to_string(max_steps) + ", loss " +
                   format_fixed(res.curve.back().loss, 6));
   }
-  res.grad = phase_timing(t_grad, proc);
-  res.comm = phase_timing(t_comm, proc);
-  res.update = phase_timing(t_update, proc);
+  const auto read_timeline = [&]() {
+    nlohmann::json t = nlohmann::json::array();
+    for (int k = 0; k < nb; ++k)
+      t.push_back({{"bucket", k},
+                   {"elements", plan.buckets[size_t(k)].length},
+                   {"gradient_ready_s", ev_ready[size_t(k)].seconds_since(ev_start)},
+                   {"reduced_s", ev_reduced[size_t(k)].seconds_since(ev_start)},
+                   {"updated_s", ev_updated[size_t(k)].seconds_since(ev_start)}});
+    return t;
+  };
+  nlohmann::json timeline_comm, timeline_no_comm;
+  if (last_overlapped) timeline_comm = read_timeline();
+  res.grad = phase_timing(cfg.overlap ? t_backward : t_grad, proc);
+  res.comm = phase_timing(cfg.overlap ? std::vector<double>{} : t_comm, proc);
+  res.update = phase_timing(cfg.overlap ? std::vector<double>{} : t_update, proc);
   res.total = phase_timing(t_total, proc);
-
   auto p_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), arena.p);
   res.params_hash = hash_params(p_host.data(), tensors.tensors);
   bool agree = true;
   for (const auto& x : gather_strings_to_root(res.params_hash, proc))
     agree = agree && x == res.params_hash;
   res.ranks_agree = all_ranks_true(agree, proc);
+  // The same step with communication off (each rank keeps its own gradient, as DDP's no_sync) and one
+  // allreduce of all the gradients, in the same launch, after the replicas were compared (they part here).
+  if (cfg.overlap && res.steps_run > 1 && res.update_check.empty() && res.gradient_check.empty()) {
+    const int reps = static_cast<int>(std::min<int64_t>(std::max<int64_t>(res.steps_run - 1, 3), 30));
+    std::vector<double> nc_total, nc_backward;
+    for (int r = 0; r < 3 + reps; ++r) {
+      const int64_t s = res.steps_run + r;
+      const Rule rule_own = Opt::template make_rule<C>(h, 1, since_restart + r, arithmetic_of(cfg));
+      WatchdogGuard watch("a step without communication");
+      Snapshot snap;
+      const bool check = r == 3;
+      if (check) snap = snapshot(s, false, false);
+      const StepTimes st = step_once(s, rule_own, false, false, false, nullptr);
+      if (check) check_update(snap, s, false, 1, since_restart + r);
+      if (r >= 3) {
+        nc_total.push_back(st.total);
+        nc_backward.push_back(st.backward);
+      }
+    }
+    timeline_no_comm = read_timeline();
+    res.no_comm_total = phase_timing(nc_total, proc);
+    res.no_comm_backward = phase_timing(nc_backward, proc);
+    std::vector<double> ar;
+    const ElemType et = sizeof(G) == 4 ? ElemType::f32 : ElemType::f64;
+    if (ranks > 1)
+      for (int r = 0; r < 3 + reps; ++r) {
+        WatchdogGuard watch("an allreduce of all gradients");
+        comm->synchronize();
+        Kokkos::fence();
+        const auto a0 = Clock::now();
+        comm->allreduce(ptr.g, ptr.g, length, et);
+        comm->synchronize();
+        if (r >= 3) ar.push_back(train_detail::seconds(a0, Clock::now()));
+      }
+    res.allreduce = phase_timing(ar, proc);
+    res.allreduce_bytes = length * int64_t(sizeof(G));
+  }
+  res.timeline = {{"with_comm", timeline_comm}, {"no_comm", timeline_no_comm}};
+  {
+    const auto all = gather_strings_to_root(res.timeline.dump(), proc);
+    nlohmann::json per_rank = nlohmann::json::array();
+    for (const auto& x : all)
+      per_rank.push_back(nlohmann::json::parse(x));
+    if (proc.rank == 0) res.timeline = per_rank;
+  }
   // Every rank's checks, reported by rank 0: the first failure of any rank.
   for (std::string* check : {&res.gradient_check, &res.update_check}) {
     const auto all = gather_strings_to_root(*check, proc);

@@ -16,6 +16,11 @@
 //                                             writes_state(k); unfused(ops, ...) for the BLAS-1 variant
 //   reference_step(hyper, state, grad, k)   float64 host reference of step k, written apart from Rule
 //   error_bounds(hyper)                     magnitudes that scale the verification tolerances
+//   kIterateState                           where the iterate whose objective value theory talks about
+//                                           lives: -1 for p itself (sgd, gd, heavy_ball), k >= 0 for state
+//                                           array k (nesterov1983: p holds the look-ahead point y_k, state 0
+//                                           the iterate x_k); the training loop evaluates f there
+//   kPlainBf16                              whether the bf16 layout (state stored in bf16) is supported
 //
 // and one line in optim/optimizers.hpp registers it. Variants (naive, fused, multi_tensor, unfused), the
 // bytes table, verification, records and the CLI then work for it unchanged. docs/design.md walks through

@@ -6,11 +6,14 @@
 
 #include "nagbench/core/errors.hpp"
 #include "nagbench/core/type_list.hpp"
+#include "nagbench/optim/gd/gd.hpp"
+#include "nagbench/optim/heavy_ball/heavy_ball.hpp"
+#include "nagbench/optim/nesterov1983/nesterov1983.hpp"
 #include "nagbench/optim/sgd/sgd.hpp"
 
 namespace nagbench {
 
-using Optimizers = TypeList<sgd::Sgd>;
+using Optimizers = TypeList<sgd::Sgd, gd::Gd, heavy_ball::HeavyBall, nesterov1983::Nesterov1983>;
 
 // Calls f(Tag<Opt>{}) for the optimizer named `name`; throws InputError naming the known ones otherwise.
 template <class F>

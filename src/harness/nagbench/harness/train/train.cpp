@@ -175,7 +175,7 @@ std::string train_table(const Config& cfg, const ProcessInfo& proc, const TrainR
   o << "nagbench train | " << cfg.problem.value("name", cfg.workload) << " (" << cfg.workload << ", "
     << format_count(r.params) << " params) | " << cfg.dtype << " | " << proc.size << " ranks | " << cfg.backend
     << " on " << r.device.name << "\n";
-  o << r.rule_description << (cfg.restart != "none" ? " | restart " + cfg.restart : "")
+  o << cfg.optimizer << " " << r.rule_description << (cfg.restart != "none" ? " | restart " + cfg.restart : "")
     << " | comm " << r.comm_name << " | batch "
     << (r.samples_per_step > 0 ? std::to_string(r.samples_per_step_rank) + " per rank, " +
                                      std::to_string(r.samples_per_step) + " global"

@@ -18,6 +18,9 @@ struct Sgd {
   using Hyper = sgd::Hyper;
   template <class C>
   using Rule = sgd::Rule<C>;
+  // The iterate whose objective value theory talks about: p itself.
+  static constexpr int kIterateState = -1;
+  static constexpr bool kPlainBf16 = true;  // the bf16 layout (state in bf16) is checked within its allowance
 
   static std::vector<HyperParam> hyper_params() { return Hyper::params(); }
   // The momentum buffer, when there is momentum: read and written by every step after the first.

@@ -152,7 +152,7 @@ class LogregWorkload final : public Workload<Exec, Layout> {
     const int64_t wo = layout_.tensors[0].offset, bo = layout_.tensors[1].offset;
     for (int64_t c = lo; c < hi; c += kEvalChunk) {
       const int64_t m = std::min(kEvalChunk, hi - c);
-      std::vector<int64_t> idx(size_t(m));
+      std::vector<int64_t> idx(static_cast<size_t>(m));
       for (int64_t i = 0; i < m; ++i)
         idx[size_t(i)] = c + i;
       load_batch(exec, idx, split);
@@ -202,7 +202,7 @@ class LogregWorkload final : public Workload<Exec, Layout> {
                       Kokkos::View<const G*, Mem>(arena.g, g.size()));
     const int64_t wo = layout_.tensors[0].offset, bo = layout_.tensors[1].offset;
     const double scale = double(P(double(ranks_) / double(schedule_->global_batch())));
-    std::vector<double> r(size_t(m)), rabs(size_t(m));
+    std::vector<double> r(static_cast<size_t>(m)), rabs(static_cast<size_t>(m));
     for (int64_t i = 0; i < m; ++i) {
       double z = p[size_t(bo)], zabs = std::abs(double(p[size_t(bo)]));
       for (int64_t j = 0; j < F; ++j) {
@@ -247,7 +247,7 @@ class LogregWorkload final : public Workload<Exec, Layout> {
             {"global_batch", schedule_->global_batch()}, {"source", p_.data == "synthetic" ? "generated" : host_.train.source}};
   }
 
- private:
+ // Public only because nvcc requires the functions that enclose device lambdas to be public.
   static constexpr int64_t kEvalChunk = 4096;
   static double gamma(int64_t n) {
     const double u = sizeof(P) == 4 ? 5.96e-8 : 1.12e-16;
@@ -277,7 +277,7 @@ class LogregWorkload final : public Workload<Exec, Layout> {
     yb_ = DView<P>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::logreg::yb"), size_t(cap));
     z_ = DView<P>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::logreg::z"), size_t(cap));
     idx_ = DView<int64_t>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::logreg::idx"), size_t(cap));
-    idx_host_ = Kokkos::create_mirror_view(idx_);
+    idx_host_ = Kokkos::View<int64_t*, Kokkos::HostSpace>("nagbench::logreg::idx_host", size_t(cap));
   }
 
   // The rows `idx` of the split into xb (features x m, column-major: sample i's features contiguous) and yb.
@@ -357,6 +357,7 @@ class LogregWorkload final : public Workload<Exec, Layout> {
         });
   }
 
+ private:
   Problem p_;
   int rank_, ranks_;
   linalg::BlasHandle<Exec> blas_;
@@ -366,7 +367,7 @@ class LogregWorkload final : public Workload<Exec, Layout> {
   ArenaLayout layout_;
   DView<P> train_x_, train_y_, test_x_, test_y_, xb_, yb_, z_;
   DView<int64_t> idx_;
-  typename DView<int64_t>::HostMirror idx_host_;
+  Kokkos::View<int64_t*, Kokkos::HostSpace> idx_host_;  // (HostMirror is gone in Kokkos 5)
 };
 
 struct Logreg {

@@ -233,7 +233,8 @@ template <class Exec, class Layout>
 std::vector<double> QuadraticWorkload<Exec, Layout>::theory_curve(const Exec& exec, const std::string& opt,
                                                                   const nlohmann::json& h,
                                                                   int64_t iterations) {
-  enum Method { gd, heavy_ball, nesterov1983, sgd_momentum } m;
+  enum : int { gd, heavy_ball, nesterov1983, sgd_momentum };  // ints: nvcc refuses local types in lambdas
+  int m = gd;
   const auto num = [&](const char* k, double d) { return h.contains(k) ? h.at(k).get<double>() : d; };
   const auto flag = [&](const char* k) { return h.contains(k) && h.at(k).get<bool>(); };
   double lr = num("lr", 0), beta = num("beta", 0), mom = num("momentum", 0);

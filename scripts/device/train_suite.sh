@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The GPU-machine runs of the training issues (11: workloads that converge; 12: the allreduce hidden behind a real
+# backward pass, side by side with PyTorch DDP), in sections under a global deadline (BUDGET seconds); everything
+# lands in $OUT/train.tar.gz, re-packed after every step. The CUDA build is carried in .device/new
+# (scripts/device/stage.sh new build/cuda), never built here.
+#
+#   BUDGET=560 SECTIONS="machine unit tests converge" bash scripts/device/train_suite.sh
+#   BUDGET=560 SECTIONS="mlp ddp" bash scripts/device/train_suite.sh
+# Sections: machine unit tests converge mlp ddp.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+export NAGBENCH_BUILD=${NAGBENCH_BUILD:-$repo/.device/new}
+# shellcheck source=scripts/device/common.sh
+source "$here/common.sh"
+NB=$B/bin/nagbench
+# shellcheck disable=SC2034 # used by step (common.sh)
+deadline=$((SECONDS + ${BUDGET:-300}))
+RES=$OUT/train
+mkdir -p "$RES"
+pack() { tar -czf "$OUT/train.tar.gz.tmp" -C "$OUT" train && mv "$OUT/train.tar.gz.tmp" "$OUT/train.tar.gz"; }
+# shellcheck disable=SC2034 # used by step (common.sh)
+STEP_FUNCTIONS="one mpi converge mlp_runs ddp_runs"
+gpus=$(nvidia-smi -L | wc -l)
+cores=$(lscpu -p=SOCKET,CORE | grep -v '^#' | sort -u | wc -l)
+export RES gpus cores NB repo
+one() {
+  local name=$1
+  shift
+  OMP_NUM_THREADS=$cores "$NB" -q -o "$RES/$name.json" "$@" >"$RES/$name.txt" 2>&1
+  echo "$name: exit $?"
+}
+mpi() {
+  local np=$1 name=$2 threads=$((cores / gpus))
+  shift 2
+  mpirun --allow-run-as-root -np "$np" --map-by ppr:"$np":node:PE="$threads" --bind-to core \
+    --mca btl_vader_single_copy_mechanism none -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH -x OMP_NUM_THREADS="$threads" \
+    -x OMP_PROC_BIND -x OMP_PLACES "$NB" -q -o "$RES/$name.json" "$@" >"$RES/$name.txt" 2>&1
+  echo "$name: exit $?"
+}
+# Convergence: the quadratic (theory next to the measurement), logreg and the digits MLP, on 1 and 2 GPUs (NCCL);
+# the same on the host cores (OpenMP) for CUDA vs OpenMP on the same node and inputs.
+converge() {
+  local n=16777216
+  # lr = 1/L, beta = (sqrt(kappa)-1)/(sqrt(kappa)+1); heavy ball's optimal pair (tests/train/test_train.py).
+  for r in 1 2; do
+    local run=one pre=()
+    if ((r > 1)); then run="mpi"; pre=(2); fi
+    for kap in 1e2 1e4; do
+      local hb_lr hb_b nb_b lr
+      lr=$(python3 -c "print(1/$kap)")
+      nb_b=$(python3 -c "import math;k=$kap;print((math.sqrt(k)-1)/(math.sqrt(k)+1))")
+      hb_lr=$(python3 -c "import math;print(4/(math.sqrt($kap)+1)**2)")
+      hb_b=$(python3 -c "import math;k=$kap;print(((math.sqrt(k)-1)/(math.sqrt(k)+1))**2)")
+      local common=(-b cuda --problem "quadratic_k$kap" --params "$n" --dtype fp32 --target 1e-6 --steps 200000 --comm nccl)
+      ((r == 1)) && common=(-b cuda --problem "quadratic_k$kap" --params "$n" --dtype fp32 --target 1e-6 --steps 200000)
+      $run "${pre[@]}" "quad_k${kap}_gd_r$r" "${common[@]}" --optimizer gd --lr "$lr"
+      $run "${pre[@]}" "quad_k${kap}_hb_r$r" "${common[@]}" --optimizer heavy_ball --lr "$hb_lr" --beta "$hb_b"
+      $run "${pre[@]}" "quad_k${kap}_nag_r$r" "${common[@]}" --optimizer nesterov1983 --lr "$lr" --beta "$nb_b"
+      $run "${pre[@]}" "quad_k${kap}_nagsched_r$r" "${common[@]}" --optimizer nesterov1983 --lr "$lr" --schedule
+      $run "${pre[@]}" "quad_k${kap}_nagrestart_r$r" "${common[@]}" --optimizer nesterov1983 --lr "$lr" --schedule --restart gradient
+    done
+  done
+  one quad_k1e2_nag_openmp -b openmp --problem quadratic_k1e2 --params "$n" --dtype fp32 --target 1e-6 --steps 20000 \
+    --optimizer nesterov1983 --lr 0.01 --beta 0.8181818181818182
+  # logreg on breast_cancer (fp64, to SciPy's optimum given by the caller in LOGREG_OPT) and synthetic at scale.
+  local lc=(--problem breast_cancer_logreg --dtype fp64 --optimizer nesterov1983 --lr "${LOGREG_LR:-0.3}" --beta "${LOGREG_BETA:-0.9}" --steps 3000 --target-loss "${LOGREG_TARGET:-0.0889}")
+  one logreg_bc_r1 -b cuda "${lc[@]}"
+  mpi 2 logreg_bc_r2 -b cuda "${lc[@]}" --comm nccl
+  one logreg_bc_openmp -b openmp "${lc[@]}"
+  local ls=(--problem logreg_synthetic --dtype fp32 --optimizer nesterov1983 --lr 1.0 --beta 0.9 --batch-size 4096 --epochs 2 --eval-every 32)
+  one logreg_syn_r1 -b cuda "${ls[@]}"
+  mpi 2 logreg_syn_r2 -b cuda "${ls[@]}" --batch-size 2048 --comm nccl
+  # The digits MLP: a global batch of 128 on 1 and 2 GPUs, and on the host.
+  local dm=(--problem digits_mlp --dtype fp32 --optimizer nesterov1983 --lr 0.05 --beta 0.9 --epochs 20)
+  one digits_r1 -b cuda "${dm[@]}" --batch-size 128
+  mpi 2 digits_r2 -b cuda "${dm[@]}" --batch-size 64 --comm nccl
+  one digits_openmp -b openmp "${dm[@]}" --batch-size 128
+}
+# The throughput MLP of issue 12 (24 x Linear(4096, 4096), batch 2048 per rank, MSE, TF32): overlap on and off,
+# 1 and 2 GPUs, buckets of 25 MiB (DDP's) and 100 MiB.
+mlp_runs() {
+  local m=(-b cuda --problem mlp_4096x24 --dtype fp32 --optimizer sgd --lr 1e-3 --momentum 0.9 --weight-decay 0
+    --batch-size 2048 --steps 30 --tf32)
+  one mlp_r1 "${m[@]}"
+  for b in 25 100; do
+    mpi 2 "mlp_r2_b${b}_overlap" "${m[@]}" --comm nccl --bucket-mb "$b"
+  done
+  mpi 2 mlp_r2_b25_phased "${m[@]}" --comm nccl --bucket-mb 25 --overlap off
+  one mlp_r1_notf32 "${m[@]/--tf32/--no-tf32}"
+}
+ddp_runs() {
+  for g in 1 2; do
+    ((g > gpus)) && continue
+    env -u OMP_PROC_BIND -u OMP_PLACES python3 "$repo/scripts/device/torch_ddp_mlp.py" --gpus "$g" \
+      --json "$RES/torch_ddp_mlp_g$g.json" >"$RES/torch_ddp_mlp_g$g.txt" 2>&1
+    echo "torch ddp $g GPUs: exit $?"
+  done
+}
+{
+  if want machine; then
+    step 20 "machine" bash -c 'nvidia-smi -L; nvidia-smi topo -m; python3 -c "import torch; print(torch.__version__)"'
+  fi
+  if want unit; then
+    step 120 "unit tests: rules, linalg, mlp (CUDA, OpenMP, Serial)" env OMP_NUM_THREADS=8 OMP_PROC_BIND=false \
+      "$B/bin/nagbench_unit_tests" --gtest_filter='RuleKernels*:Linalg*:Mlp*:*Rules*' --gtest_output=json:"$RES/unit_tests.json"
+  fi
+  if want tests; then
+    step 200 "training tests on CUDA (tests/train/test_train.py)" env NAGBENCH_BIN="$NB" NAGBENCH_TRAIN_BACKEND=cuda \
+      NAGBENCH_HAVE_NCCL=1 python3 -m pytest -q -x "$repo/tests/train/test_train.py" -p no:cacheprovider
+  fi
+  if want converge; then step 300 "convergence runs" converge; fi
+  if want mlp; then step 200 "MLP step: overlap, no-communication baseline, allreduce" mlp_runs; fi
+  if want ddp; then step 200 "PyTorch DDP, same MLP, same GPUs" ddp_runs; fi
+} 2>&1 | tee "$RES/log.txt"
+pack

@@ -13,6 +13,13 @@ export NAGBENCH_BUILD=${NAGBENCH_BUILD:-$repo/.device/new}
 # shellcheck source=scripts/device/common.sh
 source "$here/common.sh"
 NB=$B/bin/nagbench
+# scikit-learn's data files (Debian's python3-sklearn on the build machine), carried in .device/data when the GPU
+# image has no scikit-learn.
+[[ -d $repo/.device/data ]] && export NAGBENCH_DATA_DIR=${NAGBENCH_DATA_DIR:-$repo/.device/data}
+# breast_cancer logreg (lambda 1e-2, seed 20261127): 1/L, the strongly convex beta, and SciPy's L-BFGS optimum
+# times (1 + 5e-9), computed on the build machine with tests/train/theory.py.
+export LOGREG_LR=${LOGREG_LR:-0.2973867133515997} LOGREG_BETA=${LOGREG_BETA:-0.8965738092890906}
+export LOGREG_TARGET=${LOGREG_TARGET:-0.08885990374526978} LOGREG_OPT=${LOGREG_OPT:-0.08885990330097027}
 # shellcheck disable=SC2034 # used by step (common.sh)
 deadline=$((SECONDS + ${BUDGET:-300}))
 RES=$OUT/train
@@ -63,7 +70,7 @@ converge() {
   one quad_k1e2_nag_openmp -b openmp --problem quadratic_k1e2 --params "$n" --dtype fp32 --target 1e-6 --steps 20000 \
     --optimizer nesterov1983 --lr 0.01 --beta 0.8181818181818182
   # logreg on breast_cancer (fp64, to SciPy's optimum given by the caller in LOGREG_OPT) and synthetic at scale.
-  local lc=(--problem breast_cancer_logreg --dtype fp64 --optimizer nesterov1983 --lr "${LOGREG_LR:-0.3}" --beta "${LOGREG_BETA:-0.9}" --steps 3000 --target-loss "${LOGREG_TARGET:-0.0889}")
+  local lc=(--problem breast_cancer_logreg --dtype fp64 --optimizer nesterov1983 --lr "${LOGREG_LR:-0.3}" --beta "${LOGREG_BETA:-0.9}" --steps 3000 --target-loss "${LOGREG_TARGET:-0.0889}" --optimum "$LOGREG_OPT" --seed 20261127)
   one logreg_bc_r1 -b cuda "${lc[@]}"
   mpi 2 logreg_bc_r2 -b cuda "${lc[@]}" --comm nccl
   one logreg_bc_openmp -b openmp "${lc[@]}"

@@ -116,8 +116,10 @@ class Workload {
   // `optimizer` with hyper-parameters `hyper` on the full gradient (no restart), computed in float64 from
   // each coordinate's own linear recurrence on the generated spectrum and initial error (quadratic only);
   // empty when the workload has no such theory for this rule.
+  // The curve stops early once the gap is below `stop_below` (> 0).
   virtual std::vector<double> theory_curve(const Exec& /*exec*/, const std::string& /*optimizer*/,
-                                           const nlohmann::json& /*hyper*/, int64_t /*iterations*/) {
+                                           const nlohmann::json& /*hyper*/, int64_t /*iterations*/,
+                                           double /*stop_below*/ = 0) {
     return {};
   }
   // What the record should say of the problem (data set, sizes, split, lambda, kappa, ...).

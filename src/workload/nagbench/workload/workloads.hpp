@@ -5,14 +5,14 @@
 
 #include "nagbench/core/errors.hpp"
 #include "nagbench/core/type_list.hpp"
-// logreg: registered once linalg/ lands
-// #include "nagbench/workload/logreg/logreg.hpp"
+#include "nagbench/workload/logreg/logreg.hpp"
+#include "nagbench/workload/mlp/mlp.hpp"
 #include "nagbench/workload/quadratic/quadratic.hpp"
 #include "nagbench/workload/synthetic/synthetic.hpp"
 
 namespace nagbench {
 
-using Workloads = TypeList<synthetic::Synthetic, quadratic::Quadratic>;
+using Workloads = TypeList<synthetic::Synthetic, quadratic::Quadratic, logreg::Logreg, mlp::Mlp>;
 
 // Calls f(Tag<W>{}) for the workload named `name`; throws InputError naming the known ones otherwise.
 template <class F>

@@ -199,7 +199,8 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
 
   // Theory's curve (quadratic), for the same number of steps, and its own step at the target.
   if (cfg.theory && cfg.restart == "none") {
-    res.theory = workload->theory_curve(spaces.compute(), cfg.optimizer, cfg.hyper, max_steps);
+    res.theory = workload->theory_curve(spaces.compute(), cfg.optimizer, cfg.hyper, max_steps,
+                                        cfg.target > 0 ? cfg.target * 1e-3 : 0.0);
     if (cfg.target > 0)
       for (size_t k = 0; k < res.theory.size(); ++k)
         if (res.theory[k] <= cfg.target) {
@@ -291,6 +292,8 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     for (int k = 0; k < nb; ++k) {
       if (with_comm) {
         comm->wait_reduction(k);
+        // The update also waits for the gradient itself (the `none` communicator orders nothing).
+        ev_ready[size_t(k)].make_wait(spaces.update());
         if (host) ev_reduced[size_t(k)].record(spaces.update());
       } else {
         ev_ready[size_t(k)].make_wait(spaces.update());

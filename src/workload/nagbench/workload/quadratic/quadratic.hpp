@@ -213,7 +213,7 @@ class QuadraticWorkload final : public Workload<Exec, Layout> {
   }
 
   std::vector<double> theory_curve(const Exec& exec, const std::string& optimizer, const nlohmann::json& h,
-                                   int64_t iterations) override;
+                                   int64_t iterations, double stop_below = 0) override;
 
   nlohmann::json describe() const override {
     return {{"problem", "quadratic"},     {"size", p_.size},           {"tensors", p_.tensors},
@@ -232,8 +232,9 @@ class QuadraticWorkload final : public Workload<Exec, Layout> {
 template <class Exec, class Layout>
 std::vector<double> QuadraticWorkload<Exec, Layout>::theory_curve(const Exec& exec, const std::string& opt,
                                                                   const nlohmann::json& h,
-                                                                  int64_t iterations) {
-  enum : int { gd, heavy_ball, nesterov1983, sgd_momentum };  // ints: nvcc refuses local types in lambdas
+                                                                  int64_t iterations, double stop_below) {
+  // Plain ints: nvcc refuses types local to the function in what a device lambda captures.
+  constexpr int gd = 0, heavy_ball = 1, nesterov1983 = 2, sgd_momentum = 3;
   int m = gd;
   const auto num = [&](const char* k, double d) { return h.contains(k) ? h.at(k).get<double>() : d; };
   const auto flag = [&](const char* k) { return h.contains(k) && h.at(k).get<bool>(); };
@@ -309,6 +310,7 @@ std::vector<double> QuadraticWorkload<Exec, Layout>::theory_curve(const Exec& ex
         f);
     out.push_back(f0 > 0 ? f / f0 : 0.0);
     if (!(f <= 1e300)) break;  // diverged: the rest is meaningless
+    if (stop_below > 0 && out.back() < stop_below) break;
   }
   return out;
 }

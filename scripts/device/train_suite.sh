@@ -6,7 +6,8 @@
 #
 #   BUDGET=560 SECTIONS="machine unit tests converge" bash scripts/device/train_suite.sh
 #   BUDGET=560 SECTIONS="mlp ddp" bash scripts/device/train_suite.sh
-# Sections: machine unit tests converge mlp ddp.
+# Sections: machine unit tests converge mlp ddp. NPR=4 (default 2): the rank count of the multi-GPU runs;
+# DDP_GPUS="1 2" (default): the PyTorch runs.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 export NAGBENCH_BUILD=${NAGBENCH_BUILD:-$repo/.device/new}
@@ -41,7 +42,8 @@ mpi() {
   shift 2
   mpirun --allow-run-as-root -np "$np" --map-by ppr:"$np":node:PE="$threads" --bind-to core \
     --mca btl_vader_single_copy_mechanism none -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH -x OMP_NUM_THREADS="$threads" \
-    -x OMP_PROC_BIND -x OMP_PLACES "$NB" -q -o "$RES/$name.json" "$@" >"$RES/$name.txt" 2>&1
+    ${NCCL_MAX_NCHANNELS:+-x NCCL_MAX_NCHANNELS} -x OMP_PROC_BIND -x OMP_PLACES "$NB" -q -o "$RES/$name.json" "$@" \
+    >"$RES/$name.txt" 2>&1
   echo "$name: exit $?"
 }
 # Convergence: the quadratic (theory next to the measurement), logreg and the digits MLP, on 1 and 2 GPUs (NCCL);
@@ -49,9 +51,9 @@ mpi() {
 converge() {
   local n=16777216
   # lr = 1/L, beta = (sqrt(kappa)-1)/(sqrt(kappa)+1); heavy ball's optimal pair (tests/train/test_train.py).
-  for r in 1 2; do
+  for r in 1 "${NPR:-2}"; do
     local run=one pre=()
-    if ((r > 1)); then run="mpi"; pre=(2); fi
+    if ((r > 1)); then run="mpi"; pre=("$r"); fi
     for kap in 1e2 1e4; do
       local hb_lr hb_b nb_b lr
       lr=$(python3 -c "print(1/$kap)")
@@ -71,16 +73,17 @@ converge() {
     --optimizer nesterov1983 --lr 0.01 --beta 0.8181818181818182
   # logreg on breast_cancer (fp64, to SciPy's optimum given by the caller in LOGREG_OPT) and synthetic at scale.
   local lc=(--problem breast_cancer_logreg --dtype fp64 --optimizer nesterov1983 --lr "${LOGREG_LR:-0.3}" --beta "${LOGREG_BETA:-0.9}" --steps 3000 --target-loss "${LOGREG_TARGET:-0.0889}" --optimum "$LOGREG_OPT" --seed 20261127)
+  local n2=${NPR:-2}
   one logreg_bc_r1 -b cuda "${lc[@]}"
-  mpi 2 logreg_bc_r2 -b cuda "${lc[@]}" --comm nccl
+  mpi "$n2" "logreg_bc_r$n2" -b cuda "${lc[@]}" --comm nccl
   one logreg_bc_openmp -b openmp "${lc[@]}"
-  local ls=(--problem logreg_synthetic --dtype fp32 --optimizer nesterov1983 --lr 1.0 --beta 0.9 --batch-size 4096 --epochs 2 --eval-every 32)
-  one logreg_syn_r1 -b cuda "${ls[@]}"
-  mpi 2 logreg_syn_r2 -b cuda "${ls[@]}" --batch-size 2048 --comm nccl
+  local ls=(--problem logreg_synthetic --dtype fp32 --optimizer nesterov1983 --lr 1.0 --beta 0.9 --epochs 2 --eval-every 32)
+  one logreg_syn_r1 -b cuda "${ls[@]}" --batch-size 4096
+  mpi "$n2" "logreg_syn_r$n2" -b cuda "${ls[@]}" --batch-size $((4096 / n2)) --comm nccl
   # The digits MLP: a global batch of 128 on 1 and 2 GPUs, and on the host.
   local dm=(--problem digits_mlp --dtype fp32 --optimizer nesterov1983 --lr 0.05 --beta 0.9 --epochs 20)
   one digits_r1 -b cuda "${dm[@]}" --batch-size 128
-  mpi 2 digits_r2 -b cuda "${dm[@]}" --batch-size 64 --comm nccl
+  mpi "$n2" "digits_r$n2" -b cuda "${dm[@]}" --batch-size $((128 / n2)) --comm nccl
   one digits_openmp -b openmp "${dm[@]}" --batch-size 128
 }
 # The throughput MLP of issue 12 (24 x Linear(4096, 4096), batch 2048 per rank, MSE, TF32): overlap on and off,
@@ -88,15 +91,20 @@ converge() {
 mlp_runs() {
   local m=(-b cuda --problem mlp_4096x24 --dtype fp32 --optimizer sgd --lr 1e-3 --momentum 0.9 --weight-decay 0
     --batch-size 2048 --steps 30 --tf32)
+  local n=${NPR:-2}
   one mlp_r1 "${m[@]}"
   for b in 25 100; do
-    mpi 2 "mlp_r2_b${b}_overlap" "${m[@]}" --comm nccl --bucket-mb "$b"
+    mpi "$n" "mlp_r${n}_b${b}_overlap" "${m[@]}" --comm nccl --bucket-mb "$b"
   done
-  mpi 2 mlp_r2_b25_phased "${m[@]}" --comm nccl --bucket-mb 25 --overlap off
+  mpi "$n" "mlp_r${n}_b25_phased" "${m[@]}" --comm nccl --bucket-mb 25 --overlap off
+  # Contention: fewer NCCL channels leave the GEMMs more SMs (and take longer themselves).
+  for ch in 4 8 16; do
+    NCCL_MAX_NCHANNELS=$ch mpi "$n" "mlp_r${n}_b100_overlap_ch$ch" "${m[@]}" --comm nccl --bucket-mb 100
+  done
   one mlp_r1_notf32 "${m[@]/--tf32/--no-tf32}"
 }
 ddp_runs() {
-  for g in 1 2; do
+  for g in ${DDP_GPUS:-1 2}; do
     ((g > gpus)) && continue
     env -u OMP_PROC_BIND -u OMP_PLACES python3 "$repo/scripts/device/torch_ddp_mlp.py" --gpus "$g" \
       --json "$RES/torch_ddp_mlp_g$g.json" >"$RES/torch_ddp_mlp_g$g.txt" 2>&1
@@ -113,7 +121,7 @@ ddp_runs() {
   fi
   if want tests; then
     step 200 "training tests on CUDA (tests/train/test_train.py)" env NAGBENCH_BIN="$NB" NAGBENCH_TRAIN_BACKEND=cuda \
-      NAGBENCH_HAVE_NCCL=1 python3 -m pytest -q -x "$repo/tests/train/test_train.py" -p no:cacheprovider
+      NAGBENCH_HAVE_NCCL=1 NAGBENCH_GPUS="$gpus" python3 -m pytest -q -x "$repo/tests/train/test_train.py" -p no:cacheprovider
   fi
   if want converge; then step 300 "convergence runs" converge; fi
   if want mlp; then step 200 "MLP step: overlap, no-communication baseline, allreduce" mlp_runs; fi

@@ -29,6 +29,7 @@ DATA_DIR = os.environ.get("NAGBENCH_DATA_DIR", "/usr/lib/python3/dist-packages/s
 ENV = dict(os.environ, OMP_NUM_THREADS="1", OMP_PROC_BIND="false", KOKKOS_DISABLE_WARNINGS="1",
            NCCL_NVLS_ENABLE="0", OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_rmaps_base_oversubscribe="1")
+GPUS = int(os.environ.get("NAGBENCH_GPUS", "1000000"))
 COMM = ["--comm", "nccl"] if BACKEND == "cuda" and os.environ.get("NAGBENCH_HAVE_NCCL") == "1" else ["--comm", "mpi"]
 
 
@@ -42,7 +43,9 @@ def run(args, tmp_path, ranks=1, name="r.json", expect=0):
     seed = [] if "--seed" in args else ["--seed", str(SEED)]
     cmd = [BIN, "--backend", BACKEND, "-q", *seed, *args, "--output", str(out)]
     if ranks > 1:
-        cmd = [*mpi_launch(ranks), *cmd, *COMM]
+        # NCCL takes one rank per GPU: more ranks than GPUs share them through MPI (staged through the host).
+        comm = COMM if ranks <= GPUS else ["--comm", "mpi", "--mpi-path", "staged"]
+        cmd = [*mpi_launch(ranks), *cmd, *comm]
         if BACKEND == "cuda":
             cmd.append("--allow-gpu-sharing")
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=ENV)
@@ -52,7 +55,7 @@ def run(args, tmp_path, ranks=1, name="r.json", expect=0):
 
 def quadratic_case(kappa):
     a, e0 = theory.quadratic_spectrum(SEED, 4096, kappa)
-    L, mu = a.max(), a.min()
+    L, mu = float(a.max()), float(a.min())  # Python floats: repr() gives plain numbers for the command line
     assert math.isclose(L / mu, kappa, rel_tol=1e-12)
     sk = math.sqrt(kappa)
     return a, e0, {
@@ -145,6 +148,7 @@ def breast_cancer_reference(test_fraction=0.2, lam=1e-2):
 @pytest.mark.skipif(not os.path.exists(os.path.join(DATA_DIR, "breast_cancer.csv")), reason="no python3-sklearn")
 def test_logreg_reaches_scipy_optimum(tmp_path):
     fstar, L, mu = breast_cancer_reference()
+    fstar, L = float(fstar), float(L)
     sk = math.sqrt(L / mu)
     rec = run(["--problem", "breast_cancer_logreg", "--optimizer", "nesterov1983", "--lr", repr(1 / L), "--beta",
                repr((sk - 1) / (sk + 1)), "--dtype", "fp64", "--optimum", repr(fstar), "--target-loss",

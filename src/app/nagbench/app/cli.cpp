@@ -250,7 +250,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   app.add_option("--workload", c.workload, "What produces the gradients (see --list-workloads)")
       ->capture_default_str();
   // Training: a workload with an objective, named by its problem file.
-  auto* tr = "Training (--problem selects the train run kind: a workload with an objective, trained to a target)";
+  auto* tr =
+      "Training (--problem selects the train run kind: a workload with an objective, trained to a target)";
   std::string problem_text, target_loss_text, optimum_text;
   bool no_theory = false;
   app.add_option("--problem", problem_text,
@@ -268,7 +269,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
                  "Stop once the relative gap (f - f*) / (f_0 - f*) <= this (needs f*: known or --optimum)")
       ->group(tr);
   app.add_option("--target-loss", target_loss_text, "Stop once the objective <= this")->group(tr);
-  app.add_option("--optimum", optimum_text, "The optimal value f* (e.g. from SciPy), for --target")->group(tr);
+  app.add_option("--optimum", optimum_text, "The optimal value f* (e.g. from SciPy), for --target")
+      ->group(tr);
   app.add_option("--restart", c.restart,
                  "nesterov1983 adaptive restart: none | gradient | function (O'Donoghue and Candes 2015)")
       ->capture_default_str()
@@ -490,7 +492,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   if (!problem_text.empty()) {
     const ProblemSpec p = load_problem(problem_text, exe_dir);
     if (app.count("--workload") > 0 && c.workload != p.workload)
-      throw InputError("--workload " + c.workload + " disagrees with the problem file's workload " + p.workload);
+      throw InputError("--workload " + c.workload + " disagrees with the problem file's workload " +
+                       p.workload);
     c.workload = p.workload;
     c.problem = {{"name", p.name}, {"source", p.source}, {"settings", p.settings}};
   } else if (c.workload != "synthetic") {
@@ -498,9 +501,10 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   }
   const bool training = c.workload != "synthetic";
   if (!training) {
-    for (const char* flag : {"--batch-size", "--epochs", "--eval-every", "--target", "--target-loss", "--optimum",
-                             "--restart", "--data-dir", "--tf32", "--no-theory"})
-      if (app.count(flag) > 0) throw InputError(std::string(flag) + " applies to training runs (give --problem)");
+    for (const char* flag : {"--batch-size", "--epochs", "--eval-every", "--target", "--target-loss",
+                             "--optimum", "--restart", "--data-dir", "--tf32", "--no-theory"})
+      if (app.count(flag) > 0)
+        throw InputError(std::string(flag) + " applies to training runs (give --problem)");
   }
   if (app.count("--output") > 0) check_output_path(c.output);
   const int given =
@@ -542,11 +546,12 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
       throw InputError("--comm-priority takes high and/or normal (got '" + pr + "')");
   const bool any_shard =
       std::find(sharding_list.begin(), sharding_list.end(), "sharded") != sharding_list.end();
-  c.mode = comm_only ? "allreduce"
-                     : training ? "train"
-                                : ((ranks > 1 || comm_given || any_shard) ? "dp" : "update");
+  c.mode = comm_only  ? "allreduce"
+           : training ? "train"
+                      : ((ranks > 1 || comm_given || any_shard) ? "dp" : "update");
   if (training && comm_only) throw InputError("--comm-only measures the allreduce alone: drop --problem");
-  if (training && app.count("--model") > 0) throw InputError("--model is for the synthetic workload: drop it with --problem");
+  if (training && app.count("--model") > 0)
+    throw InputError("--model is for the synthetic workload: drop it with --problem");
   if (training && !comm_given && ranks > 1) comm_list = {"mpi"};
   std::vector<nlohmann::json> hypers;
   const std::vector<std::string> optimizer_list = split_list(optimizers, "--optimizer");

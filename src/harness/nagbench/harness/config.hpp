@@ -60,18 +60,18 @@ struct Config {
   int64_t params_per_rank = 0;  // --params-per-rank (weak scaling): the per-rank size; 0 otherwise
   // Training (run kind train: the workloads with an objective, workload.hpp).
   nlohmann::json problem = nlohmann::json::object();  // {name, source, settings} of --problem
-  int64_t batch_size = 0;         // samples per rank and step; 0 = full batch
-  int epochs = 0;                 // > 0: run this many epochs (else --steps iterations)
-  int eval_every = 0;             // evaluate the objective every N steps; 0 = once per epoch
-  double target = 0;              // stop once (f - f*) / (f_0 - f*) <= target; 0 = none
-  bool has_target_loss = false;   // stop once f <= target_loss
+  int64_t batch_size = 0;                             // samples per rank and step; 0 = full batch
+  int epochs = 0;                                     // > 0: run this many epochs (else --steps iterations)
+  int eval_every = 0;            // evaluate the objective every N steps; 0 = once per epoch
+  double target = 0;             // stop once (f - f*) / (f_0 - f*) <= target; 0 = none
+  bool has_target_loss = false;  // stop once f <= target_loss
   double target_loss = 0;
-  bool has_optimum = false;       // f* given with --optimum (quadratic: known)
+  bool has_optimum = false;  // f* given with --optimum (quadratic: known)
   double optimum = 0;
-  std::string restart = "none";   // nesterov1983: none | gradient | function (O'Donoghue and Candes 2015)
-  std::string data_dir;           // real data sets' folder ("" = scikit-learn's)
-  bool tf32 = false;              // GEMMs on GPUs may use TF32
-  bool theory = true;             // quadratic: record theory's predicted curve next to the measured one
+  std::string restart = "none";  // nesterov1983: none | gradient | function (O'Donoghue and Candes 2015)
+  std::string data_dir;          // real data sets' folder ("" = scikit-learn's)
+  bool tf32 = false;             // GEMMs on GPUs may use TF32
+  bool theory = true;            // quadratic: record theory's predicted curve next to the measured one
   bool quiet = false;
   bool check_only = false;  // --check: validate and size every configuration, run nothing
   std::string command_line;

@@ -109,7 +109,8 @@ void validate_rule_configuration(const Config& c, int ranks) {
     h.validate();
     h.validate_in_compute_type(!std::is_same<typename L::compute_t, double>::value);
     if (!Opt::kPlainBf16 && d == DtypeLayout::bf16)
-      throw InputError("--optimizer " + c.optimizer + " needs --dtype fp32, fp64 or bf16_master (its state is a "
+      throw InputError("--optimizer " + c.optimizer +
+                       " needs --dtype fp32, fp64 or bf16_master (its state is a "
                        "difference of iterates, which plain bf16 rounds away)");
     check_variant(c.variant, d);
     if (configuration_arena(c).params <= 0)

@@ -60,7 +60,8 @@ ProblemSpec parse_problem_file(const std::string& path) {
   if (!root.IsMap()) throw InputError(where("expected a mapping with 'workload' and its settings"));
   ProblemSpec p;
   p.source = path;
-  std::string stem = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  std::string stem =
+      path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
   if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".yaml") == 0) stem.resize(stem.size() - 5);
   p.name = stem;
   for (auto it = root.begin(); it != root.end(); ++it) {
@@ -81,8 +82,9 @@ ProblemSpec parse_problem_file(const std::string& path) {
 
 ProblemSpec load_problem(const std::string& name_or_path, const std::string& exe_dir) {
   if (name_or_path.empty()) throw InputError("--problem needs a name or a .yaml file");
-  const bool looks_like_path = name_or_path.find('/') != std::string::npos ||
-                               (name_or_path.size() > 5 && name_or_path.rfind(".yaml") == name_or_path.size() - 5);
+  const bool looks_like_path =
+      name_or_path.find('/') != std::string::npos ||
+      (name_or_path.size() > 5 && name_or_path.rfind(".yaml") == name_or_path.size() - 5);
   if (looks_like_path) {
     if (!is_regular_file(name_or_path))
       throw InputError("problem file '" + name_or_path + "' not found (or not a regular file)");
@@ -135,7 +137,8 @@ double ProblemReader::required_number(const std::string& key, double min, double
   return number(key, 0, min, max);
 }
 
-int64_t ProblemReader::integer(const std::string& key, int64_t default_value, int64_t min, int64_t max) const {
+int64_t ProblemReader::integer(const std::string& key, int64_t default_value, int64_t min,
+                               int64_t max) const {
   if (!settings_.contains(key)) return default_value;
   const auto& v = settings_.at(key);
   if (!v.is_number_integer()) fail(key, "must be an integer");

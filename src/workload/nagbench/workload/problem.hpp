@@ -27,8 +27,8 @@ struct ProblemSpec {
 
 // Accepts a path to a YAML file or the name of a problem shipped with nagbench, looked up in
 // $NAGBENCH_PROBLEMS_DIR, share/nagbench/problems beside the executable's bin/, then the source tree's
-// inputs/problems. Throws InputError for a missing or malformed file, a missing `workload`, or a value that is
-// not a scalar.
+// inputs/problems. Throws InputError for a missing or malformed file, a missing `workload`, or a value that
+// is not a scalar.
 ProblemSpec load_problem(const std::string& name_or_path, const std::string& executable_dir);
 std::vector<std::string> shipped_problem_names(const std::string& executable_dir);
 

@@ -40,7 +40,7 @@ struct WorkloadSpec {
   nlohmann::json problem = nlohmann::json::object();
   int64_t batch_size = 0;  // samples per rank and step; 0 = full batch (the training set split over ranks)
   std::string data_dir;    // where the real data sets are read from ("" = the default, see data/)
-  bool tf32 = false;  // GEMMs on GPUs may use TF32 tensor cores (off: PyTorch's default for matmul)
+  bool tf32 = false;       // GEMMs on GPUs may use TF32 tensor cores (off: PyTorch's default for matmul)
   int64_t params_override = 0;  // quadratic: number of parameters from --params (0 = the problem's `size`)
 };
 

@@ -25,7 +25,8 @@ void TrainRun::validate(const Config& c, int ranks) {
   if (d != DtypeLayout::fp32 && d != DtypeLayout::fp64)
     throw InputError("training runs support --dtype fp32 and fp64 (got " + c.dtype + ")");
   if (c.workload == "synthetic")
-    throw InputError("the synthetic workload has no objective to train; give --problem (see --list-problems)");
+    throw InputError(
+        "the synthetic workload has no objective to train; give --problem (see --list-problems)");
   if (c.shard) throw InputError("training runs are replicated (--sharding sharded is not supported here)");
   if (ranks > 1 && c.comm == "none")
     throw InputError("--comm none with " + std::to_string(ranks) +
@@ -112,71 +113,72 @@ nlohmann::json train_record(const Config& cfg, const ProcessInfo& proc, const Tr
     curve.push_back(p);
   }
   nlohmann::json j = common_fields(cfg, proc, "train", r.device);
-  j.update({{"ranks_per_node", proc.local_size},
-            {"problem", cfg.problem.value("name", "")},
-            {"problem_source", cfg.problem.value("source", "")},
-            {"problem_detail", r.problem},
-            {"params", r.params},
-            {"tensors", r.tensors},
-            {"comm", r.comm_name},
-            {"comm_path", r.comm_path},
-            {"bucket_mb", cfg.bucket_mb},
-            {"buckets", r.buckets},
-            {"restart", cfg.restart},
-            {"restarts", r.restarts},
-            {"batch_per_rank", r.samples_per_step_rank},
-            {"global_batch", r.samples_per_step},
-            {"steps_per_epoch", r.steps_per_epoch},
-            {"steps_run", r.steps_run},
-            {"tf32", cfg.tf32},
-            {"median_s", step},
-            {"min_s", r.total.this_rank.min},
-            {"max_s", r.total.this_rank.max},
-            {"reps", r.total.this_rank.count},
-            {"overlap", cfg.overlap},
-            {"phases",
-             {{"gradient", phase_json(r.grad)},
-              {"comm", phase_json(r.comm)},
-              {"update", phase_json(r.update)},
-              {"total", phase_json(r.total)},
-              {"no_comm_step", phase_json(r.no_comm_total)},
-              {"no_comm_backward", phase_json(r.no_comm_backward)},
-              {"allreduce", phase_json(r.allreduce)}}},
-            {"overlap_figures", overlap_json(r)},
-            {"allreduce_bytes", r.allreduce_bytes},
-            {"timeline", r.timeline},
-            {"samples_per_s", number_or_null(r.samples_per_step > 0, per_second(r.samples_per_step, step))},
-            {"samples_per_s_per_rank",
-             number_or_null(r.samples_per_step_rank > 0, per_second(r.samples_per_step_rank, step))},
-            {"optimum", number_or_null(r.has_optimum, r.optimum)},
-            {"initial_loss", r.initial_loss},
-            {"final_loss", r.curve.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.curve.back().loss)},
-            {"target", cfg.target > 0 ? nlohmann::json(cfg.target) : nlohmann::json(nullptr)},
-            {"target_loss", number_or_null(cfg.has_target_loss, cfg.target_loss)},
-            {"iterations_to_target", r.target_step >= 0 ? nlohmann::json(r.target_step) : nlohmann::json(nullptr)},
-            {"time_to_target_s", r.target_step >= 0 ? nlohmann::json(r.target_time_s) : nlohmann::json(nullptr)},
-            {"theory_iterations_to_target",
-             r.theory_target_step >= 0 ? nlohmann::json(r.theory_target_step) : nlohmann::json(nullptr)},
-            {"theory_relative_gap", r.theory},
-            {"curve", curve},
-            {"verified", r.verified()},
-            {"ranks_agree", r.ranks_agree},
-            {"params_hash", r.params_hash},
-            {"verification",
-             {{"gradient", r.gradient_check.empty() ? "passed" : r.gradient_check},
-              {"update", r.update_check.empty() ? "passed" : r.update_check},
-              {"update_params_checked", r.update_checked}}},
-            {"rank_detail", rank_details(r.rank_detail)}});
+  j.update(
+      {{"ranks_per_node", proc.local_size},
+       {"problem", cfg.problem.value("name", "")},
+       {"problem_source", cfg.problem.value("source", "")},
+       {"problem_detail", r.problem},
+       {"params", r.params},
+       {"tensors", r.tensors},
+       {"comm", r.comm_name},
+       {"comm_path", r.comm_path},
+       {"bucket_mb", cfg.bucket_mb},
+       {"buckets", r.buckets},
+       {"restart", cfg.restart},
+       {"restarts", r.restarts},
+       {"batch_per_rank", r.samples_per_step_rank},
+       {"global_batch", r.samples_per_step},
+       {"steps_per_epoch", r.steps_per_epoch},
+       {"steps_run", r.steps_run},
+       {"tf32", cfg.tf32},
+       {"median_s", step},
+       {"min_s", r.total.this_rank.min},
+       {"max_s", r.total.this_rank.max},
+       {"reps", r.total.this_rank.count},
+       {"overlap", cfg.overlap},
+       {"phases",
+        {{"gradient", phase_json(r.grad)},
+         {"comm", phase_json(r.comm)},
+         {"update", phase_json(r.update)},
+         {"total", phase_json(r.total)},
+         {"no_comm_step", phase_json(r.no_comm_total)},
+         {"no_comm_backward", phase_json(r.no_comm_backward)},
+         {"allreduce", phase_json(r.allreduce)}}},
+       {"overlap_figures", overlap_json(r)},
+       {"allreduce_bytes", r.allreduce_bytes},
+       {"timeline", r.timeline},
+       {"samples_per_s", number_or_null(r.samples_per_step > 0, per_second(r.samples_per_step, step))},
+       {"samples_per_s_per_rank",
+        number_or_null(r.samples_per_step_rank > 0, per_second(r.samples_per_step_rank, step))},
+       {"optimum", number_or_null(r.has_optimum, r.optimum)},
+       {"initial_loss", r.initial_loss},
+       {"final_loss", r.curve.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.curve.back().loss)},
+       {"target", cfg.target > 0 ? nlohmann::json(cfg.target) : nlohmann::json(nullptr)},
+       {"target_loss", number_or_null(cfg.has_target_loss, cfg.target_loss)},
+       {"iterations_to_target", r.target_step >= 0 ? nlohmann::json(r.target_step) : nlohmann::json(nullptr)},
+       {"time_to_target_s", r.target_step >= 0 ? nlohmann::json(r.target_time_s) : nlohmann::json(nullptr)},
+       {"theory_iterations_to_target",
+        r.theory_target_step >= 0 ? nlohmann::json(r.theory_target_step) : nlohmann::json(nullptr)},
+       {"theory_relative_gap", r.theory},
+       {"curve", curve},
+       {"verified", r.verified()},
+       {"ranks_agree", r.ranks_agree},
+       {"params_hash", r.params_hash},
+       {"verification",
+        {{"gradient", r.gradient_check.empty() ? "passed" : r.gradient_check},
+         {"update", r.update_check.empty() ? "passed" : r.update_check},
+         {"update_params_checked", r.update_checked}}},
+       {"rank_detail", rank_details(r.rank_detail)}});
   return j;
 }
 
 std::string train_table(const Config& cfg, const ProcessInfo& proc, const TrainResult& r) {
   std::ostringstream o;
   o << "nagbench train | " << cfg.problem.value("name", cfg.workload) << " (" << cfg.workload << ", "
-    << format_count(r.params) << " params) | " << cfg.dtype << " | " << proc.size << " ranks | " << cfg.backend
-    << " on " << r.device.name << "\n";
-  o << cfg.optimizer << " " << r.rule_description << (cfg.restart != "none" ? " | restart " + cfg.restart : "")
-    << " | comm " << r.comm_name << " | batch "
+    << format_count(r.params) << " params) | " << cfg.dtype << " | " << proc.size << " ranks | "
+    << cfg.backend << " on " << r.device.name << "\n";
+  o << cfg.optimizer << " " << r.rule_description
+    << (cfg.restart != "none" ? " | restart " + cfg.restart : "") << " | comm " << r.comm_name << " | batch "
     << (r.samples_per_step > 0 ? std::to_string(r.samples_per_step_rank) + " per rank, " +
                                      std::to_string(r.samples_per_step) + " global"
                                : std::string("full"))
@@ -207,9 +209,10 @@ std::string train_table(const Config& cfg, const ProcessInfo& proc, const TrainR
   auto row = [&](const char* name, const PhaseTiming& t) {
     char buf[200];
     if (!t.measured) return;
-    std::snprintf(buf, sizeof(buf), "  %-18s %14s   %s / %s / %s\n", name,
-                  format_seconds(t.ranks.slowest_median).c_str(), format_seconds(t.ranks.min_of_medians).c_str(),
-                  format_seconds(t.ranks.avg_of_medians).c_str(), format_seconds(t.ranks.max_of_medians).c_str());
+    std::snprintf(
+        buf, sizeof(buf), "  %-18s %14s   %s / %s / %s\n", name,
+        format_seconds(t.ranks.slowest_median).c_str(), format_seconds(t.ranks.min_of_medians).c_str(),
+        format_seconds(t.ranks.avg_of_medians).c_str(), format_seconds(t.ranks.max_of_medians).c_str());
     o << buf;
   };
   row(r.problem.value("backward", false) ? "forward+backward" : "gradient", r.grad);
@@ -230,7 +233,8 @@ std::string train_table(const Config& cfg, const ProcessInfo& proc, const TrainR
     o << "  samples/s: " << format_fixed(per_second(r.samples_per_step, step), 1) << " aggregate, "
       << format_fixed(per_second(r.samples_per_step_rank, step), 1) << " per rank\n";
   if (cfg.target > 0 || cfg.has_target_loss) {
-    o << "  target " << (cfg.target > 0 ? "relative gap " + shortest(cfg.target) : "loss " + shortest(cfg.target_loss))
+    o << "  target "
+      << (cfg.target > 0 ? "relative gap " + shortest(cfg.target) : "loss " + shortest(cfg.target_loss))
       << ": ";
     if (r.target_step >= 0)
       o << "reached at step " << r.target_step << " in " << format_seconds(r.target_time_s);
@@ -243,8 +247,9 @@ std::string train_table(const Config& cfg, const ProcessInfo& proc, const TrainR
   o << "verified: " << (r.verified() ? "yes" : "NO") << " (ranks "
     << (r.ranks_agree ? "bitwise identical" : "DISAGREE") << ", hash " << r.params_hash << "; gradient "
     << (r.gradient_check.empty() ? "matches float64" : r.gradient_check) << "; update "
-    << (r.update_check.empty() ? "matches the float64 reference on " + format_count(r.update_checked) + " params"
-                               : r.update_check)
+    << (r.update_check.empty()
+            ? "matches the float64 reference on " + format_count(r.update_checked) + " params"
+            : r.update_check)
     << ")\n";
   return o.str();
 }

@@ -1,7 +1,7 @@
 #pragma once
-// The `train` run kind: a workload with an objective (quadratic, logreg, mlp) trained by an update rule across
-// ranks, gradients averaged every step, until a target or a step budget. Each step is timed phase by phase
-// (gradient = forward + backward, communication, update; fenced), the objective is evaluated on its own
+// The `train` run kind: a workload with an objective (quadratic, logreg, mlp) trained by an update rule
+// across ranks, gradients averaged every step, until a target or a step budget. Each step is timed phase by
+// phase (gradient = forward + backward, communication, update; fenced), the objective is evaluated on its own
 // schedule (not timed as part of a step), and the record carries the loss curve, iterations and time to the
 // target, samples/s, theory's predicted curve where there is one (quadratic), and the checks: every rank's
 // gradient against a float64 host computation, the update against the rule's float64 reference fed the

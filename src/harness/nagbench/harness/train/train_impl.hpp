@@ -149,6 +149,13 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
                                            plan.buckets[k].start + plan.buckets[k].length)});
   auto variant = make_variant<Exec, Layout, Rule>(cfg.variant);
   variant->prepare(spaces.update(), groups);
+  // One untimed allreduce before the first step: NCCL sets up its connections lazily, on the first
+  // collective (about 0.9 s on 2 x H200), which is not the cost of a training step. g is zero: it stays zero.
+  if (ranks > 1) {
+    WatchdogGuard watch("the first allreduce");
+    comm->allreduce(ptr.g, ptr.g, length, sizeof(G) == 4 ? ElemType::f32 : ElemType::f64);
+    comm->synchronize();
+  }
   std::vector<GradientRange> ranges;
   for (const auto& b : plan.buckets)
     ranges.push_back({b.start, b.start + b.length});
@@ -159,8 +166,8 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
   // The objective where theory measures it: the rule's iterate (Nesterov 1983: x_k, a state array) or p.
   constexpr int kIterate = Opt::kIterateState;
   const auto evaluate = [&](bool at_p) {
-    const P* at = (kIterate >= 0 && !at_p) ? reinterpret_cast<const P*>(ptr.s[kIterate >= 0 ? kIterate : 0])
-                                            : ptr.p;
+    const P* at =
+        (kIterate >= 0 && !at_p) ? reinterpret_cast<const P*>(ptr.s[kIterate >= 0 ? kIterate : 0]) : ptr.p;
     LossParts tr = workload->evaluate(spaces.compute(), at, Split::train);
     LossParts te;
     if (workload->has_test_split()) te = workload->evaluate(spaces.compute(), at, Split::test);
@@ -180,8 +187,9 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
   res.has_optimum = cfg.has_optimum || std::isfinite(workload->known_optimum());
   res.optimum = cfg.has_optimum ? cfg.optimum : workload->known_optimum();
   if (cfg.target > 0 && !res.has_optimum)
-    throw InputError("--target is a relative gap and needs the optimum: give --optimum F (for example from "
-                     "SciPy), or use --target-loss");
+    throw InputError(
+        "--target is a relative gap and needs the optimum: give --optimum F (for example from "
+        "SciPy), or use --target-loss");
   const int64_t max_steps = cfg.epochs > 0 ? int64_t(cfg.epochs) * res.steps_per_epoch : int64_t(cfg.steps);
   const int64_t eval_every =
       cfg.restart == "function" ? 1 : (cfg.eval_every > 0 ? cfg.eval_every : res.steps_per_epoch);
@@ -228,7 +236,8 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
   const auto delay = [&]() {
     if (!cfg.debug_early_reduce || host) return;
     Kokkos::parallel_for(
-        "nagbench::train::delay", Kokkos::RangePolicy<Exec>(spaces.compute(), 0, 1), KOKKOS_LAMBDA(const int) {
+        "nagbench::train::delay", Kokkos::RangePolicy<Exec>(spaces.compute(), 0, 1),
+        KOKKOS_LAMBDA(const int) {
           volatile double x = 1;
           for (int i = 0; i < 20000000; ++i)
             x = x * 1.0000001;
@@ -336,12 +345,14 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     if (with_comm) snap.g_expected = sum_over_ranks(snap.g_expected, proc);
     // Poisoned, so that the step must produce every gradient again before anything reads it.
     for (const auto& t : tensors.tensors)
-      Kokkos::deep_copy(spaces.compute(), Kokkos::subview(arena.g, std::make_pair(t.offset, t.offset + t.numel)),
+      Kokkos::deep_copy(spaces.compute(),
+                        Kokkos::subview(arena.g, std::make_pair(t.offset, t.offset + t.numel)),
                         std::numeric_limits<G>::quiet_NaN());
     spaces.compute().fence();
     return snap;
   };
-  const auto check_update = [&](const Snapshot& snap, int64_t s, bool first, int grad_ranks, int64_t rule_step) {
+  const auto check_update = [&](const Snapshot& snap, int64_t s, bool first, int grad_ranks,
+                                int64_t rule_step) {
     if (!res.update_check.empty()) return;
     const std::vector<double> g_now = train_detail::gather<G, Mem>(ptr.g, check_idx);
     const std::vector<double> p_new = train_detail::gather<P, Mem>(ptr.p, check_idx);
@@ -388,9 +399,9 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     res.update_checked += int64_t(check_idx.size());
   };
 
-  progress.say("training " + cfg.workload + " (" + format_count(res.params) + " params) with " + cfg.optimizer +
-               " on " + std::to_string(ranks) + " ranks, up to " + std::to_string(max_steps) + " steps, overlap " +
-               (cfg.overlap ? "on" : "off"));
+  progress.say("training " + cfg.workload + " (" + format_count(res.params) + " params) with " +
+               cfg.optimizer + " on " + std::to_string(ranks) + " ranks, up to " + std::to_string(max_steps) +
+               " steps, overlap " + (cfg.overlap ? "on" : "off"));
   bool last_overlapped = false;
   for (int64_t s = 0; s < max_steps && res.target_step < 0; ++s) {
     const bool first = s == 0;
@@ -407,7 +418,10 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     double g_dot_x_before = 0;
     std::function<void()> hook;
     if (gradient_restart)
-      hook = [&]() { g_dot_x_before = train_detail::dot(spaces.update(), tensors, ptr.g, ptr.s[kIterate >= 0 ? kIterate : 0]); };
+      hook = [&]() {
+        g_dot_x_before =
+            train_detail::dot(spaces.update(), tensors, ptr.g, ptr.s[kIterate >= 0 ? kIterate : 0]);
+      };
     const StepTimes st = step_once(s, rule, first, phased, true, hook);
     last_overlapped = !phased;
     if (check_step) {
@@ -422,7 +436,8 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     bool restart = false;
     if (gradient_restart)
       restart = train_detail::dot(spaces.update(), tensors, ptr.g, ptr.s[kIterate >= 0 ? kIterate : 0]) -
-                    g_dot_x_before > 0;
+                    g_dot_x_before >
+                0;
     t_total.push_back(st.total);
     if (st.grad >= 0) {
       t_grad.push_back(st.grad);
@@ -547,8 +562,9 @@ RunOutput TrainRun::run(const Config& cfg, const ProcessInfo& proc, Progress& pr
       out.table = train_table(cfg, proc, r);
       if (!r.verified()) {
         out.failure = !r.gradient_check.empty() ? r.gradient_check
-                      : !r.update_check.empty() ? r.update_check
-                                                : "ranks hold different parameters (hash here " + r.params_hash + ")";
+                      : !r.update_check.empty()
+                          ? r.update_check
+                          : "ranks hold different parameters (hash here " + r.params_hash + ")";
       }
     } else {
       throw InputError("training runs support --dtype fp32 and fp64 (got " + cfg.dtype + ")");

@@ -134,7 +134,9 @@ Dataset load(const std::string& name, const std::string& dir_in) {
   d.classes = fmt->classes;
   LineReader in(d.source);
   std::string line;
-  const auto where = [&]() { return "data file '" + d.source + "' line " + std::to_string(in.line_number()); };
+  const auto where = [&]() {
+    return "data file '" + d.source + "' line " + std::to_string(in.line_number());
+  };
   int64_t expected_samples = fmt->samples;
   d.features = fmt->features;
   if (fmt->header) {

@@ -1,12 +1,12 @@
 #pragma once
 // The logreg workload: L2-regularised logistic regression,
 //   f(w, b) = 1/n sum_i log(1 + exp(-y_i (x_i . w + b))) + lambda/2 ||w||^2,   y_i in {-1, +1},
-// strongly convex for lambda > 0 (a unique optimum, which the tests compare with SciPy's L-BFGS). Data: a real
-// data set (scikit-learn's breast_cancer, standardised, with a held-out test split; data/dataset.hpp) or a
-// synthetic one of any size generated on the device from a planted w* with counter-based random numbers keyed
-// by the global sample index (the same data whatever the rank count). The gradient goes through two GEMVs on
-// the step's batch: z = X_b^T w, then grad_w = X_b r with r_i = -y_i sigmoid(-y_i z_i) (linalg/linalg.hpp:
-// cuBLAS on the workload's own stream on GPUs, Kokkos Kernels on hosts).
+// strongly convex for lambda > 0 (a unique optimum, which the tests compare with SciPy's L-BFGS). Data: a
+// real data set (scikit-learn's breast_cancer, standardised, with a held-out test split; data/dataset.hpp) or
+// a synthetic one of any size generated on the device from a planted w* with counter-based random numbers
+// keyed by the global sample index (the same data whatever the rank count). The gradient goes through two
+// GEMVs on the step's batch: z = X_b^T w, then grad_w = X_b r with r_i = -y_i sigmoid(-y_i z_i)
+// (linalg/linalg.hpp: cuBLAS on the workload's own stream on GPUs, Kokkos Kernels on hosts).
 //
 // Parameters: two tensors, w (features) and b (1).
 #include <Kokkos_Core.hpp>
@@ -47,7 +47,8 @@ struct Problem {
     r.only({"data", "lambda", "test_fraction", "samples", "features", "test_samples"});
     Problem p;
     p.data = r.text("data", p.data, {"breast_cancer", "synthetic"});
-    if (r.has("lambda") && spec.problem.at("lambda").is_number() && spec.problem.at("lambda").get<double>() < 0)
+    if (r.has("lambda") && spec.problem.at("lambda").is_number() &&
+        spec.problem.at("lambda").get<double>() < 0)
       throw InputError("problem file '" + where + "': 'lambda' must be >= 0 (got " +
                        spec.problem.at("lambda").dump() + ")");
     p.lambda = r.number("lambda", p.lambda, 0, 1e6);
@@ -57,7 +58,8 @@ struct Problem {
       p.features = r.integer("features", 256, 1, 1 << 20);
       p.test_samples = r.integer("test_samples", 1 << 14, 0, int64_t(1) << 30);
     } else if (r.has("samples") || r.has("features") || r.has("test_samples")) {
-      throw InputError("problem file '" + where + "': 'samples', 'features' and 'test_samples' are for data: synthetic");
+      throw InputError("problem file '" + where +
+                       "': 'samples', 'features' and 'test_samples' are for data: synthetic");
     }
     p.seed = spec.seed;
     p.data_dir = spec.data_dir;
@@ -73,7 +75,9 @@ struct HostData {
 inline HostData load_real(const Problem& p) {
   HostData h;
   const data::Dataset all = data::load(p.data, p.data_dir);
-  if (all.classes != 2) throw InputError("logreg needs a two-class data set (" + p.data + " has " + std::to_string(all.classes) + ")");
+  if (all.classes != 2)
+    throw InputError("logreg needs a two-class data set (" + p.data + " has " + std::to_string(all.classes) +
+                     ")");
   data::split(all, p.test_fraction, p.seed, h.train, h.test);
   data::standardize(h.train, h.test);
   return h;
@@ -121,9 +125,9 @@ class LogregWorkload final : public Workload<Exec, Layout> {
     // w = 0 and b = 0 (the usual start; the objective is strictly convex, so the start does not matter).
     P* p = arena.p;
     const int64_t wb = layout_.tensors[0].offset, n = features_, bo = layout_.tensors[1].offset;
-    Kokkos::parallel_for("nagbench::logreg::init", Policy(exec, 0, n + 1), KOKKOS_LAMBDA(const int64_t i) {
-      p[i < n ? wb + i : bo] = P(0);
-    });
+    Kokkos::parallel_for(
+        "nagbench::logreg::init", Policy(exec, 0, n + 1),
+        KOKKOS_LAMBDA(const int64_t i) { p[i < n ? wb + i : bo] = P(0); });
   }
 
   void produce_gradients(const Exec& exec, const ArenaPointers<Layout>& arena, int64_t step,
@@ -146,7 +150,8 @@ class LogregWorkload final : public Workload<Exec, Layout> {
   int64_t steps_per_epoch() const override { return schedule_->steps_per_epoch(); }
 
   LossParts evaluate(const Exec& exec, const P* params, Split split) override {
-    const int64_t n_all = split == Split::train ? std::min(train_n_, eval_cap()) : std::min(test_n_, eval_cap());
+    const int64_t n_all =
+        split == Split::train ? std::min(train_n_, eval_cap()) : std::min(test_n_, eval_cap());
     const int64_t lo = n_all * rank_ / ranks_, hi = n_all * (rank_ + 1) / ranks_;
     LossParts out;
     const int64_t wo = layout_.tensors[0].offset, bo = layout_.tensors[1].offset;
@@ -176,7 +181,9 @@ class LogregWorkload final : public Workload<Exec, Layout> {
     const int64_t n = features_;
     Kokkos::parallel_reduce(
         "nagbench::logreg::wnorm", Policy(exec, 0, n),
-        KOKKOS_LAMBDA(const int64_t j, double& acc) { acc += double(params[wo + j]) * double(params[wo + j]); },
+        KOKKOS_LAMBDA(const int64_t j, double& acc) {
+          acc += double(params[wo + j]) * double(params[wo + j]);
+        },
         wsq);
     exec.fence();
     (void)bo;
@@ -213,7 +220,8 @@ class LogregWorkload final : public Workload<Exec, Layout> {
       const double sig = 1.0 / (1.0 + std::exp(y * z));  // sigmoid(-y z)
       r[size_t(i)] = -y * sig * scale;
       // d sigmoid / dz <= 1/4: an error e in z moves r by at most e/4.
-      rabs[size_t(i)] = std::abs(r[size_t(i)]) + 0.25 * scale * gamma(F + 2) * zabs + gamma(4) * std::abs(scale);
+      rabs[size_t(i)] =
+          std::abs(r[size_t(i)]) + 0.25 * scale * gamma(F + 2) * zabs + gamma(4) * std::abs(scale);
     }
     const auto check = [&](const char* what, int64_t j, double want, double tol, double got) -> std::string {
       if (std::abs(got - want) <= tol) return "";
@@ -229,7 +237,8 @@ class LogregWorkload final : public Workload<Exec, Layout> {
       }
       want += p_.lambda * double(p[size_t(wo + j)]);
       abs_sum += std::abs(p_.lambda * double(p[size_t(wo + j)]));
-      const std::string bad = check("w", j, want, 2 * gamma(m + 2) * abs_sum + 1e-300, double(g[size_t(wo + j)]));
+      const std::string bad =
+          check("w", j, want, 2 * gamma(m + 2) * abs_sum + 1e-300, double(g[size_t(wo + j)]));
       if (!bad.empty()) return bad;
     }
     double want = 0, abs_sum = 0;
@@ -241,13 +250,19 @@ class LogregWorkload final : public Workload<Exec, Layout> {
   }
 
   nlohmann::json describe() const override {
-    return {{"problem", "logreg"},     {"data", p_.data},          {"lambda", p_.lambda},
-            {"features", features_},   {"train_samples", train_n_}, {"test_samples", test_n_},
-            {"evaluated_samples_cap", eval_cap()}, {"batch_per_rank", schedule_->local_batch()},
-            {"global_batch", schedule_->global_batch()}, {"source", p_.data == "synthetic" ? "generated" : host_.train.source}};
+    return {{"problem", "logreg"},
+            {"data", p_.data},
+            {"lambda", p_.lambda},
+            {"features", features_},
+            {"train_samples", train_n_},
+            {"test_samples", test_n_},
+            {"evaluated_samples_cap", eval_cap()},
+            {"batch_per_rank", schedule_->local_batch()},
+            {"global_batch", schedule_->global_batch()},
+            {"source", p_.data == "synthetic" ? "generated" : host_.train.source}};
   }
 
- // Public only because nvcc requires the functions that enclose device lambdas to be public.
+  // Public only because nvcc requires the functions that enclose device lambdas to be public.
   static constexpr int64_t kEvalChunk = 4096;
   static double gamma(int64_t n) {
     const double u = sizeof(P) == 4 ? 5.96e-8 : 1.12e-16;
@@ -256,7 +271,8 @@ class LogregWorkload final : public Workload<Exec, Layout> {
   int64_t eval_cap() const { return p_.data == "synthetic" ? int64_t(1) << 18 : int64_t(1) << 62; }
 
   DView<P> upload_x(const data::Dataset& d) {
-    DView<P> v(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::logreg::x"), size_t(std::max<int64_t>(d.samples * d.features, 1)));
+    DView<P> v(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::logreg::x"),
+               size_t(std::max<int64_t>(d.samples * d.features, 1)));
     auto h = Kokkos::create_mirror_view(v);
     for (size_t i = 0; i < d.x.size(); ++i)
       h(i) = P(d.x[i]);
@@ -264,7 +280,8 @@ class LogregWorkload final : public Workload<Exec, Layout> {
     return v;
   }
   DView<P> upload_y(const data::Dataset& d) {
-    DView<P> v(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::logreg::y"), size_t(std::max<int64_t>(d.samples, 1)));
+    DView<P> v(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::logreg::y"),
+               size_t(std::max<int64_t>(d.samples, 1)));
     auto h = Kokkos::create_mirror_view(v);
     for (int64_t i = 0; i < d.samples; ++i)
       h(i) = d.label[size_t(i)] == 1 ? P(1) : P(-1);
@@ -273,10 +290,12 @@ class LogregWorkload final : public Workload<Exec, Layout> {
   }
   void alloc_batch(int64_t cap) {
     cap_ = cap;
-    xb_ = DView<P>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::logreg::xb"), size_t(cap * features_));
+    xb_ = DView<P>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::logreg::xb"),
+                   size_t(cap * features_));
     yb_ = DView<P>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::logreg::yb"), size_t(cap));
     z_ = DView<P>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::logreg::z"), size_t(cap));
-    idx_ = DView<int64_t>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::logreg::idx"), size_t(cap));
+    idx_ =
+        DView<int64_t>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::logreg::idx"), size_t(cap));
     idx_host_ = Kokkos::View<int64_t*, Kokkos::HostSpace>("nagbench::logreg::idx_host", size_t(cap));
   }
 
@@ -299,37 +318,39 @@ class LogregWorkload final : public Workload<Exec, Layout> {
                      ws = random_stream(p_.seed, RandomKind(kPlantedKind));
       const int64_t base = split == Split::train ? 0 : train_n_;
       const double wscale = 2.0 / std::sqrt(double(F));
-      Kokkos::parallel_for("nagbench::logreg::generate", Policy(exec, 0, m), KOKKOS_LAMBDA(const int64_t i) {
-        const int64_t s = id(i) + base;
-        double dot = 0;
-        for (int64_t j = 0; j < F; ++j) {
-          const double x = double(random_value(fs, s * F + j));
-          xb(i * F + j) = P(x);
-          dot += x * wscale * double(random_value(ws, j));
-        }
-        const double u = 0.5 * (double(random_value(ls, s)) + 1.0);
-        yb(i) = u < 1.0 / (1.0 + kmath::exp(-dot)) ? P(1) : P(-1);
-      });
+      Kokkos::parallel_for(
+          "nagbench::logreg::generate", Policy(exec, 0, m), KOKKOS_LAMBDA(const int64_t i) {
+            const int64_t s = id(i) + base;
+            double dot = 0;
+            for (int64_t j = 0; j < F; ++j) {
+              const double x = double(random_value(fs, s * F + j));
+              xb(i * F + j) = P(x);
+              dot += x * wscale * double(random_value(ws, j));
+            }
+            const double u = 0.5 * (double(random_value(ls, s)) + 1.0);
+            yb(i) = u < 1.0 / (1.0 + kmath::exp(-dot)) ? P(1) : P(-1);
+          });
     } else {
       auto x = split == Split::train ? train_x_ : test_x_;
       auto y = split == Split::train ? train_y_ : test_y_;
-      Kokkos::parallel_for("nagbench::logreg::gather", Policy(exec, 0, m), KOKKOS_LAMBDA(const int64_t i) {
-        const int64_t s = id(i);
-        for (int64_t j = 0; j < F; ++j)
-          xb(i * F + j) = x(s * F + j);
-        yb(i) = y(s);
-      });
+      Kokkos::parallel_for(
+          "nagbench::logreg::gather", Policy(exec, 0, m), KOKKOS_LAMBDA(const int64_t i) {
+            const int64_t s = id(i);
+            for (int64_t j = 0; j < F; ++j)
+              xb(i * F + j) = x(s * F + j);
+            yb(i) = y(s);
+          });
     }
   }
 
   // z = X_b^T w + b for the m loaded samples.
   void margins(const Exec& exec, const P* params, int64_t m) {
     const int64_t wo = layout_.tensors[0].offset, bo = layout_.tensors[1].offset;
-    linalg::gemv(exec, blas_, linalg::Trans::yes, features_, m, P(1), xb_.data(), features_, params + wo, P(0),
-                 z_.data());
+    linalg::gemv(exec, blas_, linalg::Trans::yes, features_, m, P(1), xb_.data(), features_, params + wo,
+                 P(0), z_.data());
     auto z = z_;
-    Kokkos::parallel_for("nagbench::logreg::bias", Policy(exec, 0, m),
-                         KOKKOS_LAMBDA(const int64_t i) { z(i) += params[bo]; });
+    Kokkos::parallel_for(
+        "nagbench::logreg::bias", Policy(exec, 0, m), KOKKOS_LAMBDA(const int64_t i) { z(i) += params[bo]; });
   }
 
   void gradient_on_batch(const Exec& exec, const P* params, G* g, int64_t m, P scale) {
@@ -338,14 +359,15 @@ class LogregWorkload final : public Workload<Exec, Layout> {
     auto z = z_;
     auto y = yb_;
     // r_i = -y_i sigmoid(-y_i z_i) * scale, in place of z.
-    Kokkos::parallel_for("nagbench::logreg::residual", Policy(exec, 0, m), KOKKOS_LAMBDA(const int64_t i) {
-      z(i) = -y(i) * (P(1) / (P(1) + kmath::exp(y(i) * z(i)))) * scale;
-    });
+    Kokkos::parallel_for(
+        "nagbench::logreg::residual", Policy(exec, 0, m),
+        KOKKOS_LAMBDA(const int64_t i) { z(i) = -y(i) * (P(1) / (P(1) + kmath::exp(y(i) * z(i)))) * scale; });
     // grad_w = X_b r + lambda w (the GEMV writes it, then the decay is added).
     linalg::gemv(exec, blas_, linalg::Trans::no, F, m, P(1), xb_.data(), F, z_.data(), P(0), g + wo);
     const P lambda = P(p_.lambda);
-    Kokkos::parallel_for("nagbench::logreg::decay", Policy(exec, 0, F),
-                         KOKKOS_LAMBDA(const int64_t j) { g[wo + j] += lambda * params[wo + j]; });
+    Kokkos::parallel_for(
+        "nagbench::logreg::decay", Policy(exec, 0, F),
+        KOKKOS_LAMBDA(const int64_t j) { g[wo + j] += lambda * params[wo + j]; });
     // grad_b = sum r: one team, so the sum's order is fixed (bitwise-reproducible runs).
     Kokkos::parallel_for(
         "nagbench::logreg::bias_grad", Kokkos::TeamPolicy<Exec>(exec, 1, Kokkos::AUTO),

@@ -152,7 +152,12 @@ class MlpWorkload final : public Workload<Exec, Layout> {
   }
 
   void initialize(const Exec& exec, const ArenaPointers<Layout>& arena, const ArenaLayout& layout) override {
-    if (layout.length != layout_.length) throw RunError("mlp: the arena's layout is not the workload's");
+    // The caller's arena may be longer (a bucket plan pads it for the ranks); its tensors must be ours.
+    bool same = layout.tensors.size() == layout_.tensors.size() && layout.length >= layout_.length;
+    for (size_t t = 0; same && t < layout.tensors.size(); ++t)
+      same = layout.tensors[t].offset == layout_.tensors[t].offset &&
+             layout.tensors[t].numel == layout_.tensors[t].numel;
+    if (!same) throw RunError("mlp: the arena's layout is not the workload's");
     float* master = Layout::has_master ? arena.master : nullptr;
     for (int t = 0; t < 2 * K_; ++t) {
       const int k = t / 2 + 1;

@@ -8,8 +8,8 @@
 //
 // Each rank holds its share of the objective: rank r's curvatures are a_i (1 + spread s_r v_i) with s_r = +1
 // and -1 for the two ranks of a pair (ranks 2j, 2j+1; a last unpaired rank has s = 0) and v_i in [-1, 1)
-// drawn per pair, so the ranks' curvatures average to a_i exactly and the average of the rank gradients is the
-// exact full gradient, while every rank's gradient differs (the reduction matters).
+// drawn per pair, so the ranks' curvatures average to a_i exactly and the average of the rank gradients is
+// the exact full gradient, while every rank's gradient differs (the reduction matters).
 //
 // Theory: every coordinate evolves by its own linear recurrence under GD, heavy ball, Nesterov 1983 (constant
 // beta or the t_k schedule) and SGD with momentum, so the relative gap (f_k - f*) / (f_0 - f*) is predicted
@@ -51,8 +51,8 @@ struct Problem {
     if (r.has("kappa")) {
       const auto& v = spec.problem.at("kappa");
       if (v.is_number() && v.get<double>() < 1)
-        throw InputError("problem file '" + spec.problem_source + "': 'kappa' must be >= 1 (got " +
-                         v.dump() + "): it is L / mu, the condition number");
+        throw InputError("problem file '" + spec.problem_source + "': 'kappa' must be >= 1 (got " + v.dump() +
+                         "): it is L / mu, the condition number");
     }
     p.kappa = r.number("kappa", p.kappa, 1, 1e12);
     p.mu = r.number("mu", p.mu, 1e-12, 1e12);
@@ -141,7 +141,8 @@ class QuadraticWorkload final : public Workload<Exec, Layout> {
     const Coefficients c(p_, rank_, ranks_);
     for (size_t k = 0; k < ranges.size(); ++k) {
       for (const Piece& t : pieces_of(layout_)) {
-        const int64_t b = std::max(ranges[k].begin, t.offset), e = std::min(ranges[k].end, t.offset + t.numel);
+        const int64_t b = std::max(ranges[k].begin, t.offset),
+                      e = std::min(ranges[k].end, t.offset + t.numel);
         if (b >= e) continue;
         const P* p = arena.p;
         G* g = arena.g;
@@ -205,8 +206,8 @@ class QuadraticWorkload final : public Workload<Exec, Layout> {
         // stored gradient is rounded once to G.
         const double tol = 2 * u * std::abs(want) + 1e-13 * (std::abs(want) + c.mu * std::exp(c.log_kappa));
         if (!(std::abs(double(gv) - want) <= tol))
-          return "quadratic gradient of tensor " + std::to_string(ti) + " element " + std::to_string(j) + ": " +
-                 std::to_string(double(gv)) + " (float64 reference " + std::to_string(want) + ")";
+          return "quadratic gradient of tensor " + std::to_string(ti) + " element " + std::to_string(j) +
+                 ": " + std::to_string(double(gv)) + " (float64 reference " + std::to_string(want) + ")";
       }
     }
     return "";
@@ -216,9 +217,15 @@ class QuadraticWorkload final : public Workload<Exec, Layout> {
                                    int64_t iterations, double stop_below = 0) override;
 
   nlohmann::json describe() const override {
-    return {{"problem", "quadratic"},     {"size", p_.size},           {"tensors", p_.tensors},
-            {"kappa", p_.kappa},          {"mu", p_.mu},               {"L", p_.mu * p_.kappa},
-            {"spread", p_.spread},        {"init_scale", p_.init_scale}, {"optimum", 0.0}};
+    return {{"problem", "quadratic"},
+            {"size", p_.size},
+            {"tensors", p_.tensors},
+            {"kappa", p_.kappa},
+            {"mu", p_.mu},
+            {"L", p_.mu * p_.kappa},
+            {"spread", p_.spread},
+            {"init_scale", p_.init_scale},
+            {"optimum", 0.0}};
   }
 
  private:
@@ -231,8 +238,8 @@ class QuadraticWorkload final : public Workload<Exec, Layout> {
 // space, on the averaged curvatures a_i, the loss taken where theory measures it (Nesterov 1983: at x_k).
 template <class Exec, class Layout>
 std::vector<double> QuadraticWorkload<Exec, Layout>::theory_curve(const Exec& exec, const std::string& opt,
-                                                                  const nlohmann::json& h,
-                                                                  int64_t iterations, double stop_below) {
+                                                                  const nlohmann::json& h, int64_t iterations,
+                                                                  double stop_below) {
   // Plain ints: nvcc refuses types local to the function in what a device lambda captures.
   constexpr int gd = 0, heavy_ball = 1, nesterov1983 = 2, sgd_momentum = 3;
   int m = gd;

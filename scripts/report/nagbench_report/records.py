@@ -88,6 +88,10 @@ def classify(doc, path, where, loaded, check):
     if isinstance(doc, dict) and "parameters" in doc and "evaluation" in doc:
         loaded.warnings.append(f"{where}: skipped: a fitted model (nagbench-report model), not nagbench records")
         return False
+    if isinstance(doc, dict) and doc.get("benchmark") == "torch_ddp_mlp":
+        loaded.warnings.append(f"{where}: skipped: PyTorch DDP yardstick (scripts/device/torch_ddp_mlp.py), not "
+                               "nagbench records (docs/data-parallel.md compares them)")
+        return False
     used = False
     for i, r in enumerate(items):
         at = where if len(items) == 1 else f"{where} [{i}]"

@@ -367,8 +367,7 @@ TEST(RuleMath, TablesAndChecks) {
   n.schedule = false;
   n.beta = 0.9;
   EXPECT_EQ(n.describe(), "lr=0.1 beta=0.9");
-  EXPECT_EQ(heavy_ball::Hyper::from_json(heavy_ball_hyper().to_json()).describe(),
-            "lr=0.05 beta=0.9");
+  EXPECT_EQ(heavy_ball::Hyper::from_json(heavy_ball_hyper().to_json()).describe(), "lr=0.05 beta=0.9");
   EXPECT_EQ(gd::Hyper::from_json(gd_hyper().to_json()).describe(), "lr=0.05");
 }
 

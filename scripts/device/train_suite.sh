@@ -6,8 +6,11 @@
 #
 #   BUDGET=560 SECTIONS="machine unit tests converge" bash scripts/device/train_suite.sh
 #   BUDGET=560 SECTIONS="mlp ddp" bash scripts/device/train_suite.sh
-# Sections: machine unit tests converge mlp ddp. NPR=4 (default 2): the rank count of the multi-GPU runs;
-# DDP_GPUS="1 2" (default): the PyTorch runs.
+# Sections: machine unit tests converge mlp ddp kernels. NPR=4 (default 2): the rank count of the multi-GPU runs;
+# MLP_RANKS="2 4" (default NPR), MLP_BUCKETS="50 100 200" (MiB, default "25 100"), MLP_PHASED=0 (skip the phased
+# run), MLP_NORMAL_PRIORITY=1 (add a run with the reductions at normal priority) and MLP_COMBOS="16:16 0:24" (NCCL
+# channels:backward GEMMs' SM carve-out pairs, default "4:0 8:0 16:0"): the MLP runs; DDP_GPUS="1 2" (default): the
+# PyTorch runs.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 export NAGBENCH_BUILD=${NAGBENCH_BUILD:-$repo/.device/new}
@@ -27,7 +30,7 @@ RES=$OUT/train
 mkdir -p "$RES"
 pack() { tar -czf "$OUT/train.tar.gz.tmp" -C "$OUT" train && mv "$OUT/train.tar.gz.tmp" "$OUT/train.tar.gz"; }
 # shellcheck disable=SC2034 # used by step (common.sh)
-STEP_FUNCTIONS="one mpi converge mlp_runs ddp_runs"
+STEP_FUNCTIONS="one mpi converge mlp_runs ddp_runs kernel_list"
 gpus=$(nvidia-smi -L | wc -l)
 cores=$(lscpu -p=SOCKET,CORE | grep -v '^#' | sort -u | wc -l)
 export RES gpus cores NB repo
@@ -87,21 +90,47 @@ converge() {
   one digits_openmp -b openmp "${dm[@]}" --batch-size 128
 }
 # The throughput MLP of issue 12 (24 x Linear(4096, 4096), batch 2048 per rank, MSE, TF32): overlap on and off,
-# 1 and 2 GPUs, buckets of 25 MiB (DDP's) and 100 MiB.
+# 1 GPU and each rank count of MLP_RANKS (default NPR), buckets of 25 MiB (DDP's) and 100 MiB, fewer NCCL channels.
 mlp_runs() {
   local m=(-b cuda --problem mlp_4096x24 --dtype fp32 --optimizer sgd --lr 1e-3 --momentum 0.9 --weight-decay 0
     --batch-size 2048 --steps 30 --tf32)
-  local n=${NPR:-2}
   one mlp_r1 "${m[@]}"
-  for b in 25 100; do
-    mpi "$n" "mlp_r${n}_b${b}_overlap" "${m[@]}" --comm nccl --bucket-mb "$b"
-  done
-  mpi "$n" "mlp_r${n}_b25_phased" "${m[@]}" --comm nccl --bucket-mb 25 --overlap off
-  # Contention: fewer NCCL channels leave the GEMMs more SMs (and take longer themselves).
-  for ch in 4 8 16; do
-    NCCL_MAX_NCHANNELS=$ch mpi "$n" "mlp_r${n}_b100_overlap_ch$ch" "${m[@]}" --comm nccl --bucket-mb 100
+  for n in ${MLP_RANKS:-${NPR:-2}}; do
+    ((n > gpus)) && continue
+    for b in ${MLP_BUCKETS:-25 100}; do
+      mpi "$n" "mlp_r${n}_b${b}_overlap" "${m[@]}" --comm nccl --bucket-mb "$b"
+    done
+    ((${MLP_PHASED:-1})) && mpi "$n" "mlp_r${n}_b25_phased" "${m[@]}" --comm nccl --bucket-mb 25 --overlap off
+    # The reductions' stream at normal priority, like the backward's.
+    ((${MLP_NORMAL_PRIORITY:-0})) &&
+      mpi "$n" "mlp_r${n}_b100_overlap_normalprio" "${m[@]}" --comm nccl --bucket-mb 100 --comm-priority normal
+    # Contention: fewer NCCL channels leave the GEMMs more SMs (and take longer themselves); the GEMMs planned
+    # for the SMs NCCL leaves them (--sm-carveout). MLP_COMBOS: channels:carve-out pairs, channels 0 = NCCL's
+    # choice.
+    for combo in ${MLP_COMBOS:-4:0 8:0 16:0}; do
+      local ch=${combo%%:*} co=${combo##*:} name="mlp_r${n}_b100_overlap"
+      ((ch > 0)) && name+="_ch$ch"
+      ((co > 0)) && name+="_co$co"
+      if ((ch > 0)); then
+        NCCL_MAX_NCHANNELS=$ch mpi "$n" "$name" "${m[@]}" --comm nccl --bucket-mb 100 --sm-carveout "$co"
+      else
+        mpi "$n" "$name" "${m[@]}" --comm nccl --bucket-mb 100 --sm-carveout "$co"
+      fi
+    done
   done
   one mlp_r1_notf32 "${m[@]/--tf32/--no-tf32}"
+}
+# Which kernels one MLP step runs and how long each takes (Nsight Compute, clocks left alone), to set next to
+# PyTorch's (scripts/device/torch_mlp_kernels.py, run here too).
+kernel_list() {
+  env -u OMP_PROC_BIND -u OMP_PLACES python3 "$repo/scripts/device/torch_mlp_kernels.py" \
+    --json "$RES/torch_mlp_kernels.json" >"$RES/torch_mlp_kernels.txt" 2>&1
+  echo "torch kernels: exit $?"
+  command -v ncu >/dev/null || { echo "no ncu"; return; }
+  ncu --clock-control none --metrics gpu__time_duration.sum --csv --launch-skip "${NCU_SKIP:-400}" \
+    --launch-count "${NCU_COUNT:-200}" "$NB" -q -b cuda --problem mlp_4096x24 --dtype fp32 --optimizer sgd --lr 1e-3 \
+    --momentum 0.9 --weight-decay 0 --batch-size 2048 --steps 12 --tf32 >"$RES/ncu_mlp_r1.csv" 2>"$RES/ncu_mlp_r1.err"
+  echo "ncu: exit $?"
 }
 ddp_runs() {
   for g in ${DDP_GPUS:-1 2}; do
@@ -123,8 +152,9 @@ ddp_runs() {
     step 200 "training tests on CUDA (tests/train/test_train.py)" env NAGBENCH_BIN="$NB" NAGBENCH_TRAIN_BACKEND=cuda \
       NAGBENCH_HAVE_NCCL=1 NAGBENCH_GPUS="$gpus" python3 -m pytest -q -x "$repo/tests/train/test_train.py" -p no:cacheprovider
   fi
-  if want converge; then step 300 "convergence runs" converge; fi
-  if want mlp; then step 200 "MLP step: overlap, no-communication baseline, allreduce" mlp_runs; fi
+  if want mlp; then step 240 "MLP step: overlap, no-communication baseline, allreduce" mlp_runs; fi
   if want ddp; then step 200 "PyTorch DDP, same MLP, same GPUs" ddp_runs; fi
+  if want converge; then step 300 "convergence runs" converge; fi
+  if want kernels; then step 150 "kernels of one MLP step: PyTorch's and nagbench's" kernel_list; fi
 } 2>&1 | tee "$RES/log.txt"
 pack

@@ -189,6 +189,8 @@ def test_bad_input(tmp_path):
     bad(["--problem", "quadratic_k1e2", "--optimizer", "nesterov1983", "--beta", "1.5"], tmp_path, "beta")
     bad(["--problem", "quadratic_k1e2", "--dtype", "bf16"], tmp_path, "fp32 and fp64")
     bad(["--params", "1000", "--batch-size", "8"], tmp_path, "--batch-size")
+    bad(["--problem", "tiny_mlp", "--sm-carveout", "-4"], tmp_path, "--sm-carveout")
+    bad(["--params", "1000", "--sm-carveout", "8"], tmp_path, "--sm-carveout")
 
 
 @pytest.mark.skipif(not HAVE_MPI, reason="no MPI")

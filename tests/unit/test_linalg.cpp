@@ -1,6 +1,8 @@
 // GEMM and GEMV (workload/linalg) on every enabled backend against a float64 host triple loop: every
 // transpose combination, odd sizes, an empty inner dimension, leading dimensions larger than the rows, beta =
-// 0 over NaN (C must not be read) and beta != 0; float, double and bf16 (storage only).
+// 0 over NaN (C must not be read) and beta != 0; float, double and bf16 (storage only). The fused forms
+// (gemm_bias with and without ReLU, gemm_colsum) likewise, over NaN-poisoned outputs, with TF32 allowed and
+// with an SM carve-out (on CUDA: cuBLASLt's epilogues and SM count target; elsewhere the unfused path).
 #include <gtest/gtest.h>
 
 #include <Kokkos_Core.hpp>
@@ -137,6 +139,98 @@ void check_gemv(Trans t, int64_t m, int64_t n, int64_t pad, double alpha, double
   }
 }
 
+// C = op(A) op(B) + b 1^T (ReLU when relu) through gemm_bias, or C = op(A) op(B) and s = op(B)^T 1 through
+// gemm_colsum (colsum = true), against float64. TF32 handles get the products' input rounding (2^-11 relative
+// on each factor) in the tolerance.
+template <class Exec, class T>
+void check_fused(bool colsum, bool relu, bool tf32, int carveout, Trans ta, Trans tb, int64_t m, int64_t n,
+                 int64_t k, int64_t pad) {
+  const bool at = ta == Trans::yes, bt = tb == Trans::yes;
+  const int64_t ar = at ? k : m, ac = at ? m : k, br = bt ? n : k, bc = bt ? k : n;
+  const int64_t lda = std::max<int64_t>(ar, 1) + pad, ldb = std::max<int64_t>(br, 1) + pad,
+                ldc = std::max<int64_t>(m, 1) + pad;
+  Operand<Exec, T> A(lda * ac, 31), B(ldb * bc, 32), C(ldc * n, 33, true), bias(m, 34), sums(n, 35, true);
+  const std::vector<double> c0 = C.host;
+  Exec exec;
+  linalg::BlasHandle<Exec> h(tf32, carveout);
+  if (colsum)
+    linalg::gemm_colsum<Exec, T>(exec, h, ta, tb, m, n, k, A.dev.data(), lda, B.dev.data(), ldb, C.dev.data(),
+                                 ldc, sums.dev.data());
+  else
+    linalg::gemm_bias<Exec, T>(exec, h, ta, tb, m, n, k, A.dev.data(), lda, B.dev.data(), ldb,
+                               bias.dev.data(), relu, C.dev.data(), ldc);
+  exec.fence();
+  const std::vector<double> got = C.read(), got_sums = sums.read();
+  const double u = unit_roundoff<T>(),
+               u_in = tf32 && std::is_same<T, float>::value ? std::ldexp(1.0, -11) : 0.0;
+  const double gam = double(k + 2) * u / (1 - double(k + 2) * u) + 2 * u_in;
+  const std::string what = std::string(colsum ? "gemm_colsum "
+                                       : relu ? "gemm_bias relu "
+                                              : "gemm_bias ") +
+                           (at ? "T" : "N") + (bt ? "T" : "N") + " m " + std::to_string(m) + " n " +
+                           std::to_string(n) + " k " + std::to_string(k) + " pad " + std::to_string(pad) +
+                           (tf32 ? " tf32" : "") + " carveout " + std::to_string(carveout);
+  const auto b_at = [&](int64_t l, int64_t j) {
+    return bt ? B.host[size_t(j + l * ldb)] : B.host[size_t(l + j * ldb)];
+  };
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = 0; i < m; ++i) {
+      double want = 0, mag = 0;
+      for (int64_t l = 0; l < k; ++l) {
+        const double a = at ? A.host[size_t(l + i * lda)] : A.host[size_t(i + l * lda)];
+        want += a * b_at(l, j);
+        mag += std::abs(a * b_at(l, j));
+      }
+      // The unfused path stores the product before adding the bias: bf16 rounds both.
+      double stored = std::abs(want);
+      if (!colsum) {
+        want += bias.host[size_t(i)];
+        mag += std::abs(bias.host[size_t(i)]);
+        stored += std::abs(want);
+      }
+      double tol = 2 * gam * mag + storage_roundoff<T>() * stored + 1e-300;
+      if (relu) {
+        // ReLU is 1-Lipschitz: the bound holds after it; a value within the bound of 0 may go either way.
+        want = want < 0 ? 0 : want;
+      }
+      const double g = got[size_t(i + j * ldc)];
+      ASSERT_LE(std::abs(g - want), tol)
+          << what << " C(" << i << ", " << j << ") = " << g << ", want " << want;
+    }
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = m; i < ldc; ++i)
+      ASSERT_TRUE(std::isnan(got[size_t(i + j * ldc)]))
+          << what << ": padding C(" << i << ", " << j << ") written";
+  if (!colsum) return;
+  const double gs = double(k + 2) * u / (1 - double(k + 2) * u) + u_in;
+  for (int64_t j = 0; j < n; ++j) {
+    double want = 0, mag = 0;
+    for (int64_t l = 0; l < k; ++l) {
+      want += b_at(l, j);
+      mag += std::abs(b_at(l, j));
+    }
+    const double tol = 2 * gs * mag + storage_roundoff<T>() * std::abs(want) + 1e-300;
+    ASSERT_LE(std::abs(got_sums[size_t(j)] - want), tol)
+        << what << " s(" << j << ") = " << got_sums[size_t(j)];
+  }
+}
+
+template <class Exec, class T>
+void all_fused() {
+  const std::vector<std::vector<int64_t>> sizes = {{1, 1, 1},     {3, 5, 7},     {64, 65, 31},
+                                                   {130, 7, 129}, {128, 96, 64}, {5, 3, 0}};
+  for (Trans ta : {Trans::no, Trans::yes})
+    for (Trans tb : {Trans::no, Trans::yes})
+      for (const auto& s : sizes)
+        for (int64_t pad : {0, 3})
+          for (bool tf32 : {false, true}) {
+            const int carveout = tf32 ? 8 : 0;
+            check_fused<Exec, T>(false, false, tf32, carveout, ta, tb, s[0], s[1], s[2], pad);
+            check_fused<Exec, T>(false, true, tf32, carveout, ta, tb, s[0], s[1], s[2], pad);
+            check_fused<Exec, T>(true, false, tf32, carveout, ta, tb, s[0], s[1], s[2], pad);
+          }
+}
+
 struct Size3 {
   int64_t m, n, k;
 };
@@ -182,6 +276,27 @@ TYPED_TEST(Linalg, GemvDouble) {
 }
 TYPED_TEST(Linalg, GemvBf16) {
   all_gemvs<TypeParam, bf16>();
+}
+
+TYPED_TEST(Linalg, FusedFloat) {
+  all_fused<TypeParam, float>();
+}
+TYPED_TEST(Linalg, FusedDouble) {
+  all_fused<TypeParam, double>();
+}
+TYPED_TEST(Linalg, FusedBf16) {
+  all_fused<TypeParam, bf16>();
+}
+
+// A carve-out of every SM is the user's error (an InputError naming the option) on CUDA; elsewhere it has
+// no meaning and is accepted.
+TYPED_TEST(Linalg, CarveoutOfEverySmIsAnInputError) {
+  using Exec = TypeParam;
+  if (std::is_same<typename Exec::memory_space, Kokkos::HostSpace>::value) {
+    EXPECT_NO_THROW(linalg::BlasHandle<Exec>(false, 1 << 20));
+  } else {
+    EXPECT_THROW(linalg::BlasHandle<Exec>(false, 1 << 20), InputError);
+  }
 }
 
 // A bad call is a RunError naming it, before anything runs.

@@ -281,6 +281,12 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   app.add_flag("--tf32,!--no-tf32", c.tf32,
                "GEMMs on GPUs may use TF32 tensor cores (default off: PyTorch's default for matmul)")
       ->group(tr);
+  app.add_option("--sm-carveout", c.sm_carveout,
+                 "The backward pass's GEMMs on GPUs are planned for this many SMs fewer than the device has, "
+                 "left to the reductions that run beside them (cuBLASLt's SM count target)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->group(tr);
   app.add_flag("--no-theory", no_theory, "quadratic: skip theory's predicted curve")->group(tr);
   // Every rule's hyper-parameters, each option once; which rule takes which is checked after parsing.
   std::map<std::string, HyperOption> hyper_options;
@@ -501,8 +507,9 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   }
   const bool training = c.workload != "synthetic";
   if (!training) {
-    for (const char* flag : {"--batch-size", "--epochs", "--eval-every", "--target", "--target-loss",
-                             "--optimum", "--restart", "--data-dir", "--tf32", "--no-theory"})
+    for (const char* flag :
+         {"--batch-size", "--epochs", "--eval-every", "--target", "--target-loss", "--optimum", "--restart",
+          "--data-dir", "--tf32", "--sm-carveout", "--no-theory"})
       if (app.count(flag) > 0)
         throw InputError(std::string(flag) + " applies to training runs (give --problem)");
   }

@@ -18,7 +18,7 @@ namespace nagbench {
   X(overlap) X(comm_high_priority) X(bucket_mb) X(allow_gpu_sharing) X(debug_skip_bucket) X(debug_stop_rank) \
   X(comm_sizes) X(comm_iters) X(comm_reps) X(params_per_rank) X(quiet) X(check_only) X(command_line)       \
   X(problem) X(batch_size) X(epochs) X(eval_every) X(target) X(has_target_loss) X(target_loss)               \
-  X(has_optimum) X(optimum) X(restart) X(data_dir) X(tf32) X(theory) X(debug_early_reduce)
+  X(has_optimum) X(optimum) X(restart) X(data_dir) X(tf32) X(sm_carveout) X(theory) X(debug_early_reduce)
 // clang-format on
 
 nlohmann::json to_json(const Config& c) {

@@ -71,6 +71,7 @@ struct Config {
   std::string restart = "none";  // nesterov1983: none | gradient | function (O'Donoghue and Candes 2015)
   std::string data_dir;          // real data sets' folder ("" = scikit-learn's)
   bool tf32 = false;             // GEMMs on GPUs may use TF32
+  int sm_carveout = 0;           // backward GEMMs on GPUs are planned for the device's SMs minus this many
   bool theory = true;            // quadratic: record theory's predicted curve next to the measured one
   bool quiet = false;
   bool check_only = false;  // --check: validate and size every configuration, run nothing

@@ -58,6 +58,7 @@ WorkloadSpec workload_spec(const Config& c) {
   w.batch_size = c.batch_size;
   w.data_dir = c.data_dir;
   w.tf32 = c.tf32;
+  w.sm_carveout = c.sm_carveout;
   w.params_override = c.model.source.rfind("--params", 0) == 0 ? c.model.params : 0;
   return w;
 }

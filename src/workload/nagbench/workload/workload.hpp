@@ -41,6 +41,7 @@ struct WorkloadSpec {
   int64_t batch_size = 0;  // samples per rank and step; 0 = full batch (the training set split over ranks)
   std::string data_dir;    // where the real data sets are read from ("" = the default, see data/)
   bool tf32 = false;       // GEMMs on GPUs may use TF32 tensor cores (off: PyTorch's default for matmul)
+  int sm_carveout = 0;     // GEMMs on GPUs are planned for the device's SMs minus this many (linalg.hpp)
   int64_t params_override = 0;  // quadratic: number of parameters from --params (0 = the problem's `size`)
 };
 

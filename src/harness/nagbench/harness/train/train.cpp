@@ -131,6 +131,7 @@ nlohmann::json train_record(const Config& cfg, const ProcessInfo& proc, const Tr
        {"steps_per_epoch", r.steps_per_epoch},
        {"steps_run", r.steps_run},
        {"tf32", cfg.tf32},
+       {"sm_carveout", cfg.sm_carveout},
        {"median_s", step},
        {"min_s", r.total.this_rank.min},
        {"max_s", r.total.this_rank.max},

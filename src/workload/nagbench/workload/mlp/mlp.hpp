@@ -17,9 +17,11 @@
 // element, so every rank starts identical.
 //
 // Activations are column-major with one sample per column (d x n, a sample's values contiguous):
-//   forward   Z_k = W_k A_{k-1}:      gemm(T, N) of W_k^T (in x out) and A_{k-1} (in x n), then + b, ReLU
-//   backward  dW_k = dZ_k A_{k-1}^T:  gemm(N, T) into g as W_k^T (in x out): A_{k-1} dZ_k^T
-//             db_k = dZ_k 1:          gemv with a vector of ones (a deterministic reduction)
+//   forward   Z_k = W_k A_{k-1}:      gemm(T, N) of W_k^T (in x out) and A_{k-1} (in x n), + b, ReLU:
+//                                     linalg::gemm_bias (on CUDA the bias and ReLU in the GEMM's epilogue)
+//   backward  dW_k = dZ_k A_{k-1}^T:  gemm(N, T) into g as W_k^T (in x out): A_{k-1} dZ_k^T, and
+//             db_k = dZ_k 1:          the column sums of its op(B) = dZ_k^T: linalg::gemm_colsum (on CUDA
+//                                     the bias gradient in the GEMM's epilogue)
 //             dA_{k-1} = W_k^T dZ_k:  gemm(N, N) of W_k^T (in x out) and dZ_k (out x n), then ReLU's mask
 // All of it on the execution space instance given (never the default stream). Every activation of the batch
 // is kept for the backward (sum of widths x batch values, allocated once for the batch size).
@@ -96,7 +98,7 @@ class MlpWorkload final : public Workload<Exec, Layout> {
         seed_(spec.seed),
         dims_(cfg.dims()),
         K_(cfg.linear_layers()),
-        blas_(spec.tf32) {
+        blas_(spec.tf32, spec.sm_carveout) {
     layout_ = ArenaLayout::for_sizes(tensor_sizes(cfg_));
     dmax_ = *std::max_element(dims_.begin(), dims_.end());
     for (int t = 0; t < 2 * K_; ++t)
@@ -141,8 +143,6 @@ class MlpWorkload final : public Workload<Exec, Layout> {
     dz_[1] = alloc<C>(dmax_ * nb_, "nagbench::mlp::dz");
     if (cfg_.loss == Loss::mse) y_ = alloc<C>(cfg_.outputs * nb_, "nagbench::mlp::targets");
     if (cfg_.labelled()) labels_ = alloc<int>(nb_, "nagbench::mlp::labels");
-    ones_ = DView<C>("nagbench::mlp::ones", size_t(nb_));
-    Kokkos::deep_copy(ones_, C(1));
     if (!cfg_.synthetic()) {
       idx_ = alloc<int64_t>(nb_, "nagbench::mlp::batch_index");
       idx_host_ = Kokkos::create_mirror_view(idx_);
@@ -404,10 +404,9 @@ class MlpWorkload final : public Workload<Exec, Layout> {
   void forward(const Exec& exec, const C* params, const std::vector<C*>& act, int64_t n) {
     for (int k = 1; k <= K_; ++k) {
       const int64_t in = dims_[size_t(k - 1)], out = dims_[size_t(k)];
-      linalg::gemm<Exec, C>(exec, blas_, linalg::Trans::yes, linalg::Trans::no, out, n, in, C(1),
-                            params + offset(2 * (k - 1)), in, act[size_t(k - 1)], in, C(0), act[size_t(k)],
-                            out);
-      kernels::bias_act<Exec, C>(exec, act[size_t(k)], params + offset(2 * (k - 1) + 1), out, n, k < K_);
+      linalg::gemm_bias<Exec, C>(exec, blas_, linalg::Trans::yes, linalg::Trans::no, out, n, in,
+                                 params + offset(2 * (k - 1)), in, act[size_t(k - 1)], in,
+                                 params + offset(2 * (k - 1) + 1), k < K_, act[size_t(k)], out);
     }
   }
 
@@ -500,6 +499,9 @@ class MlpWorkload final : public Workload<Exec, Layout> {
       o += dims_[size_t(k)] * n;
     }
     forward(exec, params, act, n);
+    // The backward's GEMMs run beside the reductions of the buckets it has produced: planned for the SMs
+    // the carve-out leaves them (--sm-carveout; the forward's use all).
+    blas_.carve_out(true);
     C* cur = dz_[0].data();
     C* other = dz_[1].data();
     const int64_t outputs = cfg_.outputs;
@@ -510,10 +512,8 @@ class MlpWorkload final : public Workload<Exec, Layout> {
     for (int k = K_; k >= 1; --k) {
       const int64_t in = dims_[size_t(k - 1)], out = dims_[size_t(k)];
       const C* a = act[size_t(k - 1)];
-      linalg::gemm<Exec, C>(exec, blas_, linalg::Trans::no, linalg::Trans::yes, in, out, n, C(1), a, in, cur,
-                            out, C(0), grad(2 * (k - 1)), in);
-      linalg::gemv<Exec, C>(exec, blas_, linalg::Trans::no, out, n, C(1), cur, out, ones_.data(), C(0),
-                            grad(2 * (k - 1) + 1));
+      linalg::gemm_colsum<Exec, C>(exec, blas_, linalg::Trans::no, linalg::Trans::yes, in, out, n, a, in, cur,
+                                   out, grad(2 * (k - 1)), in, grad(2 * (k - 1) + 1));
       if (k > 1) {
         linalg::gemm<Exec, C>(exec, blas_, linalg::Trans::no, linalg::Trans::no, in, n, out, C(1),
                               params + offset(2 * (k - 1)), in, cur, out, C(0), other, in);
@@ -522,6 +522,7 @@ class MlpWorkload final : public Workload<Exec, Layout> {
       }
       finished(k);
     }
+    blas_.carve_out(false);
   }
 
   // This rank's first n samples of a batch as the device holds them, for the host reference.
@@ -585,7 +586,7 @@ class MlpWorkload final : public Workload<Exec, Layout> {
   std::vector<int> teacher_j_host_;
   std::vector<C> teacher_a_host_;
   // The batch's buffers.
-  DView<C> acts_, dz_[2], y_, ones_, pc_, scratch_;
+  DView<C> acts_, dz_[2], y_, pc_, scratch_;
   DView<int> labels_;
   DView<int64_t> idx_;
   HView<int64_t> idx_host_;

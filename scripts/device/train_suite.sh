@@ -152,7 +152,7 @@ ddp_runs() {
     step 200 "training tests on CUDA (tests/train/test_train.py)" env NAGBENCH_BIN="$NB" NAGBENCH_TRAIN_BACKEND=cuda \
       NAGBENCH_HAVE_NCCL=1 NAGBENCH_GPUS="$gpus" python3 -m pytest -q -x "$repo/tests/train/test_train.py" -p no:cacheprovider
   fi
-  if want mlp; then step 240 "MLP step: overlap, no-communication baseline, allreduce" mlp_runs; fi
+  if want mlp; then step "${MLP_LIMIT:-240}" "MLP step: overlap, no-communication baseline, allreduce" mlp_runs; fi
   if want ddp; then step 200 "PyTorch DDP, same MLP, same GPUs" ddp_runs; fi
   if want converge; then step 300 "convergence runs" converge; fi
   if want kernels; then step 150 "kernels of one MLP step: PyTorch's and nagbench's" kernel_list; fi

@@ -190,6 +190,7 @@ def test_bad_input(tmp_path):
     bad(["--problem", "quadratic_k1e2", "--dtype", "bf16"], tmp_path, "fp32 and fp64")
     bad(["--params", "1000", "--batch-size", "8"], tmp_path, "--batch-size")
     bad(["--problem", "tiny_mlp", "--sm-carveout", "-4"], tmp_path, "--sm-carveout")
+    bad(["--problem", "tiny_mlp", "--first-bucket-mb", "-1"], tmp_path, "--first-bucket-mb")
     bad(["--params", "1000", "--sm-carveout", "8"], tmp_path, "--sm-carveout")
 
 
@@ -217,6 +218,18 @@ def test_overlapped_step_is_checked_and_measured(tmp_path, ranks):
     p = run(["--problem", "quadratic_k1e2", "--optimizer", "nesterov1983", "--lr", "0.01", "--beta", "0.818",
              "--steps", "30", "--bucket-mb", "0.004", "--overlap", "off"], tmp_path, ranks=ranks, name="p.json")
     assert p["params_hash"] == r["params_hash"]
+
+
+@pytest.mark.skipif(not HAVE_MPI, reason="no MPI")
+def test_small_first_bucket(tmp_path):
+    """DDP's small first bucket (--first-bucket-mb): one more bucket than without it, the run verified, and the
+    same bits (the buckets change when the reductions run, not what they compute)."""
+    base = ["--problem", "tiny_mlp", "--steps", "8", "--bucket-mb", "0.01"]
+    a = run(base, tmp_path, ranks=2, name="a.json")
+    b = run(base + ["--first-bucket-mb", "0.001"], tmp_path, ranks=2, name="b.json")
+    assert b["verified"] and b["first_bucket_mb"] == 0.001 and a["first_bucket_mb"] == 0
+    assert (a["buckets"], b["buckets"]) == (1, 2)  # 484 parameters: one 0.01 MiB bucket, or 256 + the rest
+    assert b["params_hash"] == a["params_hash"]
 
 
 @pytest.mark.skipif(not HAVE_MPI, reason="no MPI")

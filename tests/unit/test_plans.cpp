@@ -122,6 +122,31 @@ TEST(BucketPlan, TooManyBucketsIsAnInputError) {
   EXPECT_NO_THROW(BucketPlan::make(arena, 2, int64_t(1) << 22, 1000));
 }
 
+// DDP's small first bucket: the first bucket (the arena's end) has its own size, the rest the bucket size,
+// all contiguous from the end and covering the arena once.
+TEST(BucketPlan, FirstBucketHasItsOwnSize) {
+  const ArenaLayout arena = ArenaLayout::for_sizes({100000, 5000, 70000});
+  for (int ranks : {1, 3}) {
+    const int64_t quantum = int64_t(ranks) * ArenaLayout::kAlignElements;
+    const BucketPlan plan = BucketPlan::make(arena, ranks, 40000, 1000, 1000);
+    ASSERT_GE(plan.buckets.size(), 3u);
+    EXPECT_EQ(plan.buckets[0].length, (1000 + quantum - 1) / quantum * quantum);
+    EXPECT_EQ(plan.buckets[0].start + plan.buckets[0].length, plan.arena.length);
+    int64_t end = plan.arena.length;
+    for (size_t k = 0; k < plan.buckets.size(); ++k) {
+      EXPECT_EQ(plan.buckets[k].start + plan.buckets[k].length, end) << k;
+      if (k > 0 && k + 1 < plan.buckets.size())
+        EXPECT_EQ(plan.buckets[k].length, (40000 + quantum - 1) / quantum * quantum) << k;
+      end = plan.buckets[k].start;
+    }
+    EXPECT_EQ(end, 0);
+    // A first bucket larger than the arena is the whole arena; without one, every bucket is the bucket size.
+    EXPECT_EQ(BucketPlan::make(arena, ranks, 40000, 1000, int64_t(1) << 30).buckets.size(), 1u);
+    EXPECT_EQ(BucketPlan::make(arena, ranks, 40000, 1000, 0).buckets.size(),
+              BucketPlan::make(arena, ranks, 40000).buckets.size());
+  }
+}
+
 TEST(Slices, CoverEverySegmentOnceOnAlignedCuts) {
   const ArenaLayout arena = ArenaLayout::for_sizes({1000, 3, 7, 4099, 128});
   for (int slices : {1, 2, 3, 4, 9, 100}) {

@@ -356,6 +356,11 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
                  "LIST of MiB of gradients per bucket, one allreduce each (1/1024 to 1048576)")
       ->capture_default_str()
       ->group(dp);
+  app.add_option("--first-bucket-mb", c.first_bucket_mb,
+                 "MiB of the first bucket alone (the last layers' gradients, reduced first; PyTorch DDP: 1); "
+                 "0 = --bucket-mb")
+      ->capture_default_str()
+      ->group(dp);
   app.add_flag("--allow-gpu-sharing", c.allow_gpu_sharing, "Allow more ranks on a node than GPUs")->group(dp);
   app.add_flag("--comm-only", comm_only, "Allreduce sweep only, reported like nccl-tests")->group(dp);
   app.add_option("--comm-min", comm_min, "--comm-only: smallest message, bytes (e.g. 1M)")

@@ -9,7 +9,7 @@
 namespace nagbench {
 
 BucketPlan BucketPlan::make(const ArenaLayout& arena_in, int ranks, int64_t bucket_elements,
-                            int64_t max_buckets) {
+                            int64_t max_buckets, int64_t first_bucket_elements) {
   BucketPlan plan;
   plan.ranks = ranks;
   plan.arena = arena_in;
@@ -19,13 +19,18 @@ BucketPlan BucketPlan::make(const ArenaLayout& arena_in, int ranks, int64_t buck
   const int64_t total = plan.arena.length;
   int64_t size = bucket_elements <= 0 ? total : checked_round_up(bucket_elements, quantum, "the bucket size");
   size = std::min(size, total);
-  const int64_t count = (total + size - 1) / size;
+  const int64_t first =
+      first_bucket_elements <= 0
+          ? size
+          : std::min(total, checked_round_up(first_bucket_elements, quantum, "the first bucket"));
+  const int64_t count = 1 + (total - first + size - 1) / size;
   if (count > max_buckets)
     throw InputError("the model would need " + std::to_string(count) + " buckets of " + std::to_string(size) +
                      " elements (at most " + std::to_string(max_buckets) + "); choose a larger --bucket-mb");
-  for (int64_t end = total; end > 0; end -= size) {
-    const int64_t begin = std::max<int64_t>(0, end - size);
+  for (int64_t end = total; end > 0;) {
+    const int64_t begin = std::max<int64_t>(0, end - (plan.buckets.empty() ? first : size));
     plan.buckets.push_back({begin, end - begin});
+    end = begin;
   }
   return plan;
 }

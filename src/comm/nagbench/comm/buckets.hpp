@@ -28,10 +28,12 @@ struct BucketPlan {
   // Elements of momentum a rank keeps when sharded: the sum of its shards.
   int64_t shard_total() const { return arena.length / ranks; }
 
-  // bucket_elements is rounded up to the shard quantum; <= 0 means one bucket for everything. More than
-  // max_buckets buckets is an InputError (the plan itself would exhaust memory).
+  // bucket_elements is rounded up to the shard quantum; <= 0 means one bucket for everything.
+  // first_bucket_elements > 0 sizes the first bucket (the arena's end: the last layers' gradients) alone, as
+  // DDP's first bucket of 1 MiB, so that the first reduction starts early. More than max_buckets buckets is
+  // an InputError (the plan itself would exhaust memory).
   static BucketPlan make(const ArenaLayout& arena, int ranks, int64_t bucket_elements,
-                         int64_t max_buckets = 1000000);
+                         int64_t max_buckets = 1000000, int64_t first_bucket_elements = 0);
 };
 
 // Splits segments into about `slices` groups of similar size, cutting on multiples of 64 elements (pack

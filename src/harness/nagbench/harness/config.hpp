@@ -50,6 +50,7 @@ struct Config {
   bool overlap = true;             // update bucket k while bucket k+1 is reduced
   bool comm_high_priority = true;  // CUDA: the comm stream outranks the update stream for free SMs
   double bucket_mb = 25;           // MiB of gradients per bucket (PyTorch DDP's bucket_cap_mb)
+  double first_bucket_mb = 0;      // MiB of the first bucket (DDP: 1); 0 = bucket_mb
   bool allow_gpu_sharing = false;
   int debug_skip_bucket = -1;       // tests only: leave one bucket unreduced
   int debug_stop_rank = -1;         // tests only: this rank SIGSTOPs itself in the first timed step

@@ -32,7 +32,7 @@ void DpRun::validate(const Config& c, int ranks) {
   check_comm(c.comm, req);
   if (d != DtypeLayout::fp32 && d != DtypeLayout::fp64)
     throw InputError("data-parallel runs support --dtype fp32 and fp64 (got " + c.dtype + ")");
-  checked_range(c.bucket_mb, kMinBucketMib, kMaxBucketMib, "--bucket-mb");
+  check_bucket_options(c);
   // Kokkos Kernels 3.4's BLAS-1 calls run on the default CUDA stream, outside the step's stream ordering.
   if (c.variant == "unfused" && c.backend == "cuda")
     throw InputError(
@@ -43,13 +43,23 @@ int64_t bucket_elements(double bucket_mb, int64_t elem_bytes) {
   return std::max<int64_t>(1, static_cast<int64_t>(bucket_mb * 1048576.0 / double(elem_bytes)));
 }
 
+BucketPlan plan_buckets(const ArenaLayout& arena, int ranks, const Config& cfg, int64_t elem_bytes) {
+  const int64_t first = cfg.first_bucket_mb > 0 ? bucket_elements(cfg.first_bucket_mb, elem_bytes) : 0;
+  return BucketPlan::make(arena, ranks, bucket_elements(cfg.bucket_mb, elem_bytes), kMaxBuckets, first);
+}
+
+void check_bucket_options(const Config& c) {
+  checked_range(c.bucket_mb, kMinBucketMib, kMaxBucketMib, "--bucket-mb");
+  if (c.first_bucket_mb != 0)
+    checked_range(c.first_bucket_mb, kMinBucketMib, kMaxBucketMib, "--first-bucket-mb");
+}
+
 int64_t DpRun::memory_needed(const Config& cfg, const DeviceInfo& dev, int ranks) {
   const auto sum = [](int64_t a, int64_t b) { return checked_add(a, b, "the memory this run needs"); };
   const int64_t roof = checked_mul(roof_bytes_per_array(cfg, dev), 3, "the roof arrays");
   const int64_t elem = parse_dtype(cfg.dtype) == DtypeLayout::fp64 ? 8 : 4;
   // Parameters and gradients padded to the bucket plan; state arrays whole or this rank's shards.
-  const BucketPlan plan =
-      BucketPlan::make(configuration_arena(cfg), ranks, bucket_elements(cfg.bucket_mb, elem), kMaxBuckets);
+  const BucketPlan plan = plan_buckets(configuration_arena(cfg), ranks, cfg, elem);
   const int64_t length = plan.arena.length;
   const int64_t state_length = cfg.shard ? plan.shard_total() : length;
   const int64_t states = checked_mul(state_length, configuration_states(cfg), "the state arrays");
@@ -82,6 +92,7 @@ nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpRes
             {"overlap", cfg.overlap},
             {"comm_stream_priority", cfg.comm_high_priority ? "high" : "normal"},
             {"bucket_mb", cfg.bucket_mb},
+            {"first_bucket_mb", cfg.first_bucket_mb},
             {"buckets", r.buckets},
             // The step time of a run is the slowest rank's median; min/max are that rank's extremes.
             {"median_s", step},

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nagbench/comm/buckets.hpp"
 #include "nagbench/core/process.hpp"
 #include "nagbench/harness/config.hpp"
 #include "nagbench/harness/device_info.hpp"
@@ -42,5 +43,12 @@ const RoofResult& roof_for(const std::string& backend, const std::function<RoofR
 
 // Bucket length in elements for --bucket-mb MiB of `elem_bytes`-byte gradients (at least one element).
 int64_t bucket_elements(double bucket_mb, int64_t elem_bytes);
+
+// The bucket plan of a data-parallel configuration (dp and train runs): buckets of --bucket-mb, the first one
+// --first-bucket-mb when given, for `elem_bytes`-byte gradients.
+BucketPlan plan_buckets(const ArenaLayout& arena, int ranks, const Config& cfg, int64_t elem_bytes);
+
+// Checks --bucket-mb and --first-bucket-mb (InputError naming the option).
+void check_bucket_options(const Config& cfg);
 
 }  // namespace nagbench

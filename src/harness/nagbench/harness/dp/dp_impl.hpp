@@ -66,8 +66,7 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     throw InputError(memory_problem.empty() ? "another rank does not have the memory for this run"
                                             : memory_problem);
   const ArenaLayout tensors = configuration_arena(cfg);
-  const BucketPlan plan =
-      BucketPlan::make(tensors, ranks, bucket_elements(cfg.bucket_mb, int64_t(sizeof(G))), kMaxBuckets);
+  const BucketPlan plan = plan_buckets(tensors, ranks, cfg, int64_t(sizeof(G)));
   const int64_t length = plan.arena.length;
   const int64_t state_length = cfg.shard ? plan.shard_total() : length;
   res.params = tensors.params;

@@ -38,7 +38,7 @@ void TrainRun::validate(const Config& c, int ranks) {
   req.mpi_path = c.mpi_path;
   req.sharded = false;
   check_comm(c.comm, req);
-  checked_range(c.bucket_mb, kMinBucketMib, kMaxBucketMib, "--bucket-mb");
+  check_bucket_options(c);
   if (c.variant == "unfused" && c.backend == "cuda")
     throw InputError("variant unfused cannot train on CUDA (its BLAS calls ignore the step's streams)");
   if (c.batch_size < 0) throw InputError("--batch-size must be >= 0 (0 = full batch)");
@@ -64,8 +64,7 @@ void TrainRun::validate(const Config& c, int ranks) {
 
 int64_t TrainRun::memory_needed(const Config& cfg, const DeviceInfo&, int ranks) {
   const int64_t elem = parse_dtype(cfg.dtype) == DtypeLayout::fp64 ? 8 : 4;
-  const BucketPlan plan =
-      BucketPlan::make(configuration_arena(cfg), ranks, bucket_elements(cfg.bucket_mb, elem), kMaxBuckets);
+  const BucketPlan plan = plan_buckets(configuration_arena(cfg), ranks, cfg, elem);
   const int64_t arrays = checked_add(2, configuration_states(cfg), "the arenas");
   // The arenas; the workload's own buffers (data, activations) are its business and not counted here.
   return checked_mul(checked_mul(plan.arena.length, arrays, "the arenas"), elem, "the arenas");
@@ -123,6 +122,7 @@ nlohmann::json train_record(const Config& cfg, const ProcessInfo& proc, const Tr
        {"comm", r.comm_name},
        {"comm_path", r.comm_path},
        {"bucket_mb", cfg.bucket_mb},
+       {"first_bucket_mb", cfg.first_bucket_mb},
        {"buckets", r.buckets},
        {"restart", cfg.restart},
        {"restarts", r.restarts},

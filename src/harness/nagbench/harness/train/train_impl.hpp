@@ -107,8 +107,7 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
                                             : memory_problem);
   const WorkloadSpec spec = workload_spec(cfg);
   const ArenaLayout tensors = configuration_arena(cfg);
-  const BucketPlan plan =
-      BucketPlan::make(tensors, ranks, bucket_elements(cfg.bucket_mb, int64_t(sizeof(G))), kMaxBuckets);
+  const BucketPlan plan = plan_buckets(tensors, ranks, cfg, int64_t(sizeof(G)));
   const int64_t length = plan.arena.length;
   const int nb = static_cast<int>(plan.buckets.size());
   res.params = tensors.params;

@@ -9,7 +9,8 @@
 # Sections: machine unit tests converge mlp ddp kernels. NPR=4 (default 2): the rank count of the multi-GPU runs;
 # MLP_RANKS="2 4" (default NPR), MLP_BUCKETS="50 100 200" (MiB, default "25 100"), MLP_PHASED=0 (skip the phased
 # run), MLP_NORMAL_PRIORITY=1 (add a run with the reductions at normal priority) and MLP_COMBOS="16:16 0:24" (NCCL
-# channels:backward GEMMs' SM carve-out pairs, default "4:0 8:0 16:0"): the MLP runs; DDP_GPUS="1 2" (default): the
+# channels:backward GEMMs' SM carve-out pairs, default "4:0 8:0 16:0"; none: no such runs), MLP_FIRST_BUCKET=1 (add a
+# run with --first-bucket-mb 1): the MLP runs; DDP_GPUS="1 2" (default): the
 # PyTorch runs.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -107,6 +108,10 @@ mlp_runs() {
     # Contention: fewer NCCL channels leave the GEMMs more SMs (and take longer themselves); the GEMMs planned
     # for the SMs NCCL leaves them (--sm-carveout). MLP_COMBOS: channels:carve-out pairs, channels 0 = NCCL's
     # choice.
+    # DDP's small first bucket.
+    [[ -n ${MLP_FIRST_BUCKET:-} ]] && mpi "$n" "mlp_r${n}_b100_first${MLP_FIRST_BUCKET}_overlap" "${m[@]}" \
+      --comm nccl --bucket-mb 100 --first-bucket-mb "$MLP_FIRST_BUCKET"
+    [[ ${MLP_COMBOS:-} == none ]] && continue
     for combo in ${MLP_COMBOS:-4:0 8:0 16:0}; do
       local ch=${combo%%:*} co=${combo##*:} name="mlp_r${n}_b100_overlap"
       ((ch > 0)) && name+="_ch$ch"

@@ -7,6 +7,10 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 B=${NAGBENCH_BUILD:-$repo/build/cuda}
 OUT=${OUT:-$repo/out/device}
 mkdir -p "$OUT"
+# scripts/device/stage.sh carries the binaries gzip-compressed: unpack them once.
+for z in "$B"/bin/*.gz; do
+  [[ -e $z ]] && gunzip -f "$z" && chmod +x "${z%.gz}"
+done
 # CTest files hold the absolute paths of the build machine; make them valid here.
 if [[ ! -e /work/main && -w / ]]; then mkdir -p /work && ln -s "$repo" /work/main; fi
 # The CUDA runtime and cuBLAS of the GPU image, wherever it keeps them.
@@ -27,6 +31,7 @@ gpu_name() { nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr ' 
 # `timeout` runs programs, not functions, so a function runs in a bash handed the definitions named in
 # $STEP_FUNCTIONS. want <section>: whether $SECTIONS (default all) asks for it.
 step() {
+  # shellcheck disable=SC2154 # deadline: set by the suite that sources this file
   local max=$1 name=$2 left=$((deadline - SECONDS))
   shift 2
   if ((left < 15)); then echo "=== SKIPPED $name"; return; fi

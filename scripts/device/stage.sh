@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Puts what a GPU-machine session runs into .device/ (ignored by git; name it in the device tool's `carry`), slim:
-# the binaries without symbol tables, the build folder's lib/ and share/, no object files.
+# the binaries without symbol tables and gzip-compressed (the device tool carries 64 MiB with the working tree;
+# scripts/device/common.sh unpacks them there), the build folder's lib/ and share/ (with inputs/problems), no
+# object files.
 #   scripts/device/stage.sh new build/cuda          # this commit's CUDA build        -> .device/new
 #   scripts/device/stage.sh old /path/to/build/cuda # a baseline build (nagbench only) -> .device/old
 #   scripts/device/stage.sh ompi                    # the CUDA-aware Open MPI prefix  -> .device/ompi
@@ -32,4 +34,9 @@ case "$what" in
   *) echo "stage.sh: unknown '$what'" >&2; exit 2 ;;
 esac
 find "$dst" -type f \( -perm -u+x -o -name '*.so*' \) -exec strip --strip-unneeded {} + 2>/dev/null || true
+if [[ $what == new || $what == old || $what == mpicuda ]]; then
+  mkdir -p "$dst/share/nagbench"
+  cp -r "$repo/inputs/problems" "$dst/share/nagbench/"
+  gzip -9 "$dst"/bin/*
+fi
 du -sh "$dst"

@@ -276,7 +276,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "gemm_probe: cannot write %s\n", json);
       return 1;
     }
-    std::fprintf(f, "{\"device\": \"%s\", \"width\": %d, \"batch\": %d, \"reps\": %d, \"rows\": [", prop.name, W, N,
+    std::fprintf(f, "{\"benchmark\": \"gemm_probe\", \"device\": \"%s\", \"width\": %d, \"batch\": %d, \"reps\": %d, \"rows\": [", prop.name, W, N,
                  reps);
     for (size_t i = 0; i < rows.size(); ++i)
       std::fprintf(f, "%s{\"name\": \"%s\", \"median_us\": %.3f, \"min_us\": %.3f, \"max_us\": %.3f, \"tflops\": %.2f}",

@@ -110,7 +110,8 @@ def main():
         print(f"  {t:10.1f} {c:5d}  {name[:150]}")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump(dict(device=torch.cuda.get_device_name(0), torch=torch.__version__, width=W, batch=n,
+            json.dump(dict(benchmark="torch_mlp_kernels", device=torch.cuda.get_device_name(0), torch=torch.__version__,
+                           width=W, batch=n,
                            layers=a.layers, rows=rows,
                            step_kernels=[dict(total_us=t, launches=c, name=name) for t, c, name in table]), f,
                       indent=1)

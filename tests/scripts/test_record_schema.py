@@ -1,6 +1,6 @@
 """docs/schema/record.schema.json: every committed record under results/ is valid (and every committed JSON file is
-either records, a PyTorch yardstick, Google Benchmark or GoogleTest output, a performance model, or the one truncated
-Google Benchmark file); the
+either records, a PyTorch yardstick, a GEMM / kernel probe, Google Benchmark or GoogleTest output, a performance
+model, or the one truncated Google Benchmark file); the
 schema admits fields it does not know (schema_version 2, new kinds) and rejects records that lack what every record
 has."""
 import copy
@@ -16,6 +16,7 @@ from helpers import REPO, RESULTS
 SCHEMA = json.load(open(os.path.join(REPO, "docs", "schema", "record.schema.json")))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 FILES = sorted(glob.glob(os.path.join(RESULTS, "**", "*.json"), recursive=True))
+KERNEL_PROBES = ("gemm_probe", "torch_mlp_kernels")
 
 
 def test_schema_is_valid():
@@ -35,6 +36,8 @@ def test_committed_records_are_valid(path):
         return  # GoogleTest's --gtest_output=json (the unit tests run on a GPU machine)
     if isinstance(doc, dict) and "parameters" in doc and "evaluation" in doc:
         return  # nagbench-report model's model.json
+    if isinstance(doc, dict) and (doc.get("benchmark") in KERNEL_PROBES or {"rows", "width", "batch"} <= set(doc)):
+        return  # GEMM and kernel probes (scripts/device/gemm_probe.cu, torch_mlp_kernels.py; early ones lack "benchmark")
     for r in doc if isinstance(doc, list) else [doc]:
         if r.get("benchmark") in ("torch_allreduce", "torch_ddp_mlp"):
             continue  # PyTorch yardsticks (scripts/device/torch_*.py), not nagbench records

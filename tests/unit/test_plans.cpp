@@ -135,8 +135,9 @@ TEST(BucketPlan, FirstBucketHasItsOwnSize) {
     int64_t end = plan.arena.length;
     for (size_t k = 0; k < plan.buckets.size(); ++k) {
       EXPECT_EQ(plan.buckets[k].start + plan.buckets[k].length, end) << k;
-      if (k > 0 && k + 1 < plan.buckets.size())
+      if (k > 0 && k + 1 < plan.buckets.size()) {
         EXPECT_EQ(plan.buckets[k].length, (40000 + quantum - 1) / quantum * quantum) << k;
+      }
       end = plan.buckets[k].start;
     }
     EXPECT_EQ(end, 0);

@@ -7,7 +7,8 @@
   GPU (--allow-gpu-sharing) so that a one-GPU machine runs it too.
 
 Asserted: every mode is verified against the float64 reference and all ranks hold bitwise-identical parameters;
-the modes agree bit for bit (sums of at most two values do not depend on reduction order); at one rank the
+the modes agree bit for bit (sums of at most two values do not depend on reduction order), and so do p2p's fused
+reduce-update and the reduce-then-update paths; at one rank the
 data-parallel machinery reproduces the single-rank driver exactly; a skipped bucket is caught; a stopped rank
 ends the job through the watchdog; input errors end every rank with status 2 and no file.
 """
@@ -30,12 +31,15 @@ ENV = dict(os.environ, OMP_NUM_THREADS="1", OMP_PROC_BIND="false", KOKKOS_DISABL
            NCCL_NVLS_ENABLE="0", OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_rmaps_base_oversubscribe="1")
 # The communication paths of this backend, each as the arguments that select it and the path the record names.
+# p2p (the reduction fused into the update, peers' arenas mapped: CUDA IPC or MPI shared memory) serves
+# data-parallel steps only; ALLREDUCE_COMMS are those with --comm-only.
 if GPU:
     COMMS = [(["--comm", "mpi", "--mpi-path", "staged"], "staged")] + \
-        ([(["--comm", "nccl"], "nccl")] if HAVE_NCCL else [])
+        ([(["--comm", "nccl"], "nccl")] if HAVE_NCCL else []) + [(["--comm", "p2p"], "cuda-ipc")]
 else:
-    COMMS = [(["--comm", "mpi"], "host")]
+    COMMS = [(["--comm", "mpi"], "host"), (["--comm", "p2p"], "shm")]
 COMM_IDS = ["/".join(c[0][1::2]) for c in COMMS]
+ALLREDUCE_COMMS = [c for c in COMMS if c[0][1] != "p2p"]
 
 
 def mpi_launch(np):
@@ -90,7 +94,7 @@ def test_one_rank_reproduces_the_single_rank_driver(tmp_path):
                          capture_output=True, text=True, env=ENV)
     assert res.returncode == 0, res.stderr
     want = records(upd)[0]["params_hash"]
-    for comm in ("none", "mpi"):
+    for comm in ("none", "mpi", "p2p"):
         out = tmp_path / f"{comm}.json"
         res = mpirun("--model", "tiny", "--comm", comm, "--sharding", "replicated,sharded", "-o", str(out), *SMALL)
         assert res.returncode == 0, res.stderr
@@ -136,7 +140,23 @@ def test_cuda_aware_sharded_is_refused(tmp_path):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("comm,path", COMMS, ids=COMM_IDS)
+@pytest.mark.skipif(NP > 2, reason="sums of more than two values depend on the reduction order")
+def test_fused_reduce_update_gives_the_bits_of_reduce_then_update(tmp_path):
+    """p2p sums every rank's gradient inside the update kernel; mpi / nccl reduce first, then update: the same
+    arithmetic, so the same bits, sharded or not."""
+    hashes = {}
+    for comm, path in COMMS:
+        out = tmp_path / f"{comm[1]}.json"
+        res = mpirun("--model", "tiny,resnet50", *comm, "--sharding", "replicated,sharded", "--bucket-mb", "1",
+                     "-o", str(out), *SMALL)
+        assert res.returncode == 0, res.stdout + res.stderr
+        for r in records(out):
+            assert r["verified"] is True and r["ranks_agree"] is True
+            hashes.setdefault(r["model"], set()).add(r["params_hash"])
+    assert all(len(h) == 1 for h in hashes.values()), hashes
+
+
+@pytest.mark.parametrize("comm,path", ALLREDUCE_COMMS, ids=["/".join(c[0][1::2]) for c in ALLREDUCE_COMMS])
 def test_allreduce_sweep_is_exact(tmp_path, comm, path):
     out = tmp_path / "ar.json"
     res = mpirun("--comm-only", *comm, "--comm-min", "4K", "--comm-max", "1M", "--comm-iters", "3",
@@ -158,6 +178,7 @@ def test_allreduce_sweep_is_exact(tmp_path, comm, path):
     (["--comm", "mpi", "--dtype", "bf16"], "fp32 and fp64"),
     (["--comm", "mpi", "--bucket-mb", "0"], "--bucket-mb"),
     (["--comm-only", "--comm", "none"], "--comm"),
+    (["--comm-only", "--comm", "p2p"], "--comm p2p fuses the reduction"),
     (["--comm", "mpi", "--mpi-path", "cuda-aware"], "needs GPU memory"),
 ])
 def test_input_errors_end_every_rank_with_status_2(tmp_path, args, needle):

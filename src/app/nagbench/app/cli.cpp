@@ -335,7 +335,10 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
                  "Watchdog: seconds any step or collective may take before the job is aborted (0 = off)")
       ->capture_default_str();
   auto* dp = "Data parallelism (any of these, or more than one rank, selects the data-parallel step)";
-  app.add_option("--comm", comms, "LIST of gradient allreduce backends: none|mpi|nccl")->group(dp);
+  app.add_option("--comm", comms,
+                 "LIST of gradient allreduce backends: none|mpi|nccl|p2p (p2p: one node, the reduction fused "
+                 "into the update; data-parallel steps only)")
+      ->group(dp);
   app.add_option("--mpi-path", c.mpi_path,
                  "With --comm mpi and GPU memory: auto (CUDA-aware if MPI says so) | staged | cuda-aware")
       ->capture_default_str()

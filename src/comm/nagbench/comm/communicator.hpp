@@ -9,14 +9,18 @@
 //                              (allreduce; reduce-scatter when sharded) without blocking where the backend
 //                              allows; buckets are started in bucket order;
 //   wait_reduction(k)          work enqueued afterwards on the update instance sees bucket k's reduced
-//   gradients;
-//                              blocks the host only when the backend must (MPI);
-//   start_gather(k)            sharded only: this rank's updated parameter shard of bucket k is enqueued on
-//   the
-//                              update instance; gather the shards of every rank;
+//                              gradients; blocks the host only when the backend must (MPI);
+//   start_gather(k)            sharded (and p2p): this rank's update of bucket k is enqueued on the update
+//                              instance; gather the shards of every rank (p2p: tell the peers it is done);
 //   finish()                   blocks the host until every operation of the step is complete;
 //   progress()                 lets pending non-blocking operations advance (called between update slices).
 // Reductions are sums: the 1/ranks average is fused into the update (the rule's grad_scale).
+//
+// A communicator that reduces and updates in one pass (p2p) returns its peers' arenas from peer_arenas(): the
+// harness then replaces the update of bucket k (between wait_reduction(k) and start_gather(k)) with the
+// rule's reduce-update kernel (optim/variants/reduce_update.hpp), which reads every rank's gradient and
+// writes the updated parameters into every rank's arena; start_reduction / start_gather / finish carry the
+// cross-rank ordering (flags in shared memory, no host barrier per bucket).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,6 +37,12 @@ enum class ElemType { f32, f64 };
 inline int64_t elem_bytes(ElemType t) {
   return t == ElemType::f32 ? 4 : 8;
 }
+
+// Every rank's arenas, mapped into this process (CUDA IPC on GPUs, an MPI shared-memory window on hosts),
+// indexed by rank; the element offsets are those of the local arenas.
+struct PeerArenas {
+  std::vector<void*> grad, param;
+};
 
 struct CommSetup {
   void* grad = nullptr;   // gradient arena base
@@ -66,6 +76,11 @@ class Communicator {
   virtual void start_gather(int k) = 0;
   virtual void finish() = 0;
   virtual void progress() {}
+  // The fused reduce-update path: every rank's arenas (see above); null for communicators that only reduce.
+  virtual const PeerArenas* peer_arenas() const { return nullptr; }
+  // With peer_arenas(): the bucket (or -1) whose peers' gradients this rank leaves out (tests: the check must
+  // catch it).
+  virtual int skipped_bucket() const { return -1; }
   // Sharded: where this rank's reduced slice of bucket k lands, relative to the bucket start (NCCL: at the
   // rank's shard, in place; MPI_IN_PLACE reduce-scatter: at the start of the buffer).
   virtual int64_t reduced_slice_offset(int k) const = 0;

@@ -18,6 +18,7 @@ struct CommRequest {
   bool device_memory = false;
   std::string mpi_path = "auto";
   bool sharded = false;
+  std::string run_kind = "dp";  // dp | allreduce | train
 };
 
 // Each row: its name and summary, whether this build has it, why it cannot serve a request ("" when it can),
@@ -43,7 +44,12 @@ NAGBENCH_COMM_BACKEND(
     NcclBackend, "nccl",
     "ncclAllReduce per bucket (ReduceScatter + AllGather sharded) on the step's comm stream");
 
-using CommBackends = TypeList<NoneBackend, MpiBackend, NcclBackend>;
+NAGBENCH_COMM_BACKEND(
+    P2pBackend, "p2p",
+    "one node: every rank maps its peers' arenas (CUDA IPC, MPI shared memory); one kernel per bucket sums "
+    "its shard of every rank's gradient, updates it and writes the parameters into every rank");
+
+using CommBackends = TypeList<NoneBackend, MpiBackend, NcclBackend, P2pBackend>;
 
 struct CommBackendInfo {
   std::string name, summary;

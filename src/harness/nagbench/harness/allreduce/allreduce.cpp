@@ -23,6 +23,7 @@ void AllreduceRun::validate(const Config& c, int ranks) {
   req.ranks = ranks;
   req.device_memory = backend_is_gpu(c.backend);
   req.mpi_path = c.mpi_path;
+  req.run_kind = "allreduce";
   check_comm(c.comm, req);
   if (c.comm_sizes.empty()) throw InputError("--comm-only: no message sizes");
   for (auto b : c.comm_sizes)

@@ -24,6 +24,7 @@
 #include "nagbench/harness/sizing.hpp"
 #include "nagbench/harness/typed.hpp"
 #include "nagbench/optim/bytes.hpp"
+#include "nagbench/optim/variants/reduce_update.hpp"
 #include "nagbench/optim/variants/registry.hpp"
 #include "nagbench/workload/workloads.hpp"
 
@@ -139,6 +140,32 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   }
   auto variant = make_variant<Exec, Layout, Rule>(cfg.variant);
   variant->prepare(spaces.update(), groups);
+  // --comm p2p: each group's update is the reduce-update kernel over every rank's mapped arenas; its pointers
+  // are offset to the group's origin, so the groups' segments apply unchanged.
+  const PeerArenas* peers = comm->peer_arenas();
+  std::vector<ReduceUpdateArgs<Layout>> fused(peers ? groups.size() : 0);
+  if (peers) {
+    if (ranks > kMaxReduceRanks || int(peers->grad.size()) != ranks || int(peers->param.size()) != ranks)
+      throw RunError("p2p: the peer table does not match the " + std::to_string(ranks) + " ranks");
+    for (size_t k = 0; k < plan.buckets.size(); ++k) {
+      const bool skip = static_cast<int>(k) == comm->skipped_bucket();  // tests: leave the peers out
+      for (int gi : groups_of_bucket[k]) {
+        const UpdateGroup<Layout>& g = groups[size_t(gi)];
+        const int64_t origin = g.base.p - ptr.p;
+        ReduceUpdateArgs<Layout> a;
+        a.ranks = skip ? 1 : ranks;
+        for (int r = 0; r < a.ranks; ++r)
+          a.g[r] = static_cast<const G*>(peers->grad[size_t(skip ? rank : r)]) + origin;
+        a.outputs = cfg.shard ? ranks : 1;
+        for (int o = 0; o < a.outputs; ++o)
+          a.p_out[o] = static_cast<P*>(peers->param[size_t(cfg.shard ? o : rank)]) + origin;
+        a.p_in = ptr.p + origin;
+        for (int st = 0; st < nstates; ++st)
+          a.s[st] = g.base.s[st];
+        fused[size_t(gi)] = a;
+      }
+    }
+  }
 
   const int64_t total_steps = int64_t(1) + cfg.warmup + cfg.steps;
   // Gradients are produced as one range and every bucket's reduction waits on its end (the synthetic workload
@@ -156,7 +183,12 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     const Rule rule = Opt::template make_rule<C>(h, ranks, s, arithmetic_of(cfg));
     auto update_bucket = [&](size_t k) {
       for (int gi : groups_of_bucket[k]) {
-        variant->step(spaces.update(), rule, first, gi);
+        if (peers) {
+          for (const Segment& seg : groups[size_t(gi)].segments)
+            reduce_update_segment(spaces.update(), fused[size_t(gi)], seg, rule, first);
+        } else {
+          variant->step(spaces.update(), rule, first, gi);
+        }
         comm->progress();
       }
     };
@@ -176,7 +208,7 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
       for (size_t k = 0; k < plan.buckets.size(); ++k) {
         comm->wait_reduction(static_cast<int>(k));
         update_bucket(k);
-        if (cfg.shard) {
+        if (cfg.shard || peers) {  // p2p: "bucket k's update is done" (replicated too)
           if (host) spaces.update().fence();
           comm->start_gather(static_cast<int>(k));
         }
@@ -192,7 +224,7 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
         update_bucket(k);
       spaces.update().fence();
       const auto t3 = std::chrono::steady_clock::now();
-      if (cfg.shard)
+      if (cfg.shard || peers)
         for (size_t k = 0; k < plan.buckets.size(); ++k)
           comm->start_gather(static_cast<int>(k));
       comm->finish();

@@ -37,6 +37,7 @@ void TrainRun::validate(const Config& c, int ranks) {
   req.device_memory = backend_is_gpu(c.backend);
   req.mpi_path = c.mpi_path;
   req.sharded = false;
+  req.run_kind = "train";
   check_comm(c.comm, req);
   check_bucket_options(c);
   if (c.variant == "unfused" && c.backend == "cuda")

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# On a machine with 2 or 4 GPUs: the fused reduce-update path (--comm p2p, issue 14) beside its yardsticks, in one
+# call: one NCCL allreduce of the same bytes (--comm-only), NCCL's reduce-then-update step, and PyTorch's
+# all_reduce + mul_ + fused SGD (scripts/device/torch_dp_step.py), on vit_l_16 fp32. Results in $OUT/p2p.tar.gz,
+# re-packed after every step.
+#   BUDGET=420 bash scripts/device/p2p_suite.sh
+#   BUDGET=420 SECTIONS="tests np2" RANKS="2" bash scripts/device/p2p_suite.sh
+# Sections: machine tests np1 np<N> (one per entry of RANKS, default "2 4" where the GPUs exist).
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+deadline=$((SECONDS + ${BUDGET:-420}))
+export RES="$OUT/p2p"
+mkdir -p "$RES"
+run="$repo/scripts/device/mpi_nagbench.sh"
+pack() { tar -czf "$OUT/p2p.tar.gz.tmp" -C "$OUT" p2p && mv "$OUT/p2p.tar.gz.tmp" "$OUT/p2p.tar.gz"; }
+gpus=$(nvidia-smi -L | wc -l)
+vit_bytes=$((304326632 * 4)) # one fp32 gradient of vit_l_16
+model="$repo/inputs/models/vit_l_16.yaml"
+P2P_BUCKETS=${P2P_BUCKETS:-8,25,50,100,200,400}
+STEPS=(--steps "${STEPS:-20}" --warmup 5)
+{
+  if want machine; then
+    step 20 "machine" bash -c 'nvidia-smi -L; nvidia-smi topo -m; python3 -c "import torch; print(torch.__version__)"'
+  fi
+  if want tests; then
+    # tests/mpi/test_dp.py's p2p cases on CUDA at 2 ranks (the cuda-ipc path, skipped-bucket check, bit equality
+    # with NCCL's reduce-then-update).
+    step 240 "test_dp.py p2p, cuda, 2 ranks" env NAGBENCH_BIN="$B/bin/nagbench" NAGBENCH_NP=2 NAGBENCH_HAVE_NCCL=1 \
+      NAGBENCH_DP_BACKEND=cuda NAGBENCH_MPIRUN=mpirun "$repo/tests/cli/run_pytest.sh" -v -k "p2p or fused" \
+      "$repo/tests/mpi/test_dp.py" 2>&1 | tail -40
+  fi
+  if want np1; then
+    step 60 "np1: update alone, sharded layout" "$run" 1 dp_np1 -m vit_l_16 -v multi_tensor --comm none,p2p \
+      --shard --overlap off --bucket-mb 400 "${STEPS[@]}"
+  fi
+  for np in ${RANKS:-2 4}; do
+    want "np$np" || continue
+    ((np > gpus)) && { echo "=== SKIPPED np$np: $gpus GPUs"; continue; }
+    step 40 "comm-only nccl np$np, vit_l_16 bytes" "$run" "$np" "comm_only_nccl_np${np}_vit" --comm-only --comm nccl \
+      --comm-sizes "$vit_bytes" --comm-reps 10
+    step 90 "torch allreduce + mul_ + fused SGD np$np" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m \
+      torch.distributed.run --nproc_per_node="$np" "$repo/scripts/device/torch_dp_step.py" --model "$model" \
+      --out "$RES/torch_dp_step_np$np.json"
+    step 150 "dp p2p np$np" "$run" "$np" "dp_p2p_np$np" -m vit_l_16 -v multi_tensor --comm p2p \
+      --sharding sharded,replicated --overlap on,off --bucket-mb "$P2P_BUCKETS" "${STEPS[@]}"
+    step 90 "dp nccl np$np" "$run" "$np" "dp_nccl_np$np" -m vit_l_16 -v multi_tensor --comm nccl \
+      --sharding replicated,sharded --overlap on,off --bucket-mb 25,100,400 "${STEPS[@]}"
+  done
+  python3 "$repo/scripts/device/p2p_summary.py" "$RES" | tee "$RES/summary.md"
+  pack
+} 2>&1 | tee "$OUT/p2p_suite.log"

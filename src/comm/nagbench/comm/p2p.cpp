@@ -1,0 +1,413 @@
+// --comm p2p: the reduction and the update in one pass (issue 14). On one node every rank maps its peers'
+// gradient and parameter arenas into its own address space:
+//   cuda-ipc  the arenas are cudaMalloc'd here (Kokkos may allocate with cudaMallocAsync, which cannot be
+//             exported), exported with cudaIpcGetMemHandle, exchanged with MPI_Allgather and opened with
+//             cudaIpcOpenMemHandle (peer access over NVLink or PCIe);
+//   shm       host backends: each arena is an MPI_Win_allocate_shared window on the node communicator.
+// The harness then runs the rule's reduce-update kernel (optim/variants/reduce_update.hpp) per bucket: it
+// reads this rank's shard of every rank's gradient, sums in rank order, updates the shard and writes the new
+// parameters into every rank's arena (replicated: it sums the whole bucket and writes only its own).
+//
+// Cross-rank ordering is by flags, one pair per bucket per rank, in memory every rank can read; each step has
+// a number s (1, 2, ...) and a flag holds the last step that reached it:
+//   ready[k] = s   this rank's gradient of bucket k is complete (written by a one-thread kernel on the comm
+//                  stream after the gradient's event; the same kernel then waits until every peer's ready[k]
+//                  is s, so the update stream's reduce-update of bucket k, ordered after it by an event,
+//                  reads complete gradients);
+//   done[k] = s    this rank's reduce-update of bucket k is complete: it has read every peer's gradient and
+//                  written its parameters into every peer (a one-thread kernel on the update stream).
+// finish() waits until every peer's done[k] is s for every bucket: then this rank's parameters are final and
+// no peer still reads its gradients, so the next step may overwrite them. No host barrier in the step.
+#include <Kokkos_Core.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "nagbench/comm/registry.hpp"
+#include "nagbench/core/backends.hpp"
+#include "nagbench/core/enabled_backends.hpp"
+#include "nagbench/core/errors.hpp"
+#include "nagbench/core/kokkos_util.hpp"
+
+#ifdef NAGBENCH_HAVE_MPI
+#include <mpi.h>
+
+#ifdef KOKKOS_ENABLE_CUDA
+#include "nagbench/core/cuda_check.hpp"
+#endif
+
+namespace nagbench {
+namespace {
+
+// The reduce-update kernel takes a fixed-size table of peers (passed by value to the kernel).
+constexpr int kMaxP2pRanks = 8;
+
+void check_mpi(int rc, const char* what) {
+  if (rc == MPI_SUCCESS) return;
+  char msg[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, msg, &len);
+  throw RunError(std::string(what) + " failed: " + std::string(msg, static_cast<size_t>(len)));
+}
+
+// The node's ranks, in world-rank order (p2p runs need every rank on one node, so this is the world).
+MPI_Comm node_comm() {
+  static MPI_Comm node = MPI_COMM_NULL;
+  if (node == MPI_COMM_NULL)
+    check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node),
+              "MPI_Comm_split_type");
+  return node;
+}
+
+// ---- Host: MPI shared-memory windows ----------------------------------------------------------------------
+
+class ShmAllocator final : public ArenaAllocator {
+ public:
+  ~ShmAllocator() override {
+    for (auto& b : blocks_)
+      if (b.win != MPI_WIN_NULL) MPI_Win_free(&b.win);
+  }
+  // Collective over the node: every rank allocates its arenas in the same order (ParamArena's).
+  void* allocate(int64_t bytes, const std::string&) override {
+    Block b;
+    MPI_Info info;
+    MPI_Info_create(&info);
+    MPI_Info_set(info, "alloc_shared_noncontig", "true");  // each rank's segment on its own pages
+    const int rc = MPI_Win_allocate_shared(static_cast<MPI_Aint>(bytes > 0 ? bytes : 1), 1, info, node_comm(),
+                                           &b.base, &b.win);
+    MPI_Info_free(&info);
+    check_mpi(rc, "MPI_Win_allocate_shared");
+    blocks_.push_back(b);
+    return b.base;
+  }
+  void deallocate(void*) override {}  // windows are collective: freed together in the destructor
+  std::string name() const override { return "mpi-shared-window"; }
+
+  // Every rank's segment of the window whose local segment starts at `local`.
+  std::vector<void*> peers_of(const void* local, int ranks) const {
+    for (const auto& b : blocks_) {
+      if (b.base != local) continue;
+      std::vector<void*> out(size_t(ranks), nullptr);
+      for (int r = 0; r < ranks; ++r) {
+        MPI_Aint size = 0;
+        int unit = 0;
+        check_mpi(MPI_Win_shared_query(b.win, r, &size, &unit, &out[size_t(r)]), "MPI_Win_shared_query");
+      }
+      return out;
+    }
+    throw RunError("p2p: an arena was not allocated by the shared-memory allocator");
+  }
+
+ private:
+  struct Block {
+    void* base = nullptr;
+    MPI_Win win = MPI_WIN_NULL;
+  };
+  std::vector<Block> blocks_;
+};
+
+template <class Exec>
+class ShmP2pComm final : public Communicator<Exec> {
+ public:
+  explicit ShmP2pComm(const ProcessInfo& proc) : proc_(proc) {}
+
+  std::string name() const override { return "p2p"; }
+  std::string path() const override { return "shm"; }
+  ArenaAllocator* arena_allocator() override { return &alloc_; }
+
+  void setup(const CommSetup& s) override {
+    s_ = s;
+    nb_ = static_cast<int>(s.plan.buckets.size());
+    peers_.grad = alloc_.peers_of(s.grad, proc_.size);
+    peers_.param = alloc_.peers_of(s.param, proc_.size);
+    // Flags: ready[0..nb) then done[0..nb), zero before any peer can look (the barrier).
+    auto* mine = static_cast<uint64_t*>(flags_.allocate(int64_t(2 * nb_ * sizeof(uint64_t)), "p2p flags"));
+    for (int i = 0; i < 2 * nb_; ++i)
+      __atomic_store_n(mine + i, uint64_t(0), __ATOMIC_RELEASE);
+    for (void* f : flags_.peers_of(mine, proc_.size))
+      flag_ptrs_.push_back(static_cast<uint64_t*>(f));
+    check_mpi(MPI_Barrier(node_comm()), "MPI_Barrier");
+    step_ = 0;
+  }
+
+  void start_reduction(int k, const ExecEvent<Exec>&) override {
+    if (k == 0) ++step_;
+    // Host backends finish each kernel before returning: this rank's gradient of bucket k is complete.
+    __atomic_store_n(flag_ptrs_[size_t(proc_.rank)] + k, step_, __ATOMIC_RELEASE);
+    wait_all(k);
+  }
+  void wait_reduction(int) override {}
+  void start_gather(int k) override {
+    __atomic_store_n(flag_ptrs_[size_t(proc_.rank)] + nb_ + k, step_, __ATOMIC_RELEASE);
+  }
+  void finish() override {
+    for (int k = 0; k < nb_; ++k)
+      wait_all(nb_ + k);
+  }
+  int64_t reduced_slice_offset(int k) const override {
+    return s_.sharded ? proc_.rank * s_.plan.shard_length(k) : 0;
+  }
+  const PeerArenas* peer_arenas() const override { return &peers_; }
+  int skipped_bucket() const override { return s_.skip_bucket; }
+
+  void allreduce(const void*, void*, int64_t, ElemType) override {
+    throw InputError("--comm p2p serves data-parallel steps only (use --comm mpi or nccl for --comm-only)");
+  }
+  void synchronize() override {}
+
+ private:
+  // Until every rank's flag `i` holds this step (ranks may be oversubscribed on few cores: yield).
+  void wait_all(int i) const {
+    for (int r = 0; r < proc_.size; ++r)
+      while (__atomic_load_n(flag_ptrs_[size_t(r)] + i, __ATOMIC_ACQUIRE) < step_)
+        std::this_thread::yield();
+  }
+
+  ProcessInfo proc_;
+  ShmAllocator alloc_, flags_;  // flags_ after alloc_: windows are freed in reverse order on every rank
+  CommSetup s_;
+  PeerArenas peers_;
+  std::vector<uint64_t*> flag_ptrs_;
+  int nb_ = 0;
+  uint64_t step_ = 0;
+};
+
+// ---- CUDA: IPC handles ------------------------------------------------------------------------------------
+#ifdef KOKKOS_ENABLE_CUDA
+
+struct FlagTable {
+  volatile uint64_t* f[kMaxP2pRanks];
+  int ranks;
+};
+
+// Device side of the protocol: a store made visible to every GPU, and a wait for every rank's flag.
+KOKKOS_INLINE_FUNCTION void publish_flag(volatile uint64_t* flag, uint64_t value) {
+#ifdef __CUDA_ARCH__
+  __threadfence_system();  // the writes before this kernel, then the flag
+#endif
+  *flag = value;
+#ifdef __CUDA_ARCH__
+  __threadfence_system();
+#endif
+}
+
+KOKKOS_INLINE_FUNCTION void wait_flags(const FlagTable& t, int index, uint64_t value) {
+  for (int r = 0; r < kMaxP2pRanks; ++r) {
+    if (r >= t.ranks) break;
+    while (t.f[r][index] < value) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 700
+      __nanosleep(32);
+#endif
+    }
+  }
+#ifdef __CUDA_ARCH__
+  __threadfence_system();  // reads after the flags see what the peers wrote before them
+#endif
+}
+
+// The protocol's one-thread kernels (functors: extended lambdas may not live in an unnamed namespace).
+struct PublishAndWait {  // ready[k] = step, then until every rank's ready[k] is step
+  volatile uint64_t* mine;
+  FlagTable table;
+  int index;
+  uint64_t step;
+  KOKKOS_INLINE_FUNCTION void operator()(int) const {
+    publish_flag(mine + index, step);
+    wait_flags(table, index, step);
+  }
+};
+struct Publish {  // done[k] = step
+  volatile uint64_t* flag;
+  uint64_t step;
+  KOKKOS_INLINE_FUNCTION void operator()(int) const { publish_flag(flag, step); }
+};
+struct WaitRange {  // until every rank's flags [first, first + count) hold step
+  FlagTable table;
+  int first, count;
+  uint64_t step;
+  KOKKOS_INLINE_FUNCTION void operator()(int) const {
+    for (int i = first; i < first + count; ++i)
+      wait_flags(table, i, step);
+  }
+};
+
+class IpcAllocator final : public ArenaAllocator {
+ public:
+  ~IpcAllocator() override {
+    for (void* p : blocks_)
+      cudaFree(p);
+  }
+  void* allocate(int64_t bytes, const std::string&) override {
+    void* p = nullptr;
+    NAGBENCH_CUDA_CHECK(cudaMalloc(&p, static_cast<size_t>(bytes > 0 ? bytes : 1)));
+    blocks_.push_back(p);
+    return p;
+  }
+  void deallocate(void*) override {}  // peers may have the memory open: freed in the destructor
+  std::string name() const override { return "cuda-ipc"; }
+
+ private:
+  std::vector<void*> blocks_;
+};
+
+class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
+ public:
+  IpcP2pComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc)
+      : proc_(proc), spaces_(spaces) {}
+  ~IpcP2pComm() override {
+    // Every peer closes our memory before we free it (cudaFree of exported memory still open elsewhere is
+    // undefined): close, then a barrier, then the allocators free.
+    for (void* p : opened_)
+      cudaIpcCloseMemHandle(p);
+    MPI_Barrier(node_comm());
+  }
+
+  std::string name() const override { return "p2p"; }
+  std::string path() const override { return "cuda-ipc"; }
+  ArenaAllocator* arena_allocator() override { return &alloc_; }
+
+  void setup(const CommSetup& s) override {
+    s_ = s;
+    nb_ = static_cast<int>(s.plan.buckets.size());
+    void* flags = flags_alloc_.allocate(int64_t(2 * nb_ * sizeof(uint64_t)), "p2p flags");
+    NAGBENCH_CUDA_CHECK(cudaMemset(flags, 0, size_t(2 * nb_) * sizeof(uint64_t)));
+    NAGBENCH_CUDA_CHECK(cudaDeviceSynchronize());  // zero before any peer can open them
+    peers_.grad = exchange(s.grad);
+    peers_.param = exchange(s.param);
+    const std::vector<void*> f = exchange(flags);
+    table_.ranks = proc_.size;
+    for (int r = 0; r < kMaxP2pRanks; ++r)
+      table_.f[r] = r < proc_.size ? static_cast<volatile uint64_t*>(f[size_t(r)]) : nullptr;
+    mine_ = static_cast<volatile uint64_t*>(flags);
+    reduced_.clear();
+    for (int k = 0; k < nb_; ++k)
+      reduced_.emplace_back();
+    step_ = 0;
+  }
+
+  void start_reduction(int k, const ExecEvent<Kokkos::Cuda>& ready) override {
+    if (k == 0) ++step_;
+    ready.make_wait(spaces_.comm);
+    Kokkos::parallel_for("nagbench::p2p_ready", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.comm, 0, 1),
+                         PublishAndWait{mine_, table_, k, step_});
+    reduced_[size_t(k)].record(spaces_.comm);
+  }
+  void wait_reduction(int k) override { reduced_[size_t(k)].make_wait(spaces_.update); }
+  void start_gather(int k) override {
+    Kokkos::parallel_for("nagbench::p2p_done", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.update, 0, 1),
+                         Publish{mine_ + nb_ + k, step_});
+  }
+  void finish() override {
+    Kokkos::parallel_for("nagbench::p2p_finish", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.update, 0, 1),
+                         WaitRange{table_, nb_, nb_, step_});
+    spaces_.update.fence();
+    spaces_.comm.fence();
+  }
+  int64_t reduced_slice_offset(int k) const override {
+    return s_.sharded ? proc_.rank * s_.plan.shard_length(k) : 0;
+  }
+  const PeerArenas* peer_arenas() const override { return &peers_; }
+  int skipped_bucket() const override { return s_.skip_bucket; }
+
+  void allreduce(const void*, void*, int64_t, ElemType) override {
+    throw InputError("--comm p2p serves data-parallel steps only (use --comm mpi or nccl for --comm-only)");
+  }
+  void synchronize() override { spaces_.comm.fence(); }
+
+ private:
+  // Every rank's pointer to the allocation that starts at `local` here (this rank's own pointer at its rank).
+  std::vector<void*> exchange(void* local) {
+    cudaIpcMemHandle_t h;
+    NAGBENCH_CUDA_CHECK(cudaIpcGetMemHandle(&h, local));
+    std::vector<cudaIpcMemHandle_t> all(size_t(proc_.size));
+    check_mpi(MPI_Allgather(&h, sizeof(h), MPI_BYTE, all.data(), sizeof(h), MPI_BYTE, node_comm()),
+              "MPI_Allgather of CUDA IPC handles");
+    std::vector<void*> out(size_t(proc_.size), nullptr);
+    for (int r = 0; r < proc_.size; ++r) {
+      if (r == proc_.rank) {
+        out[size_t(r)] = local;
+        continue;
+      }
+      NAGBENCH_CUDA_CHECK(
+          cudaIpcOpenMemHandle(&out[size_t(r)], all[size_t(r)], cudaIpcMemLazyEnablePeerAccess));
+      opened_.push_back(out[size_t(r)]);
+    }
+    return out;
+  }
+
+  ProcessInfo proc_;
+  CommSpaces<Kokkos::Cuda> spaces_;
+  IpcAllocator alloc_, flags_alloc_;
+  std::vector<void*> opened_;
+  CommSetup s_;
+  PeerArenas peers_;
+  FlagTable table_{};
+  volatile uint64_t* mine_ = nullptr;
+  std::vector<ExecEvent<Kokkos::Cuda>> reduced_;
+  int nb_ = 0;
+  uint64_t step_ = 0;
+};
+#endif  // KOKKOS_ENABLE_CUDA
+
+}  // namespace
+
+bool P2pBackend::compiled_in() {
+  return true;
+}
+
+std::string P2pBackend::problem(const CommRequest& r) {
+  if (r.run_kind != "dp")
+    return "--comm p2p fuses the reduction into the update of a data-parallel step: it serves those runs "
+           "only "
+           "(use --comm nccl or mpi for --comm-only and training)";
+  if (r.ranks > kMaxP2pRanks)
+    return "--comm p2p runs at most " + std::to_string(kMaxP2pRanks) + " ranks (one node), not " +
+           std::to_string(r.ranks);
+  return "";
+}
+
+template <class Exec>
+std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spaces, const CommOptions&,
+                                                     const ProcessInfo& proc) {
+  if (proc.local_size != proc.size)
+    throw InputError("--comm p2p needs every rank on one node (this job has " + std::to_string(proc.size) +
+                     " ranks, " + std::to_string(proc.local_size) + " on this node)");
+#ifdef KOKKOS_ENABLE_CUDA
+  if constexpr (std::is_same<Exec, Kokkos::Cuda>::value) return std::make_unique<IpcP2pComm>(spaces, proc);
+#endif
+  if constexpr (is_host_space<Exec>()) {
+    (void)spaces;
+    return std::make_unique<ShmP2pComm<Exec>>(proc);
+  } else {
+    throw InputError("--comm p2p: no p2p path for --backend " + backend_name<Exec>());
+  }
+}
+
+}  // namespace nagbench
+
+#else  // no MPI
+
+namespace nagbench {
+bool P2pBackend::compiled_in() {
+  return false;
+}
+std::string P2pBackend::problem(const CommRequest&) {
+  return "--comm p2p: this nagbench was built without MPI (its ranks find their peers through MPI)";
+}
+template <class Exec>
+std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>&, const CommOptions&,
+                                                     const ProcessInfo&) {
+  throw InputError(problem({}));
+}
+}  // namespace nagbench
+#endif
+
+namespace nagbench {
+#define NAGBENCH_INSTANTIATE(Exec)                                     \
+  template std::unique_ptr<Communicator<Exec>> P2pBackend::make<Exec>( \
+      const CommSpaces<Exec>&, const CommOptions&, const ProcessInfo&);
+NAGBENCH_FOR_EACH_BACKEND(NAGBENCH_INSTANTIATE)
+}  // namespace nagbench

@@ -13,7 +13,7 @@
 //   ready[k] = s   this rank's gradient of bucket k is complete (written by a one-thread kernel on the comm
 //                  stream after the gradient's event; the same kernel then waits until every peer's ready[k]
 //                  is s, so the update stream's reduce-update of bucket k, ordered after it by an event,
-//                  reads complete gradients);
+//                  reads complete gradients; on hosts the wait is wait_reduction(k)'s);
 //   done[k] = s    this rank's reduce-update of bucket k is complete: it has read every peer's gradient and
 //                  written its parameters into every peer (a one-thread kernel on the update stream).
 // finish() waits until every peer's done[k] is s for every bucket: then this rank's parameters are final and
@@ -133,13 +133,14 @@ class ShmP2pComm final : public Communicator<Exec> {
     step_ = 0;
   }
 
+  // Host backends finish each kernel before returning: this rank's gradient of bucket k is complete. The wait
+  // for the peers comes only when bucket k's update needs them (the harness starts every bucket first), so
+  // ranks do not take turns per bucket, which oversubscribed ranks would pay for in context switches.
   void start_reduction(int k, const ExecEvent<Exec>&) override {
     if (k == 0) ++step_;
-    // Host backends finish each kernel before returning: this rank's gradient of bucket k is complete.
     __atomic_store_n(flag_ptrs_[size_t(proc_.rank)] + k, step_, __ATOMIC_RELEASE);
-    wait_all(k);
   }
-  void wait_reduction(int) override {}
+  void wait_reduction(int k) override { wait_all(k); }
   void start_gather(int k) override {
     __atomic_store_n(flag_ptrs_[size_t(proc_.rank)] + nb_ + k, step_, __ATOMIC_RELEASE);
   }

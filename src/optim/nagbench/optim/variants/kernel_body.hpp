@@ -49,13 +49,16 @@ KOKKOS_FORCEINLINE_FUNCTION void update_element(const Rule& rule, const Fl& fl,
   a.p[i] = StoreAs<typename Layout::param_t>::from(p_new);
 }
 
-// Elements per pack: 16 bytes of the narrowest array of the layout.
+// Elements per pack: 16 bytes of the widest array of the layout, so that every array's accesses of a warp are
+// contiguous (bf16 p and g with fp32 momentum: 4 elements, 8-byte bf16 and 16-byte fp32 accesses). With the
+// narrowest array's 16 bytes instead (8 bf16 elements), the fp32 momentum took two 16-byte accesses per thread
+// at a 32-byte stride: 84.5% of the roof on the H200 (docs/performance.md).
 template <class Layout>
 constexpr int pack_width() {
-  constexpr size_t narrowest = sizeof(typename Layout::param_t) < sizeof(typename Layout::grad_t)
-                                   ? sizeof(typename Layout::param_t)
-                                   : sizeof(typename Layout::grad_t);
-  return static_cast<int>(16 / narrowest);
+  constexpr size_t p = sizeof(typename Layout::param_t), g = sizeof(typename Layout::grad_t),
+                   s = sizeof(typename Layout::state_t), m = Layout::has_master ? sizeof(float) : 0;
+  constexpr size_t pg = p > g ? p : g, sm = s > m ? s : m;
+  return static_cast<int>(16 / (pg > sm ? pg : sm));
 }
 
 // Elements [i, i + W) with pack loads and stores; i must be a multiple of W and the arenas aligned (the arena

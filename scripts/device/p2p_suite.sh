@@ -5,7 +5,7 @@
 # re-packed after every step.
 #   BUDGET=420 bash scripts/device/p2p_suite.sh
 #   BUDGET=420 SECTIONS="tests np2" RANKS="2" bash scripts/device/p2p_suite.sh
-# Sections: machine tests np1 np<N> (one per entry of RANKS, default "2 4" where the GPUs exist).
+# Sections: machine tests np1 np<N> (one per entry of RANKS, default "2 4" where the GPUs exist) push.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 deadline=$((SECONDS + ${BUDGET:-420}))
 export RES="$OUT/p2p"
@@ -45,6 +45,22 @@ STEPS=(--steps "${STEPS:-20}" --warmup 5)
     step 90 "dp nccl np$np" "$run" "$np" "dp_nccl_np$np" -m vit_l_16 -v multi_tensor --comm nccl \
       --sharding replicated,sharded --overlap on,off --bucket-mb 25,100,400 "${STEPS[@]}"
   done
+  if want push; then
+    # The push form (NAGBENCH_P2P_REDUCE=push: copy engines write each owner's part into its inbox), its tests
+    # at 2 ranks, then the step beside the pull form, at every rank count of RANKS.
+    step 180 "test_dp.py p2p push, cuda, 2 ranks" env NAGBENCH_P2P_REDUCE=push NAGBENCH_BIN="$B/bin/nagbench" \
+      NAGBENCH_NP=2 NAGBENCH_HAVE_NCCL=1 NAGBENCH_DP_BACKEND=cuda NAGBENCH_MPIRUN=mpirun \
+      "$repo/tests/cli/run_pytest.sh" -v -k "p2p or fused" "$repo/tests/mpi/test_dp.py" 2>&1 | tail -15
+    for np in ${RANKS:-2 4}; do
+      ((np > gpus)) && continue
+      step 40 "comm-only nccl np$np, vit_l_16 bytes" "$run" "$np" "comm_only_nccl_np${np}_vit" --comm-only \
+        --comm nccl --comm-sizes "$vit_bytes" --comm-reps 10
+      for mode in pull push; do
+        step 90 "dp p2p $mode np$np" env NAGBENCH_P2P_REDUCE=$mode "$run" "$np" "dp_p2p_${mode}_np$np" -m vit_l_16 \
+          -v multi_tensor --comm p2p --shard --overlap on,off --bucket-mb 25,100,200,400 "${STEPS[@]}"
+      done
+    done
+  fi
   python3 "$repo/scripts/device/p2p_summary.py" "$RES" | tee "$RES/summary.md"
   pack
 } 2>&1 | tee "$OUT/p2p_suite.log"

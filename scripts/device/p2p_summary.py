@@ -52,12 +52,13 @@ def main():
               "update phase ms | verified |")
         print("|---|---|---|---|---|---|---|---|---|")
         rows = sorted((r for r in dp if r["ranks"] == np),
-                      key=lambda r: (r["comm"], r["mode"], not r["overlap"], r["bucket_mb"]))
+                      key=lambda r: (r["comm"], r["comm_path"], r["mode"], not r["overlap"], r["bucket_mb"]))
         for r in rows:
             cu = r["phases"]["comm_update"]["median_s"]
             ar = allreduce.get((np, r["params"] * 4)) if r["dtype"] == "fp32" else None
             upd = r["phases"].get("update") or {}
-            head = f"| {r['comm']} | {r['mode']} | {'on' if r['overlap'] else 'off'} | {r['bucket_mb']:g} | {cu * 1e3:.3f}"
+            comm = f"{r['comm']} ({r['comm_path']})" if r["comm"] == "p2p" else r["comm"]
+            head = f"| {comm} | {r['mode']} | {'on' if r['overlap'] else 'off'} | {r['bucket_mb']:g} | {cu * 1e3:.3f}"
             vs_ar = f"{cu / ar:.3f}" if ar else "-"
             vs_torch = f"{t['step']['median_s'] / cu:.2f}" if t else "-"
             upd_ms = f"{upd['median_s'] * 1e3:.3f}" if upd else "-"

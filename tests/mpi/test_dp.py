@@ -140,6 +140,18 @@ def test_cuda_aware_sharded_is_refused(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.skipif(GPU, reason="host input errors")
+def test_a_bad_p2p_reduce_mode_ends_every_rank_with_status_2(tmp_path):
+    out = tmp_path / "bad.json"
+    cmd = [*mpi_launch(NP), BIN, "--backend", BACKEND, "--model", "tiny", "--comm", "p2p", "-o", str(out), *SMALL]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                         env=dict(ENV, NAGBENCH_P2P_REDUCE="sideways"))
+    assert res.returncode == 2, res.stdout + res.stderr
+    errors = [l for l in res.stderr.splitlines() if l.startswith("nagbench: error:")]
+    assert len(errors) == 1 and "NAGBENCH_P2P_REDUCE must be pull or push" in errors[0], res.stderr
+    assert not out.exists()
+
+
 @pytest.mark.skipif(NP > 2, reason="sums of more than two values depend on the reduction order")
 def test_fused_reduce_update_gives_the_bits_of_reduce_then_update(tmp_path):
     """p2p sums every rank's gradient inside the update kernel; mpi / nccl reduce first, then update: the same

@@ -42,6 +42,9 @@ inline int64_t elem_bytes(ElemType t) {
 // indexed by rank; the element offsets are those of the local arenas.
 struct PeerArenas {
   std::vector<void*> grad, param;
+  // Sharded, push form: peers copy their part of this rank's shards here (source r's part of bucket k's shard
+  // at bucket start + r x shard length), so the reduce-update reads local memory only; null: it reads `grad`.
+  void* inbox = nullptr;
 };
 
 struct CommSetup {

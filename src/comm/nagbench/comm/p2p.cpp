@@ -20,6 +20,7 @@
 // no peer still reads its gradients, so the next step may overwrite them. No host barrier in the step.
 #include <Kokkos_Core.hpp>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -254,20 +255,28 @@ class IpcAllocator final : public ArenaAllocator {
   std::vector<void*> blocks_;
 };
 
+// NAGBENCH_P2P_REDUCE=push (experimental, sharded only): before the handshake of bucket k, this rank copies
+// the part of its gradient that each peer owns into that peer's inbox with cudaMemcpyAsync (copy engines, one
+// stream per peer, no SMs taken; NVLink carries writes only), and the reduce-update reads local memory.
+// Default pull: the reduce-update reads the peers' gradients over NVLink.
 class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
  public:
-  IpcP2pComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc)
-      : proc_(proc), spaces_(spaces) {}
+  IpcP2pComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, bool push)
+      : proc_(proc), spaces_(spaces), push_(push) {}
   ~IpcP2pComm() override {
     // Every peer closes our memory before we free it (cudaFree of exported memory still open elsewhere is
     // undefined): close, then a barrier, then the allocators free.
     for (void* p : opened_)
       cudaIpcCloseMemHandle(p);
+    for (cudaStream_t st : push_streams_)
+      cudaStreamDestroy(st);
+    for (cudaEvent_t e : push_events_)
+      cudaEventDestroy(e);
     MPI_Barrier(node_comm());
   }
 
   std::string name() const override { return "p2p"; }
-  std::string path() const override { return "cuda-ipc"; }
+  std::string path() const override { return pushing() ? "cuda-ipc-push" : "cuda-ipc"; }
   ArenaAllocator* arena_allocator() override { return &alloc_; }
 
   void setup(const CommSetup& s) override {
@@ -283,6 +292,24 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     for (int r = 0; r < kMaxP2pRanks; ++r)
       table_.f[r] = r < proc_.size ? static_cast<volatile uint64_t*>(f[size_t(r)]) : nullptr;
     mine_ = static_cast<volatile uint64_t*>(flags);
+    if (pushing()) {
+      const int64_t bytes = s.plan.arena.length * elem_bytes(s.type);
+      void* inbox = alloc_.allocate(bytes, "p2p inbox");
+      peers_.inbox = inbox;
+      inboxes_ = exchange(inbox);
+      if (push_streams_.empty()) {
+        for (int r = 0; r < proc_.size; ++r) {
+          cudaStream_t st = nullptr;
+          NAGBENCH_CUDA_CHECK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+          push_streams_.push_back(st);
+        }
+        for (int e = 0; e < proc_.size + 1; ++e) {  // the fork, then one join per peer
+          cudaEvent_t ev = nullptr;
+          NAGBENCH_CUDA_CHECK(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming));
+          push_events_.push_back(ev);
+        }
+      }
+    }
     reduced_.clear();
     for (int k = 0; k < nb_; ++k)
       reduced_.emplace_back();
@@ -292,6 +319,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   void start_reduction(int k, const ExecEvent<Kokkos::Cuda>& ready) override {
     if (k == 0) ++step_;
     ready.make_wait(spaces_.comm);
+    if (pushing()) push(k);
     Kokkos::parallel_for("nagbench::p2p_ready", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.comm, 0, 1),
                          PublishAndWait{mine_, table_, k, step_});
     reduced_[size_t(k)].record(spaces_.comm);
@@ -339,8 +367,33 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     return out;
   }
 
+  bool pushing() const { return push_ && s_.sharded && proc_.size > 1; }
+
+  // Each peer's part of this rank's gradient of bucket k into that peer's inbox, the copies side by side on
+  // one stream per peer, forked from and joined back into the comm stream.
+  void push(int k) {
+    const cudaStream_t comm = spaces_.comm.cuda_stream();
+    const Bucket& b = s_.plan.buckets[size_t(k)];
+    const int64_t shard = s_.plan.shard_length(k), esz = elem_bytes(s_.type);
+    NAGBENCH_CUDA_CHECK(cudaEventRecord(push_events_[0], comm));
+    for (int j = 0; j < proc_.size; ++j) {
+      if (j == proc_.rank) continue;
+      const cudaStream_t st = push_streams_[size_t(j)];
+      NAGBENCH_CUDA_CHECK(cudaStreamWaitEvent(st, push_events_[0], 0));
+      char* dst = static_cast<char*>(inboxes_[size_t(j)]) + (b.start + proc_.rank * shard) * esz;
+      const char* src = static_cast<const char*>(s_.grad) + (b.start + j * shard) * esz;
+      NAGBENCH_CUDA_CHECK(cudaMemcpyAsync(dst, src, size_t(shard * esz), cudaMemcpyDeviceToDevice, st));
+      NAGBENCH_CUDA_CHECK(cudaEventRecord(push_events_[size_t(j) + 1], st));
+      NAGBENCH_CUDA_CHECK(cudaStreamWaitEvent(comm, push_events_[size_t(j) + 1], 0));
+    }
+  }
+
   ProcessInfo proc_;
   CommSpaces<Kokkos::Cuda> spaces_;
+  bool push_ = false;
+  std::vector<void*> inboxes_;
+  std::vector<cudaStream_t> push_streams_;
+  std::vector<cudaEvent_t> push_events_;
   IpcAllocator alloc_, flags_alloc_;
   std::vector<void*> opened_;
   CommSetup s_;
@@ -376,8 +429,13 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
   if (proc.local_size != proc.size)
     throw InputError("--comm p2p needs every rank on one node (this job has " + std::to_string(proc.size) +
                      " ranks, " + std::to_string(proc.local_size) + " on this node)");
+  const char* mode = std::getenv("NAGBENCH_P2P_REDUCE");
+  const std::string reduce = mode && *mode ? mode : "pull";
+  if (reduce != "pull" && reduce != "push")
+    throw InputError("NAGBENCH_P2P_REDUCE must be pull or push (got '" + reduce + "')");
 #ifdef KOKKOS_ENABLE_CUDA
-  if constexpr (std::is_same<Exec, Kokkos::Cuda>::value) return std::make_unique<IpcP2pComm>(spaces, proc);
+  if constexpr (std::is_same<Exec, Kokkos::Cuda>::value)
+    return std::make_unique<IpcP2pComm>(spaces, proc, reduce == "push");
 #endif
   if constexpr (is_host_space<Exec>()) {
     (void)spaces;

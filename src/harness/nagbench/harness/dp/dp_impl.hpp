@@ -154,8 +154,13 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
         const int64_t origin = g.base.p - ptr.p;
         ReduceUpdateArgs<Layout> a;
         a.ranks = skip ? 1 : ranks;
-        for (int r = 0; r < a.ranks; ++r)
-          a.g[r] = static_cast<const G*>(peers->grad[size_t(skip ? rank : r)]) + origin;
+        const int64_t shard = plan.shard_length(static_cast<int>(k));
+        for (int r = 0; r < a.ranks; ++r) {
+          const int from = skip ? rank : r;
+          a.g[r] = (peers->inbox && cfg.shard && from != rank)
+                       ? static_cast<const G*>(peers->inbox) + origin + (from - rank) * shard
+                       : static_cast<const G*>(peers->grad[size_t(from)]) + origin;
+        }
         a.outputs = cfg.shard ? ranks : 1;
         for (int o = 0; o < a.outputs; ++o)
           a.p_out[o] = static_cast<P*>(peers->param[size_t(cfg.shard ? o : rank)]) + origin;

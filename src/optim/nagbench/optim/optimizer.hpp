@@ -57,8 +57,8 @@ struct ReferenceState {
   double p = 0;
   double s[kMaxStates] = {};
   bool initialized = false;  // the rule's state exists (SGD: "momentum_buffer is not None")
-  // Steps whose rounding of p to its storage type (bf16) the compute type's error could have tipped either way
-  // (the verification allows one storage unit per such step: a flip persists in the trajectory).
+  // Steps whose rounding of p to its storage type (bf16) the compute type's error could have tipped either
+  // way (the verification allows one storage unit per such step: a flip persists in the trajectory).
   int ambiguous_roundings = 0;
 };
 

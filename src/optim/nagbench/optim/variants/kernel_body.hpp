@@ -51,8 +51,8 @@ KOKKOS_FORCEINLINE_FUNCTION void update_element(const Rule& rule, const Fl& fl,
 
 // Elements per pack: 16 bytes of the widest array of the layout, so that every array's accesses of a warp are
 // contiguous (bf16 p and g with fp32 momentum: 4 elements, 8-byte bf16 and 16-byte fp32 accesses). With the
-// narrowest array's 16 bytes instead (8 bf16 elements), the fp32 momentum took two 16-byte accesses per thread
-// at a 32-byte stride: 84.5% of the roof on the H200 (docs/performance.md).
+// narrowest array's 16 bytes instead (8 bf16 elements), the fp32 momentum took two 16-byte accesses per
+// thread at a 32-byte stride: 84.5% of the roof on the H200 (docs/performance.md).
 template <class Layout>
 constexpr int pack_width() {
   constexpr size_t p = sizeof(typename Layout::param_t), g = sizeof(typename Layout::grad_t),

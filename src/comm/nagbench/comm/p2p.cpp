@@ -261,8 +261,9 @@ class IpcAllocator final : public ArenaAllocator {
 // Default pull: the reduce-update reads the peers' gradients over NVLink.
 class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
  public:
+  // `push` applies to sharded runs only (known here, before setup, so that path() names it from the start).
   IpcP2pComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, bool push)
-      : proc_(proc), spaces_(spaces), push_(push) {}
+      : proc_(proc), spaces_(spaces), push_(push && proc.size > 1) {}
   ~IpcP2pComm() override {
     // Every peer closes our memory before we free it (cudaFree of exported memory still open elsewhere is
     // undefined): close, then a barrier, then the allocators free.
@@ -367,7 +368,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     return out;
   }
 
-  bool pushing() const { return push_ && s_.sharded && proc_.size > 1; }
+  bool pushing() const { return push_; }
 
   // Each peer's part of this rank's gradient of bucket k into that peer's inbox, the copies side by side on
   // one stream per peer, forked from and joined back into the comm stream.
@@ -424,8 +425,9 @@ std::string P2pBackend::problem(const CommRequest& r) {
 }
 
 template <class Exec>
-std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spaces, const CommOptions&,
+std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spaces, const CommOptions& opt,
                                                      const ProcessInfo& proc) {
+  (void)opt;
   if (proc.local_size != proc.size)
     throw InputError("--comm p2p needs every rank on one node (this job has " + std::to_string(proc.size) +
                      " ranks, " + std::to_string(proc.local_size) + " on this node)");
@@ -435,7 +437,7 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
     throw InputError("NAGBENCH_P2P_REDUCE must be pull or push (got '" + reduce + "')");
 #ifdef KOKKOS_ENABLE_CUDA
   if constexpr (std::is_same<Exec, Kokkos::Cuda>::value)
-    return std::make_unique<IpcP2pComm>(spaces, proc, reduce == "push");
+    return std::make_unique<IpcP2pComm>(spaces, proc, reduce == "push" && opt.sharded);
 #endif
   if constexpr (is_host_space<Exec>()) {
     (void)spaces;

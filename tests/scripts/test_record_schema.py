@@ -39,7 +39,7 @@ def test_committed_records_are_valid(path):
     if isinstance(doc, dict) and (doc.get("benchmark") in KERNEL_PROBES or {"rows", "width", "batch"} <= set(doc)):
         return  # GEMM and kernel probes (scripts/device/gemm_probe.cu, torch_mlp_kernels.py; early ones lack "benchmark")
     for r in doc if isinstance(doc, list) else [doc]:
-        if r.get("benchmark") in ("torch_allreduce", "torch_ddp_mlp"):
+        if r.get("benchmark") in ("torch_allreduce", "torch_ddp_mlp", "torch_dp_step"):
             continue  # PyTorch yardsticks (scripts/device/torch_*.py), not nagbench records
         errors = list(VALIDATOR.iter_errors(r))
         assert not errors, f"{path}: {jsonschema.exceptions.best_match(errors).message}"

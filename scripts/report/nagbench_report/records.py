@@ -88,8 +88,8 @@ def classify(doc, path, where, loaded, check):
     if isinstance(doc, dict) and "parameters" in doc and "evaluation" in doc:
         loaded.warnings.append(f"{where}: skipped: a fitted model (nagbench-report model), not nagbench records")
         return False
-    if isinstance(doc, dict) and doc.get("benchmark") == "torch_ddp_mlp":
-        loaded.warnings.append(f"{where}: skipped: PyTorch DDP yardstick (scripts/device/torch_ddp_mlp.py), not "
+    if isinstance(doc, dict) and doc.get("benchmark") in ("torch_ddp_mlp", "torch_dp_step"):
+        loaded.warnings.append(f"{where}: skipped: PyTorch yardstick (scripts/device/{doc['benchmark']}.py), not "
                                "nagbench records (docs/data-parallel.md compares them)")
         return False
     used = False

@@ -6,21 +6,32 @@ Per step, after the gradients (measured, not modelled), the reduction and the up
     T_cu = K (t_coll(s) + eps) + T_upd / K + kappa T_upd (K - 1) / K     overlap on
 
 for K buckets of s = S / K bytes (S: gradient bytes). The update streams its minimum bytes at a fraction eta of the
-device's roof (measured in the same run): T_upd = B P_u / (eta R), P_u = P (replicated) or P / N (sharded). The
-allreduce of one bucket on one node (NCCL ring):
+device's roof R (measured in the same run) and pays a fixed cost tau per bucket (a launch and its tail):
+T_upd = B P_u / (eta R) + K tau, P_u = P (replicated) or P / N (sharded). The allreduce of one bucket on one node
+(NCCL ring, N ranks, 2 (N - 1) steps):
 
-    t_coll(s) = L(N) + x + 2 sqrt(L_p x),   x = 2 (N - 1) / N * s / beta
+    t_coll(s) = L + (2 (N - 1) - 2 (N_fit - 1)) h + x + m s / R + 2 sqrt(L_p s / (N beta)),
+    x = 2 (N - 1) / N * s / beta
 
-an alpha-beta (Hockney) model, latency L and bus bandwidth beta, plus the fill time of a pipelined transfer with
-per-chunk latency L_p (the optimum of a chunked pipeline: the alpha-beta model alone errs by +-9% over 4 MiB - 4 GiB
-on two H200s). Sharded steps reduce-scatter and all-gather each bucket: two calls of half the steps and bytes.
-eps is the step's own cost per bucket (events, launches), kappa the share of the overlapped update that is not
-hidden (update and NCCL kernels contend for the SMs and memory).
+an alpha-beta (Hockney) model with latency L and link bandwidth beta, plus
+  - a memory term: the m = 2 passes over local HBM that the links do not carry (the input read once, the output
+    written once), at the roof R. Without it the bandwidth fitted at 2 ranks (335 GB/s) does not carry over to 4
+    (355 GB/s bus bandwidth on the same H200 node); with it, fits at 2 and at 4 ranks give the same beta (403 and
+    407 GB/s), a property of a GPU's NVLink port, as it should be on an NVSwitch;
+  - h, NCCL's own latency per NVLink step of its ring with the Simple protocol (3.4 us, src/graph/tuning.cc), the
+    protocol NCCL logs for 2 MiB and up (results/nvidia-h200-x2/2026-11-28-model/tuning-np2.txt);
+  - the fill time of the chunked pipeline of one rank's piece s / N, per-chunk latency L_p (the alpha-beta model
+    alone errs by +-9% over 4 MiB - 4 GiB on two H200s).
+Sharded steps reduce-scatter and all-gather each bucket: two calls of half the steps, link bytes and latency, each
+reading and writing (1 + 1/N) s of local memory. eps is the step's own cost per bucket (events, launches), kappa
+the share of the overlapped update that is not hidden (update and NCCL kernels contend for the SMs and memory).
 
-Fitted on one rank count only (2 GPUs): L, beta, L_p on the --comm-only NCCL sweep (4 MiB and up); eta, eps and
-kappa on the step at one bucket size (overlap off and on, replicated and sharded). Every other step record of the
-same device and commit (other bucket sizes, models, rank counts) is held out. Beyond one node the latency grows with
-NCCL's constants (src/graph/tuning.cc) and the bandwidth is the lesser of the node's and the network's."""
+Fitted on one rank count only (2 GPUs): L, beta, L_p on the --comm-only NCCL sweep (4 MiB and up); eta and tau on
+the update phase of the replicated and the sharded step (same buckets, 1 : N of the bytes); eps and kappa on the
+step at the same bucket size (overlap off and on). Every other step record of the same device and commit (other
+bucket sizes, models, rank counts) and the allreduce curve at other rank counts are held out. Beyond one node the
+latency grows with NCCL's constants (src/graph/tuning.cc) and the bandwidth is the lesser of the node's and the
+network's."""
 import json
 import math
 import os
@@ -34,11 +45,15 @@ from . import InputError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MIN_FIT_BYTES = 4 * 2 ** 20  # below, NCCL switches protocol (LL/LL128): another curve
+MEM_PASSES = 2.0  # an allreduce reads its input and writes its output once in local memory
+RING_STEP_US = 3.4  # NCCL's latency per NVLink step of a Simple-protocol ring (src/graph/tuning.cc)
 PARAMS = [
     ("L_us", "latency of one allreduce call on the fit rank count (us)"),
-    ("beta_GBps", "bus bandwidth of large allreduces (GB/s)"),
+    ("beta_GBps", "link bandwidth per GPU and direction (GB/s)"),
     ("Lp_us", "per-chunk latency of the pipelined transfer (us)"),
-    ("eta", "fraction of the device's measured roof the update reaches in the step"),
+    ("roof_GBps", "the device's roof, measured in the same run: the memory term's rate (GB/s)"),
+    ("eta", "fraction of the roof the update streams at in the step"),
+    ("tau_us", "the update's fixed cost per bucket (us)"),
     ("eps_replicated_us", "the step's own cost per bucket, replicated (us)"),
     ("eps_sharded_us", "the step's own cost per bucket, sharded: two calls (us)"),
     ("kappa_replicated", "share of the overlapped update not hidden, replicated"),
@@ -46,14 +61,19 @@ PARAMS = [
 ]
 
 
-def coll(p, s, n, fit_ranks, half=False, hop_us=3.4):
-    """One NCCL call on n ranks of one node: an allreduce, or (half) a reduce-scatter or all-gather."""
+def coll(p, s, n, fit_ranks, half=False):
+    """One NCCL call on n ranks of one node: an allreduce, or (half) a reduce-scatter or all-gather. Returns (time,
+    latency part, link part, memory part, pipeline-fill part) in seconds."""
     steps = (n - 1) if half else 2 * (n - 1)
     base = p["L_us"] / 2 if half else p["L_us"]
     fit_steps = (fit_ranks - 1) if half else 2 * (fit_ranks - 1)
-    L = (base + (steps - fit_steps) * hop_us) * 1e-6
-    x = (steps / n) * s / (p["beta_GBps"] * 1e9)
-    return L + x + 2 * np.sqrt(p["Lp_us"] * 1e-6 * x), L, x
+    L = (base + (steps - fit_steps) * RING_STEP_US) * 1e-6
+    beta = p["beta_GBps"] * 1e9
+    x = (steps / n) * s / beta
+    passes = MEM_PASSES / 2 * (1 + 1 / n) if half else MEM_PASSES
+    mem = passes * s / (p["roof_GBps"] * 1e9)
+    fill = 2 * np.sqrt(p["Lp_us"] * 1e-6 * s / (n * beta))
+    return L + x + mem + fill, L, x, mem, fill
 
 
 def step_parts(p, rec, fit_ranks):
@@ -61,13 +81,13 @@ def step_parts(p, rec, fit_ranks):
     n, K, S = int(rec["ranks"]), int(rec["buckets"]), float(rec["allreduce_bytes"])
     s = S / K
     upd_params = rec["params"] / n if rec["mode"] == "sharded" else rec["params"]
-    upd = rec["bytes_per_param"] * upd_params / (p["eta"] * rec["roof_GBps"] * 1e9)
+    upd = rec["bytes_per_param"] * upd_params / (p["eta"] * rec["roof_GBps"] * 1e9) + K * p["tau_us"] * 1e-6
     if rec["mode"] == "sharded":
-        one, _, _ = coll(p, s, n, fit_ranks, half=True)
+        one = coll(p, s, n, fit_ranks, half=True)[0]
         comm = K * (2 * one + p["eps_sharded_us"] * 1e-6)
         kappa = p["kappa_sharded"]
     else:
-        one, _, _ = coll(p, s, n, fit_ranks)
+        one = coll(p, s, n, fit_ranks)[0]
         comm = K * (one + p["eps_replicated_us"] * 1e-6)
         kappa = p["kappa_replicated"]
     if rec["overlap"]:
@@ -110,11 +130,14 @@ def fit(df, fit_ranks):
     fitc = curve[curve["bytes"] >= MIN_FIT_BYTES]
     s, t = fitc["bytes"].to_numpy(float), fitc["oop_time_s"].to_numpy(float)
     c = 2 * (fit_ranks - 1) / fit_ranks
+    steps = same[(same["benchmark"] == "dp_step") & (same["comm"] == "nccl")]
+    if "comm_stream_priority" in steps:
+        steps = steps[steps["comm_stream_priority"].fillna("high") == "high"]
+    roof = float(steps[steps["ranks"] == fit_ranks]["roof_GBps"].median())
 
     def extended(q):
-        L, beta, Lp = q
-        x = c * s / beta
-        return (L + x + 2 * np.sqrt(Lp * x) - t) / t
+        pq = {"L_us": q[0] * 1e6, "beta_GBps": q[1] / 1e9, "Lp_us": q[2] * 1e6, "roof_GBps": roof}
+        return (coll(pq, s, fit_ranks, fit_ranks)[0] - t) / t
 
     def alpha_beta(q):
         return (q[0] + c * s / q[1] - t) / t
@@ -122,10 +145,7 @@ def fit(df, fit_ranks):
     r = least_squares(extended, [1e-5, 3e11, 1e-6], x_scale=[1e-5, 1e11, 1e-6],
                       bounds=([0, 1e8, 0], [1e-2, 1e14, 1e-2]))
     ab = least_squares(alpha_beta, [1e-5, 3e11], x_scale=[1e-5, 1e11], bounds=([0, 1e8], [1e-2, 1e14]))
-    p = {"L_us": r.x[0] * 1e6, "beta_GBps": r.x[1] / 1e9, "Lp_us": r.x[2] * 1e6}
-    steps = same[(same["benchmark"] == "dp_step") & (same["comm"] == "nccl")]
-    if "comm_stream_priority" in steps:
-        steps = steps[steps["comm_stream_priority"].fillna("high") == "high"]
+    p = {"L_us": r.x[0] * 1e6, "beta_GBps": r.x[1] / 1e9, "Lp_us": r.x[2] * 1e6, "roof_GBps": roof}
     at = steps[(steps["ranks"] == fit_ranks) & (steps["model"] == model) & (steps["bucket_mb"] == bucket)]
 
     def row(mode, overlap):
@@ -133,7 +153,13 @@ def fit(df, fit_ranks):
 
     off_r, off_s, on_r, on_s = row("replicated", False), row("sharded", False), row("replicated", True), \
         row("sharded", True)
-    p["eta"] = off_r["bytes_per_param"] * off_r["params"] / (off_r["update_s"] * off_r["roof_GBps"] * 1e9)
+    # The update phase of the replicated and the sharded step (same buckets, 1 : N of the bytes) separate the
+    # streaming rate from the per-bucket cost: update_s = B P_u / (eta R) + K tau.
+    secs_r = off_r["bytes_per_param"] * off_r["params"] / (off_r["roof_GBps"] * 1e9)
+    secs_s = off_s["bytes_per_param"] * off_s["params"] / fit_ranks / (off_s["roof_GBps"] * 1e9)
+    inv_eta = (off_r["update_s"] - off_s["update_s"]) / (secs_r - secs_s)
+    p["eta"] = 1 / inv_eta
+    p["tau_us"] = (off_r["update_s"] - secs_r * inv_eta) / off_r["buckets"] * 1e6
     K, sb = off_r["buckets"], off_r["allreduce_bytes"] / off_r["buckets"]
     p["eps_replicated_us"] = (off_r["comm_s"] / K - coll(p, sb, fit_ranks, fit_ranks)[0]) * 1e6
     K, sb = off_s["buckets"], off_s["allreduce_bytes"] / off_s["buckets"]
@@ -172,9 +198,25 @@ def evaluate(p, steps, fit_rows, fit_ranks):
         .sort_values(["role", "model", "ranks", "mode", "overlap", "bucket_mb"])
 
 
+def evaluate_curves(p, df, sel, fit_ranks):
+    """The NCCL allreduce curve at every other rank count of the fit's device and commit (4 MiB and up), model
+    against measurement: held out like the step records."""
+    same = df[(df["device"] == sel["device"]) & (df["commit"] == sel["commit"])]
+    sw = same[(same["benchmark"] == "allreduce") & (same["comm"] == "nccl") & (same["ranks"] != fit_ranks)]
+    rows = []
+    for (n, size), g in sw.groupby(["ranks", "bytes"]):
+        if size < MIN_FIT_BYTES:
+            continue
+        t = float(g["oop_time_s"].median())
+        model = float(coll(p, float(size), int(n), fit_ranks)[0])
+        rows.append({"ranks": int(n), "bytes": int(size), "mib": size / 2 ** 20, "measured_us": t * 1e6,
+                     "predicted_us": model * 1e6, "error_pct": 100 * (model / t - 1)})
+    return pd.DataFrame(rows)
+
+
 def multi_node_bucket(p, s, n, gpn, system, consts, eff, lat_scale, fit_ranks):
     """One bucket's allreduce on n ranks in nodes of gpn: NCCL's choice of ring or tree (the faster by the model);
-    returns (time, algorithm, latency part, bandwidth part, pipeline part)."""
+    returns (time, algorithm, latency part, bandwidth part, pipeline part, local-memory part)."""
     nodes = max(1, n // gpn)
     ppn = min(n, gpn)
     beta_node = p["beta_GBps"] * 1e9
@@ -184,12 +226,13 @@ def multi_node_bucket(p, s, n, gpn, system, consts, eff, lat_scale, fit_ranks):
     ring_L = (p["L_us"] + (steps - inter - 2 * (fit_ranks - 1)) * consts["ring_intra_step"] +
               inter * consts["ring_net_step"] * consts["ring_plateau"] * lat_scale) * 1e-6
     x = steps / n * s / busbw
-    pipe = 2 * math.sqrt(p["Lp_us"] * 1e-6 * x)
-    ring = (ring_L + x + pipe, "ring", ring_L, x, pipe)
+    pipe = 2 * math.sqrt(p["Lp_us"] * 1e-6 * s / (n * busbw))
+    mem = MEM_PASSES * s / (p["roof_GBps"] * 1e9)
+    ring = (ring_L + x + pipe + mem, "ring", ring_L, x, pipe, mem)
     tree_L = (consts["tree_base"] + 2 * ((ppn - 1) * consts["tree_intra_step"] +
                                          math.log2(max(nodes, 1)) * consts["tree_net_level"] * lat_scale)) * 1e-6
     tx = s / (0.5 * consts["tree_bandwidth_factor"] * busbw)
-    tree = (tree_L + tx, "tree", tree_L, tx, 0.0)
+    tree = (tree_L + tx + mem, "tree", tree_L, tx, 0.0, mem)
     return min(ring, tree) if nodes > 1 else ring
 
 
@@ -198,21 +241,23 @@ def extrapolate(p, sel, fit_rec, systems_doc, err_band, fit_ranks):
     lat_lo, lat_hi = systems_doc.get("network_latency_scale", [1.0, 1.0])
     rows = []
     S, P, B, R = fit_rec["allreduce_bytes"], fit_rec["params"], fit_rec["bytes_per_param"], fit_rec["roof_GBps"]
-    upd = B * P / (p["eta"] * R * 1e9)
+    stream = B * P / (p["eta"] * R * 1e9)
     for system in systems_doc["systems"]:
         e_lo, e_hi = system["network_efficiency"]
         gpn = system["gpus_per_node"]
         for bucket_mb in (25.0, 100.0):
             K = max(1, math.ceil(S / (bucket_mb * 2 ** 20)))
+            upd = stream + K * p["tau_us"] * 1e-6
             s = S / K
             n = 64
             while n <= 4096:
                 def total(eff, lat):
-                    t, algo, L, x, pipe = multi_node_bucket(p, s, n, gpn, system, consts, eff, lat, fit_ranks)
+                    t, algo, L, x, pipe, mem = multi_node_bucket(p, s, n, gpn, system, consts, eff, lat,
+                                                                 fit_ranks)
                     comm = K * (t + p["eps_replicated_us"] * 1e-6)
                     cu = comm + upd / K + p["kappa_replicated"] * upd * (K - 1) / K
                     terms = {"latency": K * L, "bandwidth": K * x, "pipeline fill": K * pipe,
-                             "per-bucket overhead": K * p["eps_replicated_us"] * 1e-6,
+                             "local memory": K * mem, "per-bucket overhead": K * p["eps_replicated_us"] * 1e-6,
                              "exposed update": upd / K + p["kappa_replicated"] * upd * (K - 1) / K}
                     return cu, algo, terms
                 mid, algo, terms = total((e_lo + e_hi) / 2, 1.0)
@@ -281,6 +326,7 @@ def run_model(df, out, fit_ranks, systems_path, make_figures):
         raise InputError("model: no records")
     p, sel, quality, fit_rows, steps, curve = fit(df, fit_ranks)
     ev = evaluate(p, steps, fit_rows, fit_ranks)
+    curves = evaluate_curves(p, df, sel, fit_ranks)
     held = ev[ev["role"] != "fit"]
     at_fit = held[held["ranks"] == fit_ranks]
     band = float(at_fit["error_pct"].abs().max() / 100) if not at_fit.empty else 0.1
@@ -297,7 +343,9 @@ def run_model(df, out, fit_ranks, systems_path, make_figures):
     names = figures(ev, ex, os.path.join(out, "figures")) if make_figures else []
     with open(os.path.join(out, "model.json"), "w") as fh:
         json.dump({"parameters": p, "fit": sel, "fit_quality": quality,
-                   "evaluation": ev.to_dict(orient="records"), "extrapolation": ex.to_dict(orient="records")},
+                   "evaluation": ev.to_dict(orient="records"),
+                   "allreduce_held_out": curves.to_dict(orient="records"),
+                   "extrapolation": ex.to_dict(orient="records")},
                   fh, indent=1, default=float)
     md = ["# Performance model of the data-parallel step", "",
           "Form and meaning of every parameter: docs/reports.md (and the docstring of "
@@ -325,6 +373,13 @@ def run_model(df, out, fit_ranks, systems_path, make_figures):
                             ("mode", "mode", None), ("overlap", "overlap", None), ("bucket MiB", "bucket_mb", "g"),
                             ("buckets", "buckets", None), ("measured ms", "measured_ms", ".3f"),
                             ("model ms", "predicted_ms", ".3f"), ("error %", "error_pct", "+.1f")])]
+    if not curves.empty:
+        md += ["The NCCL allreduce (`--comm-only`) at other rank counts, held out: max |error| "
+               f"{curves['error_pct'].abs().max():.1f}% over {len(curves)} sizes of 4 MiB and up (the link bandwidth "
+               "fitted at the fit rank count, NCCL's per-step latency for the added ring steps).", "",
+               md_rows(curves, [("ranks", "ranks", ".0f"), ("MiB", "mib", ".4g"),
+                                ("measured us", "measured_us", ".1f"), ("model us", "predicted_us", ".1f"),
+                                ("error %", "error_pct", "+.1f")])]
     md += [f"![model vs measured](figures/{names[0]})" if names else "", "",
            "## Extrapolation (an illustration, not a measurement)", "",
            "vit_l_16, replicated, overlap on, on the systems of "

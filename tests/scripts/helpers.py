@@ -64,7 +64,7 @@ def census(root):
                 not_records.append(path)
                 continue
             docs = docs if isinstance(docs, list) else [docs]
-            yardsticks = ("torch_ddp_mlp", "torch_dp_step")
+            yardsticks = ("torch_ddp_mlp", "torch_dp_step", "gemm_probe", "launch_probe")
             if not any(isinstance(r, dict) and "benchmark" in r and r["benchmark"] not in yardsticks for r in docs):
                 not_records.append(path)
                 continue

@@ -88,6 +88,10 @@ def classify(doc, path, where, loaded, check):
     if isinstance(doc, dict) and "parameters" in doc and "evaluation" in doc:
         loaded.warnings.append(f"{where}: skipped: a fitted model (nagbench-report model), not nagbench records")
         return False
+    if isinstance(doc, dict) and doc.get("benchmark") in ("gemm_probe", "launch_probe"):
+        loaded.warnings.append(f"{where}: skipped: a kernel probe (scripts/device/{doc['benchmark']}.cu), not "
+                               "nagbench records")
+        return False
     if isinstance(doc, dict) and doc.get("benchmark") in ("torch_ddp_mlp", "torch_dp_step"):
         loaded.warnings.append(f"{where}: skipped: PyTorch yardstick (scripts/device/{doc['benchmark']}.py), not "
                                "nagbench records (docs/data-parallel.md compares them)")

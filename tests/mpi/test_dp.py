@@ -202,3 +202,41 @@ def test_input_errors_end_every_rank_with_status_2(tmp_path, args, needle):
     errors = [l for l in res.stderr.splitlines() if l.startswith("nagbench: error:")]
     assert len(errors) == 1 and needle in errors[0], res.stderr
     assert not out.exists()
+
+
+@pytest.mark.skipif(not (GPU and HAVE_NCCL), reason="NCCL on GPUs")
+def test_registered_nccl_buffers_give_the_same_bits(tmp_path):
+    """NAGBENCH_NCCL_REGISTER=1 (arenas from ncclMemAlloc, registered with the communicator) changes where the
+    buffers live, not the arithmetic: verified records, named for the path, with the parameters' bits of the
+    default path; the --comm-only sweep verifies its sums too."""
+    hashes = {}
+    for reg in ("0", "1"):
+        out = tmp_path / f"reg{reg}.json"
+        cmd = [*mpi_launch(NP), BIN, "--backend", BACKEND, "--model", "tiny,resnet50", "--comm", "nccl",
+               "--sharding", "replicated,sharded", "--bucket-mb", "1", "-o", str(out), *SMALL]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
+                             env=dict(ENV, NAGBENCH_NCCL_REGISTER=reg))
+        assert res.returncode == 0, res.stdout + res.stderr
+        for r in records(out):
+            assert r["verified"] is True and r["ranks_agree"] is True
+            assert r["comm_path"] == ("nccl-registered" if reg == "1" else "nccl")
+            hashes.setdefault((r["model"], r["mode"]), set()).add(r["params_hash"])
+    assert all(len(h) == 1 for h in hashes.values()), hashes
+    out = tmp_path / "comm.json"
+    cmd = [*mpi_launch(NP), BIN, "--backend", BACKEND, "--comm-only", "--comm", "nccl", "--comm-max", "8M",
+           "-o", str(out), "-q"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(ENV, NAGBENCH_NCCL_REGISTER="1"))
+    assert res.returncode == 0, res.stdout + res.stderr
+    rec = records(out)[0]
+    assert rec["verified"] is True and rec["comm_path"] == "nccl-registered"
+
+
+@pytest.mark.skipif(not (GPU and HAVE_NCCL), reason="NCCL on GPUs")
+def test_a_bad_nccl_register_value_ends_every_rank_with_status_2(tmp_path):
+    out = tmp_path / "bad.json"
+    cmd = [*mpi_launch(NP), BIN, "--backend", BACKEND, "--model", "tiny", "--comm", "nccl", "-o", str(out), *SMALL]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(ENV, NAGBENCH_NCCL_REGISTER="yes"))
+    assert res.returncode == 2, res.stdout + res.stderr
+    errors = [l for l in res.stderr.splitlines() if l.startswith("nagbench: error:")]
+    assert len(errors) == 1 and "NAGBENCH_NCCL_REGISTER must be 0 or 1" in errors[0], res.stderr
+    assert not out.exists()

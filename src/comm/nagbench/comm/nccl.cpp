@@ -60,13 +60,71 @@ ncclComm_t world_comm(const ProcessInfo& proc) {
   return g_world;
 }
 
+// NAGBENCH_NCCL_REGISTER=1 (experimental): the arenas come from ncclMemAlloc and are registered with the
+// communicator (ncclCommRegister, NCCL's local user-buffer registration), so that NCCL may send from and
+// reduce into them without its internal staging copies where its algorithm supports that
+// (docs/data-parallel.md measures whether it does here). Every rank registers the same arena layout, as NCCL
+// requires.
+class NcclRegisteredAllocator final : public ArenaAllocator {
+ public:
+  explicit NcclRegisteredAllocator(ncclComm_t comm) : comm_(comm) {}
+  ~NcclRegisteredAllocator() override {
+    for (const Block& b : blocks_)
+      release(b);
+  }
+  void* allocate(int64_t bytes, const std::string&) override {
+    Block b;
+    b.bytes = static_cast<size_t>(bytes > 0 ? bytes : 1);
+    NAGBENCH_NCCL_CHECK(ncclMemAlloc(&b.ptr, b.bytes));
+    const ncclResult_t rc = ncclCommRegister(comm_, b.ptr, b.bytes, &b.handle);
+    if (rc != ncclSuccess) {
+      ncclMemFree(b.ptr);
+      throw RunError(std::string("ncclCommRegister failed: ") + ncclGetErrorString(rc));
+    }
+    blocks_.push_back(b);
+    return b.ptr;
+  }
+  void deallocate(void* ptr) override {
+    for (size_t i = 0; i < blocks_.size(); ++i) {
+      if (blocks_[i].ptr != ptr) continue;
+      release(blocks_[i]);
+      blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(i));
+      return;
+    }
+  }
+  std::string name() const override { return "nccl-registered"; }
+
+ private:
+  struct Block {
+    void* ptr = nullptr;
+    size_t bytes = 0;
+    void* handle = nullptr;
+  };
+  // Teardown: a failure here cannot be reported any more; the memory goes back either way.
+  void release(const Block& b) {
+    ncclCommDeregister(comm_, b.handle);
+    ncclMemFree(b.ptr);
+  }
+  ncclComm_t comm_;
+  std::vector<Block> blocks_;
+};
+
+bool nccl_register_requested() {
+  const char* v = std::getenv("NAGBENCH_NCCL_REGISTER");
+  const std::string s = v ? v : "";
+  if (s.empty() || s == "0") return false;
+  if (s == "1") return true;
+  throw InputError("NAGBENCH_NCCL_REGISTER must be 0 or 1 (got '" + s + "')");
+}
+
 class NcclComm final : public Communicator<Kokkos::Cuda> {
  public:
-  NcclComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc)
-      : proc_(proc), spaces_(spaces), comm_(world_comm(proc)) {}
+  NcclComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, bool registered)
+      : proc_(proc), spaces_(spaces), comm_(world_comm(proc)), registered_(registered), alloc_(comm_) {}
 
   std::string name() const override { return "nccl"; }
-  std::string path() const override { return "nccl"; }
+  std::string path() const override { return registered_ ? "nccl-registered" : "nccl"; }
+  ArenaAllocator* arena_allocator() override { return registered_ ? &alloc_ : nullptr; }
   std::string library_version() const override {
     int v = 0;
     ncclGetVersion(&v);
@@ -127,6 +185,8 @@ class NcclComm final : public Communicator<Kokkos::Cuda> {
   ProcessInfo proc_;
   CommSpaces<Kokkos::Cuda> spaces_;
   ncclComm_t comm_ = nullptr;
+  bool registered_ = false;
+  NcclRegisteredAllocator alloc_;
   CommSetup s_;
   std::vector<ExecEvent<Kokkos::Cuda>> reduced_, updated_;
 };
@@ -149,7 +209,8 @@ template <class Exec>
 std::unique_ptr<Communicator<Exec>> NcclBackend::make(const CommSpaces<Exec>& spaces, const CommOptions&,
                                                       const ProcessInfo& proc) {
   if constexpr (std::is_same<Exec, Kokkos::Cuda>::value) {
-    return std::make_unique<NcclComm>(spaces, proc);
+    const bool registered = nccl_register_requested();
+    return std::make_unique<NcclComm>(spaces, proc, registered);
   } else {
     (void)spaces;
     (void)proc;

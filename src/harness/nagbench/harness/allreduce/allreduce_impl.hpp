@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <vector>
 
 #include "nagbench/comm/registry.hpp"
@@ -80,16 +82,25 @@ RunOutput AllreduceRun::run(const Config& cfg, const ProcessInfo& proc, Progress
   constexpr uintptr_t kAlignBytes = 4096;
   const int64_t max_bytes = *std::max_element(cfg.comm_sizes.begin(), cfg.comm_sizes.end());
   const int64_t max_count = max_bytes / 4, pad = int64_t(kAlignBytes) / 4;
+  // A communicator with its own memory (NCCL with registered buffers) gets the messages from its allocator.
+  ArenaAllocator* const own = comm->arena_allocator();
+  const int64_t view_count = own ? 0 : max_count + pad;
   Kokkos::View<float*, Mem> send_alloc(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::send"),
-                                       max_count + pad);
+                                       view_count);
   Kokkos::View<float*, Mem> recv_alloc(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::recv"),
-                                       max_count + pad);
+                                       view_count);
   auto aligned = [&](float* p) {
     const auto addr = reinterpret_cast<uintptr_t>(p);
     return reinterpret_cast<float*>((addr + kAlignBytes - 1) / kAlignBytes * kAlignBytes);
   };
-  float* const send = aligned(send_alloc.data());
-  float* const recv = aligned(recv_alloc.data());
+  const int64_t buffer_bytes = (max_count + pad) * int64_t(sizeof(float));
+  std::unique_ptr<void, std::function<void(void*)>> send_own, recv_own;
+  if (own) {
+    send_own = {own->allocate(buffer_bytes, "nagbench::send"), [own](void* q) { own->deallocate(q); }};
+    recv_own = {own->allocate(buffer_bytes, "nagbench::recv"), [own](void* q) { own->deallocate(q); }};
+  }
+  float* const send = aligned(own ? static_cast<float*>(send_own.get()) : send_alloc.data());
+  float* const recv = aligned(own ? static_cast<float*>(recv_own.get()) : recv_alloc.data());
   const int rank = proc.rank, ranks = proc.size;
   auto fill = [&](float* v, int64_t n) { allreduce_detail::fill_pattern<Exec>(v, n, rank); };
   auto check = [&](int64_t n) { return allreduce_detail::count_mismatches<Exec>(recv, n, ranks) == 0; };

@@ -6,6 +6,7 @@
 # (scripts/device/stage.sh new build/cuda). Results in $OUT/reg.tar.gz, re-packed after every step.
 #   BUDGET=540 RANKS=2 bash scripts/device/nccl_register_ab.sh
 # Sections: machine tests log comm dp mlp ddp (default all). ROUNDS (default 2) A/B rounds.
+export NAGBENCH_BUILD=${NAGBENCH_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.device/new}
 # shellcheck source=scripts/device/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # shellcheck disable=SC2034 # read by step() (common.sh)

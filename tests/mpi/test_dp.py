@@ -35,7 +35,7 @@ ENV = dict(os.environ, OMP_NUM_THREADS="1", OMP_PROC_BIND="false", KOKKOS_DISABL
 # data-parallel steps only; ALLREDUCE_COMMS are those with --comm-only.
 if GPU:
     COMMS = [(["--comm", "mpi", "--mpi-path", "staged"], "staged")] + \
-        ([(["--comm", "nccl"], "nccl")] if HAVE_NCCL else []) + [(["--comm", "p2p"], "cuda-ipc")]
+        ([(["--comm", "nccl"], "nccl-registered")] if HAVE_NCCL else []) + [(["--comm", "p2p"], "cuda-ipc")]
 else:
     COMMS = [(["--comm", "mpi"], "host"), (["--comm", "p2p"], "shm")]
 COMM_IDS = ["/".join(c[0][1::2]) for c in COMMS]
@@ -206,9 +206,9 @@ def test_input_errors_end_every_rank_with_status_2(tmp_path, args, needle):
 
 @pytest.mark.skipif(not (GPU and HAVE_NCCL), reason="NCCL on GPUs")
 def test_registered_nccl_buffers_give_the_same_bits(tmp_path):
-    """NAGBENCH_NCCL_REGISTER=1 (arenas from ncclMemAlloc, registered with the communicator) changes where the
-    buffers live, not the arithmetic: verified records, named for the path, with the parameters' bits of the
-    default path; the --comm-only sweep verifies its sums too."""
+    """Registered buffers (the default; arenas from ncclMemAlloc, registered with the communicator) change where
+    the buffers live, not the arithmetic: verified records, named for the path, with the parameters' bits of
+    NAGBENCH_NCCL_REGISTER=0 (NCCL's own staging); the --comm-only sweep verifies its sums too."""
     hashes = {}
     for reg in ("0", "1"):
         out = tmp_path / f"reg{reg}.json"

@@ -25,6 +25,7 @@
 #include "nagbench/core/enabled_backends.hpp"
 #include "nagbench/core/errors.hpp"
 #include "nagbench/core/kokkos_util.hpp"
+#include "nagbench/core/mpi_check.hpp"
 
 #ifdef NAGBENCH_HAVE_MPI
 #include <mpi.h>
@@ -37,14 +38,6 @@ namespace nagbench {
 
 #ifdef NAGBENCH_HAVE_MPI
 namespace {
-
-void check_mpi(int rc, const char* what) {
-  if (rc == MPI_SUCCESS) return;
-  char msg[MPI_MAX_ERROR_STRING];
-  int len = 0;
-  MPI_Error_string(rc, msg, &len);
-  throw RunError(std::string(what) + " failed: " + std::string(msg, static_cast<size_t>(len)));
-}
 
 MPI_Datatype mpi_type(ElemType t) {
   return t == ElemType::f32 ? MPI_FLOAT : MPI_DOUBLE;

@@ -32,6 +32,7 @@
 #include "nagbench/core/enabled_backends.hpp"
 #include "nagbench/core/errors.hpp"
 #include "nagbench/core/kokkos_util.hpp"
+#include "nagbench/core/mpi_check.hpp"
 
 #ifdef NAGBENCH_HAVE_MPI
 #include <mpi.h>
@@ -45,14 +46,6 @@ namespace {
 
 // The reduce-update kernel takes a fixed-size table of peers (passed by value to the kernel).
 constexpr int kMaxP2pRanks = 8;
-
-void check_mpi(int rc, const char* what) {
-  if (rc == MPI_SUCCESS) return;
-  char msg[MPI_MAX_ERROR_STRING];
-  int len = 0;
-  MPI_Error_string(rc, msg, &len);
-  throw RunError(std::string(what) + " failed: " + std::string(msg, static_cast<size_t>(len)));
-}
 
 // The node's ranks, in world-rank order (p2p runs need every rank on one node, so this is the world).
 MPI_Comm node_comm() {

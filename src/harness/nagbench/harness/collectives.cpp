@@ -5,22 +5,10 @@
 #endif
 
 #include "nagbench/core/errors.hpp"
+#include "nagbench/core/mpi_check.hpp"
 #include "nagbench/core/watchdog.hpp"
 
 namespace nagbench {
-
-#ifdef NAGBENCH_HAVE_MPI
-namespace {
-void check_mpi(int rc, const char* what) {
-  if (rc != MPI_SUCCESS) {
-    char msg[MPI_MAX_ERROR_STRING];
-    int len = 0;
-    MPI_Error_string(rc, msg, &len);
-    throw RunError(std::string(what) + " failed: " + std::string(msg, len));
-  }
-}
-}  // namespace
-#endif
 
 void broadcast_string(std::string& s, const ProcessInfo& proc) {
 #ifdef NAGBENCH_HAVE_MPI

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <tuple>
+#include <utility>
 #endif
 
 namespace nagbench::linalg {
@@ -277,18 +278,15 @@ const LtPlan& lt_plan(LtState& st, bool tf32, int sm_target, bool ta, bool tb, i
                  al_c = uint32_t(std::get<12>(key));
   cublasStatus_t s = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                                           &st.workspace_bytes, sizeof st.workspace_bytes);
-  if (s == CUBLAS_STATUS_SUCCESS)
-    s = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_a,
-                                             sizeof al_a);
-  if (s == CUBLAS_STATUS_SUCCESS)
-    s = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_b,
-                                             sizeof al_b);
-  if (s == CUBLAS_STATUS_SUCCESS)
-    s = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_c,
-                                             sizeof al_c);
-  if (s == CUBLAS_STATUS_SUCCESS)
-    s = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_c,
-                                             sizeof al_c);
+  // The alignments the plan may assume (D is written where C is read).
+  const std::pair<cublasLtMatmulPreferenceAttributes_t, const uint32_t*> alignments[] = {
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_a},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_b},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_c},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_c}};
+  for (const auto& [attribute, bytes] : alignments)
+    if (s == CUBLAS_STATUS_SUCCESS)
+      s = cublasLtMatmulPreferenceSetAttribute(pref, attribute, bytes, sizeof *bytes);
   int found = 0;
   cublasLtMatmulHeuristicResult_t result{};
   if (s == CUBLAS_STATUS_SUCCESS)

@@ -16,6 +16,7 @@
 #include <mpi.h>
 #include <nccl.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <vector>
@@ -114,7 +115,9 @@ class NcclRegisteredAllocator final : public ArenaAllocator {
 };
 #endif
 
-bool nccl_register_requested() {
+enum class Registration { off, by_default, requested };
+
+Registration nccl_registration() {
 #ifdef NAGBENCH_NCCL_CAN_REGISTER
   constexpr bool can = true;
 #else
@@ -122,30 +125,56 @@ bool nccl_register_requested() {
 #endif
   const char* v = std::getenv("NAGBENCH_NCCL_REGISTER");
   const std::string s = v ? v : "";
-  if (s == "0") return false;
+  if (s == "0") return Registration::off;
   if (s != "" && s != "1") throw InputError("NAGBENCH_NCCL_REGISTER must be 0 or 1 (got '" + s + "')");
   if (s == "1" && !can)
     throw InputError("NAGBENCH_NCCL_REGISTER=1 needs NCCL 2.19 or later (ncclMemAlloc, ncclCommRegister)");
-  return can;
+  if (s == "1") return Registration::requested;
+  return can ? Registration::by_default : Registration::off;
 }
 
-std::unique_ptr<ArenaAllocator> registered_allocator(ncclComm_t comm, bool registered) {
+// By default (not asked for explicitly) registration is used only where every rank can register a trial
+// block: NCCL forbids mixing registered and unregistered buffers between ranks, and some sites' containers or
+// drivers refuse CUDA VMM memory or IPC. Otherwise one warning, and NCCL stages through its own buffers as
+// before.
+std::unique_ptr<ArenaAllocator> registered_allocator(ncclComm_t comm, Registration mode,
+                                                     const ProcessInfo& proc) {
 #ifdef NAGBENCH_NCCL_CAN_REGISTER
-  if (registered) return std::make_unique<NcclRegisteredAllocator>(comm);
+  if (mode == Registration::requested) return std::make_unique<NcclRegisteredAllocator>(comm);
+  if (mode == Registration::by_default) {
+    std::string problem;
+    try {
+      NcclRegisteredAllocator trial(comm);
+      trial.deallocate(trial.allocate(int64_t(2) << 20, "nagbench::nccl_register_trial"));
+    } catch (const std::exception& e) {
+      problem = e.what();
+    }
+    int ok = problem.empty() ? 1 : 0, all_ok = 0;
+    if (MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+      throw RunError("MPI_Allreduce of the NCCL registration trial failed");
+    if (all_ok) return std::make_unique<NcclRegisteredAllocator>(comm);
+    if (!problem.empty() || proc.rank == 0)
+      std::fprintf(
+          stderr,
+          "[nagbench] warning: rank %d: NCCL buffer registration unavailable%s%s; NCCL stages through its "
+          "own buffers (NAGBENCH_NCCL_REGISTER=0 says so without trying)\n",
+          proc.rank, problem.empty() ? " on another rank" : ": ", problem.c_str());
+  }
 #else
   (void)comm;
-  (void)registered;
+  (void)mode;
+  (void)proc;
 #endif
   return nullptr;
 }
 
 class NcclComm final : public Communicator<Kokkos::Cuda> {
  public:
-  NcclComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, bool registered)
+  NcclComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, Registration registration)
       : proc_(proc),
         spaces_(spaces),
         comm_(world_comm(proc)),
-        alloc_(registered_allocator(comm_, registered)) {}
+        alloc_(registered_allocator(comm_, registration, proc)) {}
 
   std::string name() const override { return "nccl"; }
   std::string path() const override { return alloc_ ? "nccl-registered" : "nccl"; }
@@ -233,8 +262,7 @@ template <class Exec>
 std::unique_ptr<Communicator<Exec>> NcclBackend::make(const CommSpaces<Exec>& spaces, const CommOptions&,
                                                       const ProcessInfo& proc) {
   if constexpr (std::is_same<Exec, Kokkos::Cuda>::value) {
-    const bool registered = nccl_register_requested();
-    return std::make_unique<NcclComm>(spaces, proc, registered);
+    return std::make_unique<NcclComm>(spaces, proc, nccl_registration());
   } else {
     (void)spaces;
     (void)proc;

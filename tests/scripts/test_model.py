@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 
+import pytest
+
 from helpers import REPORT, RESULTS, one_line_error, run
 
 DP = os.path.join(RESULTS, "nvidia-h200-x2", "2026-11-27-dp-bound")
@@ -74,6 +76,35 @@ def test_four_gpu_records_are_held_out(tmp_path):
     roles = {e["role"] for e in doc["evaluation"]}
     assert "held out (4 ranks)" in roles and doc["fit"]["fit_ranks"] == 2
     assert "At other rank counts" in (tmp_path / "m" / "model.md").read_text()
+
+
+def test_nccl_paths_are_never_fitted_or_judged_together(tmp_path):
+    """Records of NCCL's staging and of registered buffers at one commit (e.g. an A/B of NAGBENCH_NCCL_REGISTER) are
+    two sets: the fit takes one path, and every evaluated point comes from that path."""
+    data = tmp_path / "data"
+    shutil.copytree(os.path.join(DP, "final"), data)
+    for name in ("dp_nccl_np2.json", "dp_nccl_np2_buckets.json", "comm_only_nccl_np2.json"):
+        doc = json.load(open(data / name))
+        other = json.loads(json.dumps(doc))
+        for r in other if isinstance(other, list) else [other]:
+            r["comm_path"] = "nccl-registered"
+            for ph in (r.get("phases") or {}).values():
+                if isinstance(ph, dict) and "median_s" in ph:
+                    ph["median_s"] *= 0.5
+            for row in r.get("rows", []):
+                for side in ("in_place", "out_of_place"):
+                    row[side]["time_s"] *= 0.5
+        (data / name.replace(".json", "_registered.json")).write_text(json.dumps(other))
+    res = run(REPORT, "model", data, "--out", tmp_path / "m", "--no-figures")
+    assert res.returncode == 0, res.stderr
+    doc = json.load(open(tmp_path / "m" / "model.json"))
+    alone = run(REPORT, "model", os.path.join(DP, "final"), "--out", tmp_path / "a", "--no-figures")
+    assert alone.returncode == 0, alone.stderr
+    base = json.load(open(tmp_path / "a" / "model.json"))
+    factor = {"nccl": 1.0, "nccl-registered": 0.5}[doc["fit"]["comm_path"]]
+    measured = sorted(e["measured_ms"] for e in doc["evaluation"])
+    assert measured == pytest.approx(sorted(e["measured_ms"] * factor for e in base["evaluation"]))
+    assert f"NCCL path {doc['fit']['comm_path']}" in (tmp_path / "m" / "model.md").read_text()
 
 
 def test_missing_fit_records_is_one_line(tmp_path):

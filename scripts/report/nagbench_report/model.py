@@ -98,33 +98,34 @@ def step_parts(p, rec, fit_ranks):
 
 
 def choose_fit_set(df, fit_ranks):
-    """The newest (device, commit) with the fit's ingredients at fit_ranks, and its records."""
+    """The newest (device, commit, NCCL path) with the fit's ingredients at fit_ranks. The path (NCCL's staging or
+    registered buffers) is part of the set: the two are different collectives, never fitted or judged together."""
     steps = df[(df["benchmark"] == "dp_step") & (df["comm"] == "nccl")]
     if "comm_stream_priority" in steps:
         steps = steps[steps["comm_stream_priority"].fillna("high") == "high"]
     sweeps = df[(df["benchmark"] == "allreduce") & (df["comm"] == "nccl") & (df["ranks"] == fit_ranks)]
     candidates = []
-    for (device, commit), g in steps[steps["ranks"] == fit_ranks].groupby(["device", "commit"]):
-        sw = sweeps[(sweeps["device"] == device) & (sweeps["commit"] == commit)]
+    for (device, commit, path), g in steps[steps["ranks"] == fit_ranks].groupby(["device", "commit", "comm_path"]):
+        sw = sweeps[(sweeps["device"] == device) & (sweeps["commit"] == commit) & (sweeps["comm_path"] == path)]
         if sw[sw["bytes"] >= MIN_FIT_BYTES]["bytes"].nunique() < 4:
             continue
         for (model, bucket), gm in g.groupby(["model", "bucket_mb"]):
             have = {(m, o) for m, o in zip(gm["mode"], gm["overlap"])}
             if {("replicated", False), ("replicated", True), ("sharded", False), ("sharded", True)} <= have:
-                candidates.append((g["timestamp"].max(), device, commit, model, bucket))
+                candidates.append((g["timestamp"].max(), device, commit, path, model, bucket))
     if not candidates:
         raise InputError(f"model: no device and commit has, at {fit_ranks} ranks, a --comm-only NCCL sweep (4 sizes "
                          f"of 4 MiB and up) and dp_step records of one model and bucket size with overlap on and off, "
                          f"replicated and sharded (inputs/sweeps/gpu-scaling.yaml makes them)")
     # Prefer DDP's default bucket of 25 MiB, then the newest run.
-    candidates.sort(key=lambda c: (c[4] == 25.0, c[0]))
-    _, device, commit, model, bucket = candidates[-1]
-    return device, commit, model, bucket
+    candidates.sort(key=lambda c: (c[5] == 25.0, c[0]))
+    _, device, commit, path, model, bucket = candidates[-1]
+    return device, commit, path, model, bucket
 
 
 def fit(df, fit_ranks):
-    device, commit, model, bucket = choose_fit_set(df, fit_ranks)
-    same = df[(df["device"] == device) & (df["commit"] == commit)]
+    device, commit, path, model, bucket = choose_fit_set(df, fit_ranks)
+    same = df[(df["device"] == device) & (df["commit"] == commit) & (df["comm_path"] == path)]
     sw = same[(same["benchmark"] == "allreduce") & (same["comm"] == "nccl") & (same["ranks"] == fit_ranks)]
     curve = sw.groupby("bytes")["oop_time_s"].median().reset_index()
     fitc = curve[curve["bytes"] >= MIN_FIT_BYTES]
@@ -173,7 +174,8 @@ def fit(df, fit_ranks):
     quality = {"sizes": int(len(fitc)), "extended_max_abs_err_pct": float(100 * np.abs(r.fun).max()),
                "alpha_beta_max_abs_err_pct": float(100 * np.abs(ab.fun).max()),
                "alpha_beta": {"L_us": ab.x[0] * 1e6, "beta_GBps": ab.x[1] / 1e9}}
-    sel = {"device": device, "commit": commit, "model": model, "bucket_mb": float(bucket), "fit_ranks": fit_ranks}
+    sel = {"device": device, "commit": commit, "comm_path": path, "model": model, "bucket_mb": float(bucket),
+           "fit_ranks": fit_ranks}
     return p, sel, quality, fit_rows, steps, curve
 
 
@@ -201,7 +203,7 @@ def evaluate(p, steps, fit_rows, fit_ranks):
 def evaluate_curves(p, df, sel, fit_ranks):
     """The NCCL allreduce curve at every other rank count of the fit's device and commit (4 MiB and up), model
     against measurement: held out like the step records."""
-    same = df[(df["device"] == sel["device"]) & (df["commit"] == sel["commit"])]
+    same = df[(df["device"] == sel["device"]) & (df["commit"] == sel["commit"]) & (df["comm_path"] == sel["comm_path"])]
     sw = same[(same["benchmark"] == "allreduce") & (same["comm"] == "nccl") & (same["ranks"] != fit_ranks)]
     rows = []
     for (n, size), g in sw.groupby(["ranks", "bytes"]):
@@ -350,7 +352,8 @@ def run_model(df, out, fit_ranks, systems_path, make_figures):
     md = ["# Performance model of the data-parallel step", "",
           "Form and meaning of every parameter: docs/reports.md (and the docstring of "
           "scripts/report/nagbench_report/model.py). Fitted on "
-          f"{fit_ranks}-GPU records only: {sel['device']} at commit {sel['commit']}, model {sel['model']}, "
+          f"{fit_ranks}-GPU records only: {sel['device']} at commit {sel['commit']}, NCCL path {sel['comm_path']}, "
+          f"model {sel['model']}, "
           f"{sel['bucket_mb']:g} MiB buckets (overlap off and on, replicated and sharded), and the --comm-only "
           f"NCCL sweep ({quality['sizes']} sizes of 4 MiB and up).", "", "## Parameters", "",
           "| parameter | value | meaning |", "|---|---|---|"]

@@ -369,7 +369,8 @@ def run_model(df, out, fit_ranks, systems_path, make_figures):
            f"{at_fit['error_pct'].abs().median():.1f}%, {int((at_fit['error_pct'].abs() <= 5).sum())} within 5%."
            if not at_fit.empty else "No held-out point at the fit rank count.", ""]
     other = held[held["ranks"] != fit_ranks]
-    md.append(f"At other rank counts: {len(other)} points, max |error| {other['error_pct'].abs().max():.1f}%."
+    md.append(f"At other rank counts: {len(other)} points, max |error| {other['error_pct'].abs().max():.1f}%, "
+              f"{int((other['error_pct'].abs() <= 5).sum())} within 5%."
               if not other.empty else "No records at other rank counts (4 GPUs) yet: run "
               "inputs/sweeps/gpu-scaling.yaml on a 4-GPU node and rerun this command; those points are held out.")
     md += ["", md_rows(ev, [("role", "role", None), ("model", "model", None), ("ranks", "ranks", None),
@@ -378,7 +379,8 @@ def run_model(df, out, fit_ranks, systems_path, make_figures):
                             ("model ms", "predicted_ms", ".3f"), ("error %", "error_pct", "+.1f")])]
     if not curves.empty:
         md += ["The NCCL allreduce (`--comm-only`) at other rank counts, held out: max |error| "
-               f"{curves['error_pct'].abs().max():.1f}% over {len(curves)} sizes of 4 MiB and up (the link bandwidth "
+               f"{curves['error_pct'].abs().max():.1f}% over {len(curves)} sizes of 4 MiB and up, "
+               f"{int((curves['error_pct'].abs() <= 5).sum())} within 5% (the link bandwidth "
                "fitted at the fit rank count, NCCL's per-step latency for the added ring steps).", "",
                md_rows(curves, [("ranks", "ranks", ".0f"), ("MiB", "mib", ".4g"),
                                 ("measured us", "measured_us", ".1f"), ("model us", "predicted_us", ".1f"),

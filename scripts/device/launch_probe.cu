@@ -38,10 +38,9 @@
 
 __global__ void empty_kernel() {}
 
-// p, m <- SGD with Nesterov momentum from p, g, m (the arithmetic does not matter here; the bytes do).
-__global__ void update_packs(float4* p, const float4* g, float4* m, long long packs) {
-  const long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
-  if (i >= packs) return;
+// p, m <- SGD with Nesterov momentum from p, g, m for one pack of 4 (the arithmetic does not matter here; the
+// bytes do).
+__device__ void update_pack(float4* p, const float4* g, float4* m, long long i) {
   float4 pv = p[i], gv = g[i], mv = m[i];
   mv.x = 0.9f * mv.x + gv.x;
   mv.y = 0.9f * mv.y + gv.y;
@@ -55,21 +54,17 @@ __global__ void update_packs(float4* p, const float4* g, float4* m, long long pa
   p[i] = pv;
 }
 
+// One thread per pack, as nagbench's kernels.
+__global__ void update_packs(float4* p, const float4* g, float4* m, long long packs) {
+  const long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  if (i < packs) update_pack(p, g, m, i);
+}
+
+// The same bytes from fewer, longer-lived blocks.
 __global__ void update_stride(float4* p, const float4* g, float4* m, long long packs) {
   for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < packs;
-       i += (long long)gridDim.x * blockDim.x) {
-    float4 pv = p[i], gv = g[i], mv = m[i];
-    mv.x = 0.9f * mv.x + gv.x;
-    mv.y = 0.9f * mv.y + gv.y;
-    mv.z = 0.9f * mv.z + gv.z;
-    mv.w = 0.9f * mv.w + gv.w;
-    pv.x -= 0.01f * (gv.x + 0.9f * mv.x);
-    pv.y -= 0.01f * (gv.y + 0.9f * mv.y);
-    pv.z -= 0.01f * (gv.z + 0.9f * mv.z);
-    pv.w -= 0.01f * (gv.w + 0.9f * mv.w);
-    m[i] = mv;
-    p[i] = pv;
-  }
+       i += (long long)gridDim.x * blockDim.x)
+    update_pack(p, g, m, i);
 }
 
 struct Stats {

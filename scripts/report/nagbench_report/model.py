@@ -62,8 +62,7 @@ PARAMS = [
 
 
 def coll(p, s, n, fit_ranks, half=False):
-    """One NCCL call on n ranks of one node: an allreduce, or (half) a reduce-scatter or all-gather. Returns (time,
-    latency part, link part, memory part, pipeline-fill part) in seconds."""
+    """Seconds of one NCCL call on n ranks of one node: an allreduce, or (half) a reduce-scatter or all-gather."""
     steps = (n - 1) if half else 2 * (n - 1)
     base = p["L_us"] / 2 if half else p["L_us"]
     fit_steps = (fit_ranks - 1) if half else 2 * (fit_ranks - 1)
@@ -73,7 +72,7 @@ def coll(p, s, n, fit_ranks, half=False):
     passes = MEM_PASSES / 2 * (1 + 1 / n) if half else MEM_PASSES
     mem = passes * s / (p["roof_GBps"] * 1e9)
     fill = 2 * np.sqrt(p["Lp_us"] * 1e-6 * s / (n * beta))
-    return L + x + mem + fill, L, x, mem, fill
+    return L + x + mem + fill
 
 
 def step_parts(p, rec, fit_ranks):
@@ -83,11 +82,11 @@ def step_parts(p, rec, fit_ranks):
     upd_params = rec["params"] / n if rec["mode"] == "sharded" else rec["params"]
     upd = rec["bytes_per_param"] * upd_params / (p["eta"] * rec["roof_GBps"] * 1e9) + K * p["tau_us"] * 1e-6
     if rec["mode"] == "sharded":
-        one = coll(p, s, n, fit_ranks, half=True)[0]
+        one = coll(p, s, n, fit_ranks, half=True)
         comm = K * (2 * one + p["eps_sharded_us"] * 1e-6)
         kappa = p["kappa_sharded"]
     else:
-        one = coll(p, s, n, fit_ranks)[0]
+        one = coll(p, s, n, fit_ranks)
         comm = K * (one + p["eps_replicated_us"] * 1e-6)
         kappa = p["kappa_replicated"]
     if rec["overlap"]:
@@ -97,12 +96,23 @@ def step_parts(p, rec, fit_ranks):
     return comm, upd, cu
 
 
-def choose_fit_set(df, fit_ranks):
-    """The newest (device, commit, NCCL path) with the fit's ingredients at fit_ranks. The path (NCCL's staging or
-    registered buffers) is part of the set: the two are different collectives, never fitted or judged together."""
+def nccl_steps(df):
+    """The NCCL data-parallel step records (reductions on the high-priority stream, the default)."""
     steps = df[(df["benchmark"] == "dp_step") & (df["comm"] == "nccl")]
     if "comm_stream_priority" in steps:
         steps = steps[steps["comm_stream_priority"].fillna("high") == "high"]
+    return steps
+
+
+def one_set(df, device, commit, path):
+    """The records of one device, commit and NCCL path: what one fit sees."""
+    return df[(df["device"] == device) & (df["commit"] == commit) & (df["comm_path"] == path)]
+
+
+def choose_fit_set(df, fit_ranks):
+    """The newest (device, commit, NCCL path) with the fit's ingredients at fit_ranks. The path (NCCL's staging or
+    registered buffers) is part of the set: the two are different collectives, never fitted or judged together."""
+    steps = nccl_steps(df)
     sweeps = df[(df["benchmark"] == "allreduce") & (df["comm"] == "nccl") & (df["ranks"] == fit_ranks)]
     candidates = []
     for (device, commit, path), g in steps[steps["ranks"] == fit_ranks].groupby(["device", "commit", "comm_path"]):
@@ -125,20 +135,18 @@ def choose_fit_set(df, fit_ranks):
 
 def fit(df, fit_ranks):
     device, commit, path, model, bucket = choose_fit_set(df, fit_ranks)
-    same = df[(df["device"] == device) & (df["commit"] == commit) & (df["comm_path"] == path)]
+    same = one_set(df, device, commit, path)
     sw = same[(same["benchmark"] == "allreduce") & (same["comm"] == "nccl") & (same["ranks"] == fit_ranks)]
     curve = sw.groupby("bytes")["oop_time_s"].median().reset_index()
     fitc = curve[curve["bytes"] >= MIN_FIT_BYTES]
     s, t = fitc["bytes"].to_numpy(float), fitc["oop_time_s"].to_numpy(float)
     c = 2 * (fit_ranks - 1) / fit_ranks
-    steps = same[(same["benchmark"] == "dp_step") & (same["comm"] == "nccl")]
-    if "comm_stream_priority" in steps:
-        steps = steps[steps["comm_stream_priority"].fillna("high") == "high"]
+    steps = nccl_steps(same)
     roof = float(steps[steps["ranks"] == fit_ranks]["roof_GBps"].median())
 
     def extended(q):
         pq = {"L_us": q[0] * 1e6, "beta_GBps": q[1] / 1e9, "Lp_us": q[2] * 1e6, "roof_GBps": roof}
-        return (coll(pq, s, fit_ranks, fit_ranks)[0] - t) / t
+        return (coll(pq, s, fit_ranks, fit_ranks) - t) / t
 
     def alpha_beta(q):
         return (q[0] + c * s / q[1] - t) / t
@@ -162,9 +170,9 @@ def fit(df, fit_ranks):
     p["eta"] = 1 / inv_eta
     p["tau_us"] = (off_r["update_s"] - secs_r * inv_eta) / off_r["buckets"] * 1e6
     K, sb = off_r["buckets"], off_r["allreduce_bytes"] / off_r["buckets"]
-    p["eps_replicated_us"] = (off_r["comm_s"] / K - coll(p, sb, fit_ranks, fit_ranks)[0]) * 1e6
+    p["eps_replicated_us"] = (off_r["comm_s"] / K - coll(p, sb, fit_ranks, fit_ranks)) * 1e6
     K, sb = off_s["buckets"], off_s["allreduce_bytes"] / off_s["buckets"]
-    p["eps_sharded_us"] = (off_s["comm_s"] / K - 2 * coll(p, sb, fit_ranks, fit_ranks, half=True)[0]) * 1e6
+    p["eps_sharded_us"] = (off_s["comm_s"] / K - 2 * coll(p, sb, fit_ranks, fit_ranks, half=True)) * 1e6
     for mode, rec in (("replicated", on_r), ("sharded", on_s)):
         p[f"kappa_{mode}"] = 0.0
         comm, upd, _ = step_parts(p, rec, fit_ranks)
@@ -203,14 +211,14 @@ def evaluate(p, steps, fit_rows, fit_ranks):
 def evaluate_curves(p, df, sel, fit_ranks):
     """The NCCL allreduce curve at every other rank count of the fit's device and commit (4 MiB and up), model
     against measurement: held out like the step records."""
-    same = df[(df["device"] == sel["device"]) & (df["commit"] == sel["commit"]) & (df["comm_path"] == sel["comm_path"])]
+    same = one_set(df, sel["device"], sel["commit"], sel["comm_path"])
     sw = same[(same["benchmark"] == "allreduce") & (same["comm"] == "nccl") & (same["ranks"] != fit_ranks)]
     rows = []
     for (n, size), g in sw.groupby(["ranks", "bytes"]):
         if size < MIN_FIT_BYTES:
             continue
         t = float(g["oop_time_s"].median())
-        model = float(coll(p, float(size), int(n), fit_ranks)[0])
+        model = float(coll(p, float(size), int(n), fit_ranks))
         rows.append({"ranks": int(n), "bytes": int(size), "mib": size / 2 ** 20, "measured_us": t * 1e6,
                      "predicted_us": model * 1e6, "error_pct": 100 * (model / t - 1)})
     return pd.DataFrame(rows)

@@ -142,23 +142,27 @@ std::unique_ptr<ArenaAllocator> registered_allocator(ncclComm_t comm, Registrati
 #ifdef NAGBENCH_NCCL_CAN_REGISTER
   if (mode == Registration::requested) return std::make_unique<NcclRegisteredAllocator>(comm);
   if (mode == Registration::by_default) {
-    std::string problem;
-    try {
-      NcclRegisteredAllocator trial(comm);
-      trial.deallocate(trial.allocate(int64_t(2) << 20, "nagbench::nccl_register_trial"));
-    } catch (const std::exception& e) {
-      problem = e.what();
+    // One trial per process: the communicator, and so the answer, lives as long as the launch.
+    static int all_ok = -1;
+    if (all_ok < 0) {
+      std::string problem;
+      try {
+        NcclRegisteredAllocator trial(comm);
+        trial.deallocate(trial.allocate(int64_t(2) << 20, "nagbench::nccl_register_trial"));
+      } catch (const std::exception& e) {
+        problem = e.what();
+      }
+      int ok = problem.empty() ? 1 : 0;
+      if (MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+        throw RunError("MPI_Allreduce of the NCCL registration trial failed");
+      if (!all_ok && (!problem.empty() || proc.rank == 0))
+        std::fprintf(
+            stderr,
+            "[nagbench] warning: rank %d: NCCL buffer registration unavailable%s%s; NCCL stages through its "
+            "own buffers (NAGBENCH_NCCL_REGISTER=0 says so without trying)\n",
+            proc.rank, problem.empty() ? " on another rank" : ": ", problem.c_str());
     }
-    int ok = problem.empty() ? 1 : 0, all_ok = 0;
-    if (MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
-      throw RunError("MPI_Allreduce of the NCCL registration trial failed");
     if (all_ok) return std::make_unique<NcclRegisteredAllocator>(comm);
-    if (!problem.empty() || proc.rank == 0)
-      std::fprintf(
-          stderr,
-          "[nagbench] warning: rank %d: NCCL buffer registration unavailable%s%s; NCCL stages through its "
-          "own buffers (NAGBENCH_NCCL_REGISTER=0 says so without trying)\n",
-          proc.rank, problem.empty() ? " on another rank" : ": ", problem.c_str());
   }
 #else
   (void)comm;

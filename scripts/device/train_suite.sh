@@ -10,8 +10,9 @@
 # MLP_RANKS="2 4" (default NPR), MLP_BUCKETS="50 100 200" (MiB, default "25 100"), MLP_PHASED=0 (skip the phased
 # run), MLP_NORMAL_PRIORITY=1 (add a run with the reductions at normal priority) and MLP_COMBOS="16:16 0:24" (NCCL
 # channels:backward GEMMs' SM carve-out pairs, default "4:0 8:0 16:0"; none: no such runs), MLP_FIRST_BUCKET=1 (add a
-# run with --first-bucket-mb 1): the MLP runs; DDP_GPUS="1 2" (default): the
-# PyTorch runs.
+# run with --first-bucket-mb 1), MLP_P2P="shard:100 push:200 repl:100 ncclshard:100" (mode:bucket MiB pairs: the
+# fused reduce-update, --comm p2p, sharded pull / sharded push (copy engines) / replicated; NCCL sharded): the MLP
+# runs; DDP_GPUS="1 2" (default): the PyTorch runs.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 export NAGBENCH_BUILD=${NAGBENCH_BUILD:-$repo/.device/new}
@@ -46,7 +47,7 @@ mpi() {
   shift 2
   mpirun --allow-run-as-root -np "$np" --map-by ppr:"$np":node:PE="$threads" --bind-to core \
     --mca btl_vader_single_copy_mechanism none -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH -x OMP_NUM_THREADS="$threads" \
-    ${NCCL_MAX_NCHANNELS:+-x NCCL_MAX_NCHANNELS} -x OMP_PROC_BIND -x OMP_PLACES "$NB" -q -o "$RES/$name.json" "$@" \
+    ${NCCL_MAX_NCHANNELS:+-x NCCL_MAX_NCHANNELS} ${NAGBENCH_P2P_REDUCE:+-x NAGBENCH_P2P_REDUCE} -x OMP_PROC_BIND -x OMP_PLACES "$NB" -q -o "$RES/$name.json" "$@" \
     >"$RES/$name.txt" 2>&1
   echo "$name: exit $?"
 }
@@ -111,6 +112,17 @@ mlp_runs() {
     # DDP's small first bucket.
     [[ -n ${MLP_FIRST_BUCKET:-} ]] && mpi "$n" "mlp_r${n}_b100_first${MLP_FIRST_BUCKET}_overlap" "${m[@]}" \
       --comm nccl --bucket-mb 100 --first-bucket-mb "$MLP_FIRST_BUCKET"
+    # The fused reduce-update (--comm p2p) and sharded NCCL, at the bucket sizes given.
+    for pm in ${MLP_P2P:-}; do
+      local mode=${pm%%:*} b=${pm##*:}
+      case $mode in
+        shard) mpi "$n" "mlp_r${n}_b${b}_p2p_shard" "${m[@]}" --comm p2p --shard --bucket-mb "$b" ;;
+        push) NAGBENCH_P2P_REDUCE=push mpi "$n" "mlp_r${n}_b${b}_p2p_push" "${m[@]}" --comm p2p --shard --bucket-mb "$b" ;;
+        repl) mpi "$n" "mlp_r${n}_b${b}_p2p_repl" "${m[@]}" --comm p2p --bucket-mb "$b" ;;
+        ncclshard) mpi "$n" "mlp_r${n}_b${b}_nccl_shard" "${m[@]}" --comm nccl --shard --bucket-mb "$b" ;;
+        *) echo "MLP_P2P: unknown mode $mode" ;;
+      esac
+    done
     [[ ${MLP_COMBOS:-} == none ]] && continue
     for combo in ${MLP_COMBOS:-4:0 8:0 16:0}; do
       local ch=${combo%%:*} co=${combo##*:} name="mlp_r${n}_b100_overlap"
@@ -155,7 +167,8 @@ ddp_runs() {
   fi
   if want tests; then
     step 200 "training tests on CUDA (tests/train/test_train.py)" env NAGBENCH_BIN="$NB" NAGBENCH_TRAIN_BACKEND=cuda \
-      NAGBENCH_HAVE_NCCL=1 NAGBENCH_GPUS="$gpus" python3 -m pytest -q -x "$repo/tests/train/test_train.py" -p no:cacheprovider
+      NAGBENCH_HAVE_NCCL=1 NAGBENCH_GPUS="$gpus" python3 -m pytest -q -x "$repo/tests/train/test_train.py" -p no:cacheprovider \
+      ${TESTS_K:+-k "$TESTS_K"}
   fi
   if want mlp; then step "${MLP_LIMIT:-240}" "MLP step: overlap, no-communication baseline, allreduce" mlp_runs; fi
   if want ddp; then step 200 "PyTorch DDP, same MLP, same GPUs" ddp_runs; fi

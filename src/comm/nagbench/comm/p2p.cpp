@@ -407,10 +407,9 @@ bool P2pBackend::compiled_in() {
 }
 
 std::string P2pBackend::problem(const CommRequest& r) {
-  if (r.run_kind != "dp")
-    return "--comm p2p fuses the reduction into the update of a data-parallel step: it serves those runs "
-           "only "
-           "(use --comm nccl or mpi for --comm-only and training)";
+  if (r.run_kind != "dp" && r.run_kind != "train")
+    return "--comm p2p fuses the reduction into the update of a data-parallel step: it serves data-parallel "
+           "and training runs only (use --comm nccl or mpi for --comm-only)";
   if (r.ranks > kMaxP2pRanks)
     return "--comm p2p runs at most " + std::to_string(kMaxP2pRanks) + " ranks (one node), not " +
            std::to_string(r.ranks);

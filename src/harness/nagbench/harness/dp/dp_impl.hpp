@@ -18,6 +18,7 @@
 #include "nagbench/harness/checked_steps.hpp"
 #include "nagbench/harness/collectives.hpp"
 #include "nagbench/harness/dp/dp.hpp"
+#include "nagbench/harness/dp/reduce_update_args.hpp"
 #include "nagbench/harness/dp/step_spaces.hpp"
 #include "nagbench/harness/rule_checks.hpp"
 #include "nagbench/harness/run_kinds.hpp"
@@ -145,29 +146,14 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   const PeerArenas* peers = comm->peer_arenas();
   std::vector<ReduceUpdateArgs<Layout>> fused(peers ? groups.size() : 0);
   if (peers) {
-    if (ranks > kMaxReduceRanks || int(peers->grad.size()) != ranks || int(peers->param.size()) != ranks)
-      throw RunError("p2p: the peer table does not match the " + std::to_string(ranks) + " ranks");
+    check_peer_table(*peers, ranks);
     for (size_t k = 0; k < plan.buckets.size(); ++k) {
       const bool skip = static_cast<int>(k) == comm->skipped_bucket();  // tests: leave the peers out
       for (int gi : groups_of_bucket[k]) {
         const UpdateGroup<Layout>& g = groups[size_t(gi)];
-        const int64_t origin = g.base.p - ptr.p;
-        ReduceUpdateArgs<Layout> a;
-        a.ranks = skip ? 1 : ranks;
-        const int64_t shard = plan.shard_length(static_cast<int>(k));
-        for (int r = 0; r < a.ranks; ++r) {
-          const int from = skip ? rank : r;
-          a.g[r] = (peers->inbox && cfg.shard && from != rank)
-                       ? static_cast<const G*>(peers->inbox) + origin + (from - rank) * shard
-                       : static_cast<const G*>(peers->grad[size_t(from)]) + origin;
-        }
-        a.outputs = cfg.shard ? ranks : 1;
-        for (int o = 0; o < a.outputs; ++o)
-          a.p_out[o] = static_cast<P*>(peers->param[size_t(cfg.shard ? o : rank)]) + origin;
-        a.p_in = ptr.p + origin;
-        for (int st = 0; st < nstates; ++st)
-          a.s[st] = g.base.s[st];
-        fused[size_t(gi)] = a;
+        fused[size_t(gi)] = reduce_update_args<Layout>(*peers, ptr.p, g.base.p - ptr.p,
+                                                       plan.shard_length(static_cast<int>(k)), cfg.shard,
+                                                       rank, ranks, skip, g.base.s, nstates);
       }
     }
   }

@@ -27,16 +27,15 @@ void TrainRun::validate(const Config& c, int ranks) {
   if (c.workload == "synthetic")
     throw InputError(
         "the synthetic workload has no objective to train; give --problem (see --list-problems)");
-  if (c.shard) throw InputError("training runs are replicated (--sharding sharded is not supported here)");
   if (ranks > 1 && c.comm == "none")
     throw InputError("--comm none with " + std::to_string(ranks) +
-                     " ranks: the ranks would train apart; use --comm mpi or nccl");
+                     " ranks: the ranks would train apart; use --comm mpi, nccl or p2p");
   CommRequest req;
   req.backend = c.backend;
   req.ranks = ranks;
   req.device_memory = backend_is_gpu(c.backend);
   req.mpi_path = c.mpi_path;
-  req.sharded = false;
+  req.sharded = c.shard;
   req.run_kind = "train";
   check_comm(c.comm, req);
   check_bucket_options(c);
@@ -56,6 +55,11 @@ void TrainRun::validate(const Config& c, int ranks) {
   with_optimizer(c.optimizer, [&](auto t) { iterate_rule = decltype(t)::type::kIterateState >= 0; });
   if (c.restart != "none" && !iterate_rule)
     throw InputError("--restart applies to --optimizer nesterov1983 (got " + c.optimizer + ")");
+  // A sharded rank holds its shards' states only; the objective of nesterov1983 lives in a state (its
+  // iterate), and the restarts read it whole.
+  if (c.shard && iterate_rule)
+    throw InputError("--sharding sharded trains rules whose iterate is p (not " + c.optimizer +
+                     ", whose iterate is a state array)");
   if (c.restart == "function" && c.eval_every > 1)
     throw InputError("--restart function evaluates the objective every step: drop --eval-every");
   // The workload reads its problem (and data) here, so a bad problem file or data set fails before any run.
@@ -66,7 +70,8 @@ void TrainRun::validate(const Config& c, int ranks) {
 int64_t TrainRun::memory_needed(const Config& cfg, const DeviceInfo&, int ranks) {
   const int64_t elem = parse_dtype(cfg.dtype) == DtypeLayout::fp64 ? 8 : 4;
   const BucketPlan plan = plan_buckets(configuration_arena(cfg), ranks, cfg, elem);
-  const int64_t arrays = checked_add(2, configuration_states(cfg), "the arenas");
+  // p2p adds the push form's inbox and the reference allreduce's buffer.
+  const int64_t arrays = checked_add(cfg.comm == "p2p" ? 4 : 2, configuration_states(cfg), "the arenas");
   // The arenas; the workload's own buffers (data, activations) are its business and not counted here.
   return checked_mul(checked_mul(plan.arena.length, arrays, "the arenas"), elem, "the arenas");
 }
@@ -122,6 +127,8 @@ nlohmann::json train_record(const Config& cfg, const ProcessInfo& proc, const Tr
        {"tensors", r.tensors},
        {"comm", r.comm_name},
        {"comm_path", r.comm_path},
+       {"sharding", cfg.shard ? "sharded" : "replicated"},
+       {"allreduce_comm", r.allreduce_comm_path},
        {"bucket_mb", cfg.bucket_mb},
        {"first_bucket_mb", cfg.first_bucket_mb},
        {"buckets", r.buckets},
@@ -180,7 +187,8 @@ std::string train_table(const Config& cfg, const ProcessInfo& proc, const TrainR
     << format_count(r.params) << " params) | " << cfg.dtype << " | " << proc.size << " ranks | "
     << cfg.backend << " on " << r.device.name << "\n";
   o << cfg.optimizer << " " << r.rule_description
-    << (cfg.restart != "none" ? " | restart " + cfg.restart : "") << " | comm " << r.comm_name << " | batch "
+    << (cfg.restart != "none" ? " | restart " + cfg.restart : "") << " | comm " << r.comm_name
+    << (cfg.shard ? " sharded" : "") << " | batch "
     << (r.samples_per_step > 0 ? std::to_string(r.samples_per_step_rank) + " per rank, " +
                                      std::to_string(r.samples_per_step) + " global"
                                : std::string("full"))

@@ -27,7 +27,8 @@ struct CurvePoint {
 struct TrainResult {
   DeviceInfo device;
   std::string rule_description, comm_name, comm_path;
-  nlohmann::json problem;  // the workload's describe()
+  std::string allreduce_comm_path;  // who measured the one allreduce of all gradients (p2p: NCCL or MPI)
+  nlohmann::json problem;           // the workload's describe()
   int64_t params = 0, tensors = 0, buckets = 0;
   int64_t samples_per_step_rank = 0, samples_per_step = 0, steps_per_epoch = 1;
   int64_t steps_run = 0, restarts = 0;

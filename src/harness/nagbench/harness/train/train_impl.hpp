@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -16,12 +17,14 @@
 #include "nagbench/harness/checked_steps.hpp"
 #include "nagbench/harness/collectives.hpp"
 #include "nagbench/harness/dp/dp.hpp"
+#include "nagbench/harness/dp/reduce_update_args.hpp"
 #include "nagbench/harness/dp/step_spaces.hpp"
 #include "nagbench/harness/rule_checks.hpp"
 #include "nagbench/harness/run_kinds.hpp"
 #include "nagbench/harness/sizing.hpp"
 #include "nagbench/harness/train/train.hpp"
 #include "nagbench/harness/typed.hpp"
+#include "nagbench/optim/variants/reduce_update.hpp"
 #include "nagbench/optim/variants/registry.hpp"
 #include "nagbench/workload/workloads.hpp"
 
@@ -92,6 +95,7 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
   const auto h = hyper_of<Opt>(cfg);
   const int nstates = static_cast<int>(Opt::states(h).size());
   const int ranks = proc.size, rank = proc.rank;
+  constexpr bool host = is_host_space<Exec>();
 
   TrainResult res;
   res.device = describe_device(cfg.backend);
@@ -117,9 +121,11 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
   StepSpaces<Exec> spaces(cfg.comm_high_priority);
   CommOptions copt;
   copt.mpi_path = cfg.mpi_path;
+  copt.sharded = cfg.shard;
   auto comm = make_communicator<Exec>(cfg.comm, spaces.comm_spaces(), copt, proc);
   res.comm_name = comm->name();
   res.comm_path = comm->path();
+  const bool sharded = cfg.shard;
 
   ParamArena<Layout, Mem> arena(length, nstates, length, comm->arena_allocator());
   const ArenaPointers<Layout> ptr = arena.pointers();
@@ -141,19 +147,81 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
   cs.param = ptr.p;
   cs.type = sizeof(G) == 4 ? ElemType::f32 : ElemType::f64;
   cs.plan = plan;
+  cs.sharded = sharded;
   comm->setup(cs);
+  // Replicated groups (every bucket's tensor pieces): the replicated step and the no-communication baseline.
   UpdateGroups<Layout> groups;
   for (int k = 0; k < nb; ++k)
     groups.push_back({ptr, segments_within(plan.arena, plan.buckets[k].start,
                                            plan.buckets[k].start + plan.buckets[k].length)});
   auto variant = make_variant<Exec, Layout, Rule>(cfg.variant);
   variant->prepare(spaces.update(), groups);
+  // Sharded (--shard): this rank's shard of each bucket, its reduced gradient where the communicator leaves
+  // it. The states stay at full length, each shard's at its arena position, so that the no-communication
+  // baseline can run in the same launch; the sharded step touches 1/ranks of them.
+  UpdateGroups<Layout> shard_groups;
+  decltype(variant) shard_variant;
+  if (sharded) {
+    for (int k = 0; k < nb; ++k) {
+      const int64_t start = plan.shard_start(k, rank);
+      ArenaPointers<Layout> base = ptr;
+      base.p = ptr.p + start;
+      base.g = ptr.g + plan.buckets[size_t(k)].start + comm->reduced_slice_offset(k);
+      for (int st = 0; st < nstates; ++st)
+        base.s[st] = ptr.s[st] + start;
+      shard_groups.push_back({base, {{0, plan.shard_length(k)}}});
+    }
+    shard_variant = make_variant<Exec, Layout, Rule>(cfg.variant);
+    shard_variant->prepare(spaces.update(), shard_groups);
+  }
+  // --comm p2p: each bucket's update is the reduce-update kernel over every rank's mapped arenas (sharded:
+  // this rank's shard; replicated: the bucket's tensor pieces).
+  const PeerArenas* peers = comm->peer_arenas();
+  std::vector<ReduceUpdateArgs<Layout>> fused(peers ? size_t(nb) : 0);
+  std::vector<std::vector<Segment>> fused_segments(fused.size());
+  if (peers) {
+    check_peer_table(*peers, ranks);
+    for (int k = 0; k < nb; ++k) {
+      const UpdateGroup<Layout>& g = sharded ? shard_groups[size_t(k)] : groups[size_t(k)];
+      fused[size_t(k)] =
+          reduce_update_args<Layout>(*peers, ptr.p, g.base.p - ptr.p, plan.shard_length(k), sharded, rank,
+                                     ranks, k == comm->skipped_bucket(), g.base.s, nstates);
+      fused_segments[size_t(k)] = g.segments;
+    }
+  }
+  // The communicator that measures one allreduce of all gradients (the overlap ratio's yardstick): p2p does
+  // not serve a plain allreduce, so NCCL's (MPI's on hosts or without NCCL) does it, in buffers of its own.
+  std::unique_ptr<Communicator<Exec>> reference_owner;
+  Communicator<Exec>* reference = comm.get();
+  const ElemType elem_type = sizeof(G) == 4 ? ElemType::f32 : ElemType::f64;
+  void* reference_buffer = ptr.g;
+  Kokkos::View<G*, Mem> reference_view;
+  if (peers && ranks > 1) {
+    const std::string name = (!host && NcclBackend::compiled_in()) ? "nccl" : "mpi";
+    CommOptions ropt;
+    ropt.mpi_path = cfg.mpi_path;
+    reference_owner = make_communicator<Exec>(name, spaces.comm_spaces(), ropt, proc);
+    reference = reference_owner.get();
+    if (ArenaAllocator* a = reference->arena_allocator()) {
+      reference_buffer = a->allocate(length * int64_t(sizeof(G)), "nagbench::allreduce_reference");
+    } else {
+      reference_view = Kokkos::View<G*, Mem>("nagbench::allreduce_reference", size_t(length));
+      reference_buffer = reference_view.data();
+    }
+  }
+  res.allreduce_comm_path =
+      reference->name() + (reference->path() != reference->name() ? " (" + reference->path() + ")" : "");
   // One untimed allreduce before the first step: NCCL sets up its connections lazily, on the first
   // collective (about 0.9 s on 2 x H200), which is not the cost of a training step. g is zero: it stays zero.
   if (ranks > 1) {
     WatchdogGuard watch("the first allreduce");
-    comm->allreduce(ptr.g, ptr.g, length, sizeof(G) == 4 ? ElemType::f32 : ElemType::f64);
-    comm->synchronize();
+    if (reference != comm.get())
+      Kokkos::deep_copy(Kokkos::View<G*, Mem, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+                            static_cast<G*>(reference_buffer), size_t(length)),
+                        G(0));
+    Kokkos::fence();
+    reference->allreduce(reference_buffer, reference_buffer, length, elem_type);
+    reference->synchronize();
   }
   std::vector<GradientRange> ranges;
   for (const auto& b : plan.buckets)
@@ -217,10 +285,23 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
   }
 
   const std::vector<int64_t> check_idx = train_detail::check_indices(tensors, cfg.seed);
+  // Sharded: which checked elements this rank's shards hold (their states live here only). The checks sum
+  // every rank's owned values (zero elsewhere) over ranks, so each rank sees every state and checks it all.
+  std::vector<bool> owned(check_idx.size(), !sharded);
+  if (sharded)
+    for (size_t e = 0; e < check_idx.size(); ++e)
+      for (int k = 0; k < nb; ++k) {
+        const int64_t start = plan.shard_start(k, rank);
+        if (check_idx[e] >= start && check_idx[e] < start + plan.shard_length(k)) owned[e] = true;
+      }
+  const auto owned_values_of_all_ranks = [&](std::vector<double> v) {
+    for (size_t e = 0; e < v.size(); ++e)
+      if (!owned[e]) v[e] = 0;
+    return sum_over_ranks(v, proc);
+  };
   std::vector<double> t_grad, t_comm, t_update, t_total, t_backward;
   double elapsed = 0, previous_loss = c0.loss;
   int64_t since_restart = 0;
-  constexpr bool host = is_host_space<Exec>();
   // Events of the overlapped step: its start, each bucket's gradient ready, reduced and updated (timing
   // events, so one step can be drawn as a timeline and the backward timed on the device's clock).
   ExecEvent<Exec> ev_start(true);
@@ -233,7 +314,13 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
   // Spins on the compute stream before the backward (tests only): with --debug-early-reduce a reduction that
   // does not wait for its gradient then reads it before the backward has written it, certainly.
   const auto delay = [&]() {
-    if (!cfg.debug_early_reduce || host) return;
+    if (!cfg.debug_early_reduce) return;
+    if (host) {
+      // Host ranks run their steps side by side: rank 0 alone waits, so that a peer that reads rank 0's
+      // gradient too early (p2p's shared memory) certainly finds it unwritten.
+      if (rank == 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      return;
+    }
     Kokkos::parallel_for(
         "nagbench::train::delay", Kokkos::RangePolicy<Exec>(spaces.compute(), 0, 1),
         KOKKOS_LAMBDA(const int) {
@@ -254,6 +341,19 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
   struct StepTimes {
     double total = 0, grad = -1, comm = -1, update = -1, backward = -1;
   };
+  // Sharded and p2p runs update each bucket where the communicator says (this rank's shard, or the fused
+  // reduce-update over every rank's gradient) and then tell it the bucket is done (start_gather).
+  const bool distributed_update = sharded || peers != nullptr;
+  const auto update_bucket = [&](int k, const Rule& rule, bool first, bool with_comm) {
+    if (with_comm && peers) {
+      for (const Segment& seg : fused_segments[size_t(k)])
+        reduce_update_segment(spaces.update(), fused[size_t(k)], seg, rule, first);
+    } else if (with_comm && sharded) {
+      shard_variant->step(spaces.update(), rule, first, k);
+    } else {
+      variant->step(spaces.update(), rule, first, k);
+    }
+  };
   const auto step_once = [&](int64_t s, const Rule& rule, bool first, bool phased, bool with_comm,
                              const std::function<void()>& before_update) {
     StepTimes t;
@@ -271,18 +371,27 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
           comm->start_reduction(k, ev_ready[size_t(k)]);
         for (int k = 0; k < nb; ++k)
           comm->wait_reduction(k);
-        comm->finish();
+        if (!distributed_update) comm->finish();
       }
       spaces.update().fence();
       const auto t2a = Clock::now();
       if (before_update) before_update();  // untimed
       const auto t2 = Clock::now();
       for (int k = 0; k < nb; ++k)
-        variant->step(spaces.update(), rule, first, k);
+        update_bucket(k, rule, first, with_comm);
       spaces.update().fence();
       const auto t3 = Clock::now();
+      // Sharded: the gathers of the updated shards count as communication (p2p: the wait for the peers).
+      double gather_s = 0;
+      if (with_comm && distributed_update) {
+        for (int k = 0; k < nb; ++k)
+          comm->start_gather(k);
+        comm->finish();
+        spaces.update().fence();
+        gather_s = train_detail::seconds(t3, Clock::now());
+      }
       t.grad = train_detail::seconds(t0, t1);
-      t.comm = train_detail::seconds(t1, t2a);
+      t.comm = train_detail::seconds(t1, t2a) + gather_s;
       t.update = train_detail::seconds(t2, t3);
       t.total = t.grad + t.comm + t.update;
       return t;
@@ -307,8 +416,12 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
         ev_ready[size_t(k)].make_wait(spaces.update());
         ev_reduced[size_t(k)].record(spaces.update());
       }
-      variant->step(spaces.update(), rule, first, k);
+      update_bucket(k, rule, first, with_comm);
       ev_updated[size_t(k)].record(spaces.update());
+      if (with_comm && distributed_update) {
+        if (host) spaces.update().fence();
+        comm->start_gather(k);
+      }
       comm->progress();
     }
     if (with_comm) comm->finish();
@@ -331,8 +444,10 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     snap.p = train_detail::gather<P, Mem>(ptr.p, check_idx);
     snap.s.resize(size_t(nstates));
     if (!first)
-      for (int k = 0; k < nstates; ++k)
+      for (int k = 0; k < nstates; ++k) {
         snap.s[size_t(k)] = train_detail::gather<S, Mem>(ptr.s[k], check_idx);
+        if (sharded && with_comm) snap.s[size_t(k)] = owned_values_of_all_ranks(snap.s[size_t(k)]);
+      }
     workload->produce_gradients(spaces.compute(), ptr, s, ranges, [](int) {});
     spaces.compute().fence();
     if (res.gradient_check.empty()) {
@@ -356,14 +471,21 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     spaces.compute().fence();
     return snap;
   };
-  const auto check_update = [&](const Snapshot& snap, int64_t s, bool first, int grad_ranks,
+  // Sharded and p2p steps leave no reduced gradient in memory to compare (p2p never writes it; a sharded
+  // reduce-scatter leaves a slice): p and the states are checked against the reference fed the float64 sum of
+  // every rank's gradient, with a tolerance that covers the working-precision sum's rounding.
+  const auto check_update = [&](const Snapshot& snap, int64_t s, bool first, bool with_comm,
                                 int64_t rule_step) {
+    const int grad_ranks = with_comm ? ranks : 1;
+    const bool reduced_in_memory = !with_comm || !distributed_update;
+    std::vector<std::vector<double>> s_new(static_cast<size_t>(nstates));
+    for (int k = 0; k < nstates; ++k) {  // collective when sharded: before any rank may return
+      s_new[size_t(k)] = train_detail::gather<S, Mem>(ptr.s[k], check_idx);
+      if (sharded && with_comm) s_new[size_t(k)] = owned_values_of_all_ranks(s_new[size_t(k)]);
+    }
     if (!res.update_check.empty()) return;
     const std::vector<double> g_now = train_detail::gather<G, Mem>(ptr.g, check_idx);
     const std::vector<double> p_new = train_detail::gather<P, Mem>(ptr.p, check_idx);
-    std::vector<std::vector<double>> s_new(static_cast<size_t>(nstates));
-    for (int k = 0; k < nstates; ++k)
-      s_new[size_t(k)] = train_detail::gather<S, Mem>(ptr.s[k], check_idx);
     const ErrorBounds eb = Opt::error_bounds(h);
     const double u = sizeof(C) == 4 ? 5.96e-8 : 1.12e-16;
     const auto fail = [&](const std::string& what, int64_t i, double got, double want) {
@@ -375,7 +497,7 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
       // The reduced gradient: a sum of grad_ranks values in the working precision, in any order, errs by at
       // most gamma_{ranks-1} sum_r |g_r| (Higham), whatever cancellation the sum has; twice that is allowed.
       const double g_tol = 2 * grad_ranks * u * snap.g_abs[e] + 1e-300;
-      if (!(std::abs(g_now[e] - snap.g_expected[e]) <= g_tol)) {
+      if (reduced_in_memory && !(std::abs(g_now[e] - snap.g_expected[e]) <= g_tol)) {
         fail("reduced gradient", check_idx[e], g_now[e], snap.g_expected[e]);
         return;
       }
@@ -384,10 +506,12 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
       st.initialized = !first;
       for (int k = 0; k < nstates; ++k)
         st.s[k] = first ? 0.0 : snap.s[size_t(k)][e];
-      const double g_avg = g_now[e] / grad_ranks;
-      double scale = std::abs(st.p) + eb.step * std::max(1.0, std::abs(g_avg));
+      const double g_avg = (reduced_in_memory ? g_now[e] : snap.g_expected[e]) / grad_ranks;
+      const double g_size =
+          reduced_in_memory ? std::abs(g_avg) : std::max(std::abs(g_avg), snap.g_abs[e] / grad_ranks);
+      double scale = std::abs(st.p) + eb.step * std::max(1.0, g_size);
       for (int k = 0; k < nstates; ++k)
-        scale += std::abs(st.s[k]) + eb.state[k] * std::max(1.0, std::abs(g_avg));
+        scale += std::abs(st.s[k]) + eb.state[k] * std::max(1.0, g_size);
       Opt::reference_step(h, st, g_avg, rule_step);
       const double tol = 32 * u * (scale + std::abs(st.p));
       if (!(std::abs(p_new[e] - st.p) <= tol)) {
@@ -429,7 +553,7 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     const StepTimes st = step_once(s, rule, first, phased, true, hook);
     last_overlapped = !phased;
     if (check_step) {
-      check_update(snap, s, first, ranks, since_restart);
+      check_update(snap, s, first, true, since_restart);
       // A failed check ends the run on every rank (and its record says why).
       if (!all_ranks_true(res.update_check.empty() && res.gradient_check.empty(), proc)) {
         res.steps_run = s + 1;
@@ -511,8 +635,10 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
       Snapshot snap;
       const bool check = r == 3;
       if (check) snap = snapshot(s, false, false);
-      const StepTimes st = step_once(s, rule_own, false, false, false, nullptr);
-      if (check) check_update(snap, s, false, 1, since_restart + r);
+      // Sharded runs kept the states of their shards only: the baseline starts its momentum afresh.
+      const bool restart_states = sharded && r == 0;
+      const StepTimes st = step_once(s, rule_own, restart_states, false, false, nullptr);
+      if (check) check_update(snap, s, false, false, since_restart + r);
       if (r >= 3) {
         nc_total.push_back(st.total);
         nc_backward.push_back(st.backward);
@@ -522,15 +648,14 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     res.no_comm_total = phase_timing(nc_total, proc);
     res.no_comm_backward = phase_timing(nc_backward, proc);
     std::vector<double> ar;
-    const ElemType et = sizeof(G) == 4 ? ElemType::f32 : ElemType::f64;
     if (ranks > 1)
       for (int r = 0; r < 3 + reps; ++r) {
         WatchdogGuard watch("an allreduce of all gradients");
-        comm->synchronize();
+        reference->synchronize();
         Kokkos::fence();
         const auto a0 = Clock::now();
-        comm->allreduce(ptr.g, ptr.g, length, et);
-        comm->synchronize();
+        reference->allreduce(reference_buffer, reference_buffer, length, elem_type);
+        reference->synchronize();
         if (r >= 3) ar.push_back(train_detail::seconds(a0, Clock::now()));
       }
     res.allreduce = phase_timing(ar, proc);

@@ -38,7 +38,7 @@ def mpi_launch(np_):
             str(np_), *os.environ.get("NAGBENCH_MPIEXEC_PREFLAGS", "").split()]
 
 
-def run(args, tmp_path, ranks=1, name="r.json", expect=0):
+def run(args, tmp_path, ranks=1, name="r.json", expect=0, env=None):
     out = tmp_path / name
     seed = [] if "--seed" in args else ["--seed", str(SEED)]
     cmd = [BIN, "--backend", BACKEND, "-q", *seed, *args, "--output", str(out)]
@@ -48,7 +48,7 @@ def run(args, tmp_path, ranks=1, name="r.json", expect=0):
         cmd = [*mpi_launch(ranks), *cmd, *([] if "--comm" in args else comm)]
         if BACKEND == "cuda":
             cmd.append("--allow-gpu-sharing")
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=ENV)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=dict(ENV, **(env or {})))
     assert p.returncode == expect, (cmd, p.stdout[-3000:], p.stderr[-3000:])
     return json.loads(out.read_text()) if expect == 0 else p
 
@@ -286,11 +286,13 @@ def test_sharded_training_bad_input(tmp_path):
 
 
 @pytest.mark.skipif(not p2p_ranks_possible(2), reason="p2p needs MPI, and one GPU per rank on GPUs")
-def test_p2p_reading_a_gradient_before_it_is_produced_is_caught(tmp_path):
-    """Negative test of the fused path: bucket 0's flag published before the backward (with the peer's
-    backward delayed, so the read is certainly early): the peers sum a gradient that is not there yet, and the
+@pytest.mark.parametrize("reduce", ["pull", "push"])
+def test_p2p_reading_a_gradient_before_it_is_produced_is_caught(tmp_path, reduce):
+    """Negative test of the fused path (GPUs: the peers' gradients read over NVLink, or copied into the owner's
+    inbox by copy engines; hosts: shared memory): bucket 0's flag published before the backward, with rank 0's
+    backward delayed so the read is certainly early: the peers sum a gradient that is not there yet, and the
     check of p against the float64 reference must fail: exit 1, no file."""
     p = run(["--problem", "tiny_mlp", "--steps", "6", "--bucket-mb", "0.001", "--comm", "p2p", "--shard",
-             "--debug-early-reduce"], tmp_path, ranks=2, expect=1)
+             "--debug-early-reduce"], tmp_path, ranks=2, expect=1, env={"NAGBENCH_P2P_REDUCE": reduce})
     assert "float64 reference" in p.stderr
     assert not (tmp_path / "r.json").exists()

@@ -311,14 +311,14 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     ev_reduced.emplace_back(true);
     ev_updated.emplace_back(true);
   }
-  // Spins on the compute stream before the backward (tests only): with --debug-early-reduce a reduction that
-  // does not wait for its gradient then reads it before the backward has written it, certainly.
+  // Holds rank 0 back before its backward (tests only): with --debug-early-reduce a reduction that does not
+  // wait for its gradient then certainly reads one the backward has not written: NCCL's and MPI's start on
+  // the early event, and p2p's peers, not delayed, read rank 0's gradient while it still waits. GPUs spin a
+  // kernel on the compute stream, hosts sleep.
   const auto delay = [&]() {
-    if (!cfg.debug_early_reduce) return;
+    if (!cfg.debug_early_reduce || rank != 0) return;
     if (host) {
-      // Host ranks run their steps side by side: rank 0 alone waits, so that a peer that reads rank 0's
-      // gradient too early (p2p's shared memory) certainly finds it unwritten.
-      if (rank == 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
       return;
     }
     Kokkos::parallel_for(

@@ -44,8 +44,8 @@ def main(argv=None):
         q = d["quantities"]
         out.append(f"PyTorch DDP ({d['device']}, {n} GPUs, torch {d['versions']['torch']}, 25 MiB buckets): step "
                    f"{q['ddp_step']['slowest_median_ms']:.2f} ms, `no_sync` {q['no_sync_step']['slowest_median_ms']:.2f} ms, "
-                   f"one allreduce {q['allreduce_all_grads']['slowest_median_ms']:.2f} ms, overlap ratio "
-                   f"{d['derived']['overlap_ratio']:.2f}.")
+                   + (f"one allreduce {q['allreduce_all_grads']['slowest_median_ms']:.2f} ms, overlap ratio "
+                      f"{d['derived']['overlap_ratio']:.2f}." if n > 1 else "no communication."))
     out += ["", "| record | ranks | comm (path) | sharding | buckets | step ms | no-comm step ms | one allreduce ms (by) "
             "| exposed ms | overlap ratio | step / no-comm | backward slowed ms | samples/s | x DDP | verified |",
             "|" + "---|" * 15]

@@ -5,9 +5,7 @@
 # re-packed after every step.
 #   BUDGET=420 bash scripts/device/p2p_suite.sh
 #   BUDGET=420 SECTIONS="tests np2" RANKS="2" bash scripts/device/p2p_suite.sh
-# Sections: machine tests np1 np<N> (one per entry of RANKS, default "2 4" where the GPUs exist) push persistent
-# (NAGBENCH_P2P_KERNEL=persistent against the per-bucket kernels, pull and push, two rounds interleaved, buckets
-# PERSIST_BUCKETS, default 8,25,50,100,400 MiB; then 1 and 4 blocks per SM).
+# Sections: machine tests np1 np<N> (one per entry of RANKS, default "2 4" where the GPUs exist) push.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 deadline=$((SECONDS + ${BUDGET:-420}))
 export RES="$OUT/p2p"
@@ -60,34 +58,6 @@ STEPS=(--steps "${STEPS:-20}" --warmup 5)
       for mode in pull push; do
         step 90 "dp p2p $mode np$np" env NAGBENCH_P2P_REDUCE=$mode "$run" "$np" "dp_p2p_${mode}_np$np" -m vit_l_16 \
           -v multi_tensor --comm p2p --shard --overlap on,off --bucket-mb 25,100,200,400 "${STEPS[@]}"
-      done
-    done
-  fi
-  if want persistent; then
-    step 240 "test_dp.py p2p and persistent, cuda, 2 ranks" env NAGBENCH_BIN="$B/bin/nagbench" NAGBENCH_NP=2 \
-      NAGBENCH_HAVE_NCCL=1 NAGBENCH_DP_BACKEND=cuda NAGBENCH_MPIRUN=mpirun "$repo/tests/cli/run_pytest.sh" -v \
-      -k "persistent or skipping or fused" "$repo/tests/mpi/test_dp.py" 2>&1 | tail -25
-    for np in ${RANKS:-2 4}; do
-      ((np > gpus)) && continue
-      step 40 "comm-only nccl np$np, vit_l_16 bytes" "$run" "$np" "comm_only_nccl_np${np}_vit" --comm-only \
-        --comm nccl --comm-sizes "$vit_bytes" --comm-reps 10
-      step 90 "torch allreduce + mul_ + fused SGD np$np" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m \
-        torch.distributed.run --nproc_per_node="$np" "$repo/scripts/device/torch_dp_step.py" --model "$model" \
-        --out "$RES/torch_dp_step_np$np.json"
-      for round in 1 2; do
-        for kernel in per-bucket persistent; do
-          for mode in ${PERSIST_REDUCE:-pull push}; do
-            step 90 "dp p2p $mode $kernel np$np round $round" env NAGBENCH_P2P_REDUCE="$mode" \
-              NAGBENCH_P2P_KERNEL="$kernel" "$run" "$np" "dp_p2p_${mode}_${kernel}_np${np}_r$round" -m vit_l_16 \
-              -v multi_tensor --comm p2p --shard --overlap on --bucket-mb "${PERSIST_BUCKETS:-8,25,50,100,400}" \
-              "${STEPS[@]}"
-          done
-        done
-      done
-      for blocks in 1 4; do
-        step 90 "dp p2p pull persistent, $blocks blocks per SM, np$np" env NAGBENCH_P2P_KERNEL=persistent \
-          NAGBENCH_P2P_BLOCKS_PER_SM="$blocks" "$run" "$np" "dp_p2p_pull_persistent_b${blocks}_np$np" -m vit_l_16 \
-          -v multi_tensor --comm p2p --shard --overlap on --bucket-mb 8,25,100 "${STEPS[@]}"
       done
     done
   fi

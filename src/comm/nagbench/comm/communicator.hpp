@@ -33,8 +33,6 @@
 
 namespace nagbench {
 
-struct P2pFlags;  // comm/p2p_flags.hpp
-
 enum class ElemType { f32, f64 };
 inline int64_t elem_bytes(ElemType t) {
   return t == ElemType::f32 ? 4 : 8;
@@ -86,12 +84,6 @@ class Communicator {
   // With peer_arenas(): the bucket (or -1) whose peers' gradients this rank leaves out (tests: the check must
   // catch it).
   virtual int skipped_bucket() const { return -1; }
-  // The persistent reduce-update (p2p on GPUs, sharded dp runs, NAGBENCH_P2P_KERNEL=persistent): one kernel
-  // per step for every bucket, which waits for every rank's ready[k] and publishes done[k] itself; the
-  // communicator then only publishes ready[k] (start_reduction) and waits for the peers' done flags (finish),
-  // and wait_reduction / start_gather do nothing. Null: each bucket has its own kernels.
-  virtual const P2pFlags* p2p_flags() const { return nullptr; }
-  virtual uint64_t p2p_step() const { return 0; }  // the number this step's flags carry
   // Sharded: where this rank's reduced slice of bucket k lands, relative to the bucket start (NCCL: at the
   // rank's shard, in place; MPI_IN_PLACE reduce-scatter: at the start of the buffer).
   virtual int64_t reduced_slice_offset(int k) const = 0;
@@ -105,7 +97,6 @@ class Communicator {
 struct CommOptions {
   std::string mpi_path = "auto";  // auto | staged | cuda-aware (device memory only)
   bool sharded = false;           // the step reduce-scatters and all-gathers (the path may depend on it)
-  bool allow_persistent = false;  // the harness can run the persistent reduce-update (dp runs)
 };
 
 }  // namespace nagbench

@@ -27,7 +27,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "nagbench/comm/p2p_flags.hpp"
 #include "nagbench/comm/registry.hpp"
 #include "nagbench/core/backends.hpp"
 #include "nagbench/core/enabled_backends.hpp"
@@ -44,6 +43,9 @@
 
 namespace nagbench {
 namespace {
+
+// The reduce-update kernel takes a fixed-size table of peers (passed by value to the kernel).
+constexpr int kMaxP2pRanks = 8;
 
 // The node's ranks, in world-rank order (p2p runs need every rank on one node, so this is the world).
 MPI_Comm node_comm() {
@@ -171,10 +173,40 @@ class ShmP2pComm final : public Communicator<Exec> {
 // ---- CUDA: IPC handles ------------------------------------------------------------------------------------
 #ifdef KOKKOS_ENABLE_CUDA
 
+struct FlagTable {
+  volatile uint64_t* f[kMaxP2pRanks];
+  int ranks;
+};
+
+// Device side of the protocol: a store made visible to every GPU, and a wait for every rank's flag.
+KOKKOS_INLINE_FUNCTION void publish_flag(volatile uint64_t* flag, uint64_t value) {
+#ifdef __CUDA_ARCH__
+  __threadfence_system();  // the writes before this kernel, then the flag
+#endif
+  *flag = value;
+#ifdef __CUDA_ARCH__
+  __threadfence_system();
+#endif
+}
+
+KOKKOS_INLINE_FUNCTION void wait_flags(const FlagTable& t, int index, uint64_t value) {
+  for (int r = 0; r < kMaxP2pRanks; ++r) {
+    if (r >= t.ranks) break;
+    while (t.f[r][index] < value) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 700
+      __nanosleep(32);
+#endif
+    }
+  }
+#ifdef __CUDA_ARCH__
+  __threadfence_system();  // reads after the flags see what the peers wrote before them
+#endif
+}
+
 // The protocol's one-thread kernels (functors: extended lambdas may not live in an unnamed namespace).
 struct PublishAndWait {  // ready[k] = step, then until every rank's ready[k] is step
   volatile uint64_t* mine;
-  P2pFlags table;
+  FlagTable table;
   int index;
   uint64_t step;
   KOKKOS_INLINE_FUNCTION void operator()(int) const {
@@ -188,7 +220,7 @@ struct Publish {  // done[k] = step
   KOKKOS_INLINE_FUNCTION void operator()(int) const { publish_flag(flag, step); }
 };
 struct WaitRange {  // until every rank's flags [first, first + count) hold step
-  P2pFlags table;
+  FlagTable table;
   int first, count;
   uint64_t step;
   KOKKOS_INLINE_FUNCTION void operator()(int) const {
@@ -222,10 +254,9 @@ class IpcAllocator final : public ArenaAllocator {
 // Default pull: the reduce-update reads the peers' gradients over NVLink.
 class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
  public:
-  // `push` and `persistent` apply to sharded runs only (known here, before setup, so that path() names them
-  // from the start).
-  IpcP2pComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, bool push, bool persistent)
-      : proc_(proc), spaces_(spaces), push_(push && proc.size > 1), persistent_(persistent) {}
+  // `push` applies to sharded runs only (known here, before setup, so that path() names it from the start).
+  IpcP2pComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, bool push)
+      : proc_(proc), spaces_(spaces), push_(push && proc.size > 1) {}
   ~IpcP2pComm() override {
     // Every peer closes our memory before we free it (cudaFree of exported memory still open elsewhere is
     // undefined): close, then a barrier, then the allocators free.
@@ -239,9 +270,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   }
 
   std::string name() const override { return "p2p"; }
-  std::string path() const override {
-    return std::string(pushing() ? "cuda-ipc-push" : "cuda-ipc") + (persistent_ ? "-persistent" : "");
-  }
+  std::string path() const override { return pushing() ? "cuda-ipc-push" : "cuda-ipc"; }
   ArenaAllocator* arena_allocator() override { return &alloc_; }
 
   void setup(const CommSetup& s) override {
@@ -254,11 +283,9 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     peers_.param = exchange(s.param);
     const std::vector<void*> f = exchange(flags);
     table_.ranks = proc_.size;
-    table_.buckets = nb_;
     for (int r = 0; r < kMaxP2pRanks; ++r)
       table_.f[r] = r < proc_.size ? static_cast<volatile uint64_t*>(f[size_t(r)]) : nullptr;
     mine_ = static_cast<volatile uint64_t*>(flags);
-    table_.mine = mine_;
     if (pushing()) {
       const int64_t bytes = s.plan.arena.length * elem_bytes(s.type);
       void* inbox = alloc_.allocate(bytes, "p2p inbox");
@@ -287,20 +314,12 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     if (k == 0) ++step_;
     ready.make_wait(spaces_.comm);
     if (pushing()) push(k);
-    if (persistent_) {  // the persistent reduce-update waits for the peers itself
-      Kokkos::parallel_for("nagbench::p2p_ready", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.comm, 0, 1),
-                           Publish{mine_ + k, step_});
-      return;
-    }
     Kokkos::parallel_for("nagbench::p2p_ready", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.comm, 0, 1),
                          PublishAndWait{mine_, table_, k, step_});
     reduced_[size_t(k)].record(spaces_.comm);
   }
-  void wait_reduction(int k) override {
-    if (!persistent_) reduced_[size_t(k)].make_wait(spaces_.update);
-  }
+  void wait_reduction(int k) override { reduced_[size_t(k)].make_wait(spaces_.update); }
   void start_gather(int k) override {
-    if (persistent_) return;  // the persistent kernel publishes done[k]
     Kokkos::parallel_for("nagbench::p2p_done", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.update, 0, 1),
                          Publish{mine_ + nb_ + k, step_});
   }
@@ -315,8 +334,6 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   }
   const PeerArenas* peer_arenas() const override { return &peers_; }
   int skipped_bucket() const override { return s_.skip_bucket; }
-  const P2pFlags* p2p_flags() const override { return persistent_ ? &table_ : nullptr; }
-  uint64_t p2p_step() const override { return step_; }
 
   void allreduce(const void*, void*, int64_t, ElemType) override {
     throw InputError("--comm p2p serves data-parallel steps only (use --comm mpi or nccl for --comm-only)");
@@ -367,7 +384,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
 
   ProcessInfo proc_;
   CommSpaces<Kokkos::Cuda> spaces_;
-  bool push_ = false, persistent_ = false;
+  bool push_ = false;
   std::vector<void*> inboxes_;
   std::vector<cudaStream_t> push_streams_;
   std::vector<cudaEvent_t> push_events_;
@@ -375,7 +392,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   std::vector<void*> opened_;
   CommSetup s_;
   PeerArenas peers_;
-  P2pFlags table_{};
+  FlagTable table_{};
   volatile uint64_t* mine_ = nullptr;
   std::vector<ExecEvent<Kokkos::Cuda>> reduced_;
   int nb_ = 0;
@@ -410,19 +427,9 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
   const std::string reduce = mode && *mode ? mode : "pull";
   if (reduce != "pull" && reduce != "push")
     throw InputError("NAGBENCH_P2P_REDUCE must be pull or push (got '" + reduce + "')");
-  // NAGBENCH_P2P_KERNEL=persistent (experimental): one reduce-update kernel per step instead of three
-  // launches per bucket (harness/dp/persistent_reduce_update.hpp).
-  const char* kernel_env = std::getenv("NAGBENCH_P2P_KERNEL");
-  const std::string kernel = kernel_env && *kernel_env ? kernel_env : "per-bucket";
-  if (kernel != "per-bucket" && kernel != "persistent")
-    throw InputError("NAGBENCH_P2P_KERNEL must be per-bucket or persistent (got '" + kernel + "')");
-  const bool persistent = kernel == "persistent";
-  if (persistent && !(opt.sharded && opt.allow_persistent && !is_host_space<Exec>()))
-    throw InputError(
-        "NAGBENCH_P2P_KERNEL=persistent serves sharded data-parallel runs (--shard, not training) on GPUs");
 #ifdef KOKKOS_ENABLE_CUDA
   if constexpr (std::is_same<Exec, Kokkos::Cuda>::value)
-    return std::make_unique<IpcP2pComm>(spaces, proc, reduce == "push" && opt.sharded, persistent);
+    return std::make_unique<IpcP2pComm>(spaces, proc, reduce == "push" && opt.sharded);
 #endif
   if constexpr (is_host_space<Exec>()) {
     (void)spaces;

@@ -5,9 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
-#include <cstdlib>
 #include <limits>
-#include <string>
 #include <vector>
 
 #include "nagbench/comm/buckets.hpp"
@@ -20,7 +18,6 @@
 #include "nagbench/harness/checked_steps.hpp"
 #include "nagbench/harness/collectives.hpp"
 #include "nagbench/harness/dp/dp.hpp"
-#include "nagbench/harness/dp/persistent_reduce_update.hpp"
 #include "nagbench/harness/dp/reduce_update_args.hpp"
 #include "nagbench/harness/dp/step_spaces.hpp"
 #include "nagbench/harness/rule_checks.hpp"
@@ -94,7 +91,6 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   CommOptions copt;
   copt.mpi_path = cfg.mpi_path;
   copt.sharded = cfg.shard;
-  copt.allow_persistent = true;
   auto comm = make_communicator<Exec>(cfg.comm, spaces.comm_spaces(), copt, proc);
   res.comm_name = comm->name();
   res.comm_path = comm->path();
@@ -162,27 +158,6 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     }
   }
 
-  // NAGBENCH_P2P_KERNEL=persistent: one reduce-update kernel per step walks every bucket (GPUs, sharded), two
-  // blocks of 512 threads per SM (NAGBENCH_P2P_BLOCKS_PER_SM, 1-4, to measure others).
-  const P2pFlags* persistent_flags = comm->p2p_flags();
-  PersistentReduceUpdate<Exec, Layout> persistent;
-  if constexpr (!host) {
-    if (persistent_flags) {
-      const char* env = std::getenv("NAGBENCH_P2P_BLOCKS_PER_SM");
-      const std::string per_sm_text = env && *env ? env : "2";
-      if (per_sm_text.size() != 1 || per_sm_text[0] < '1' || per_sm_text[0] > '4')
-        throw InputError("NAGBENCH_P2P_BLOCKS_PER_SM must be 1, 2, 3 or 4 (got '" + per_sm_text + "')");
-      std::vector<ReduceUpdateArgs<Layout>> per_bucket;
-      std::vector<int64_t> lengths;
-      for (size_t k = 0; k < plan.buckets.size(); ++k) {
-        const int gi = groups_of_bucket[k].front();
-        per_bucket.push_back(fused[size_t(gi)]);
-        lengths.push_back(groups[size_t(gi)].segments.front().numel);
-      }
-      persistent.prepare(per_bucket, lengths,
-                         (per_sm_text[0] - '0') * std::max(1, res.device.multiprocessors), 512);
-    }
-  }
   const int64_t total_steps = int64_t(1) + cfg.warmup + cfg.steps;
   // Gradients are produced as one range and every bucket's reduction waits on its end (the synthetic workload
   // has no backward pass to overlap with).
@@ -198,11 +173,6 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     const bool first = s == 0;
     const Rule rule = Opt::template make_rule<C>(h, ranks, s, arithmetic_of(cfg));
     auto update_bucket = [&](size_t k) {
-      if (persistent_flags) {  // every bucket in one kernel, enqueued where bucket 0's update would be
-        if constexpr (!host)
-          if (k == 0) persistent.launch(spaces.update(), rule, first, *persistent_flags, comm->p2p_step());
-        return;
-      }
       for (int gi : groups_of_bucket[k]) {
         if (peers) {
           for (const Segment& seg : groups[size_t(gi)].segments)

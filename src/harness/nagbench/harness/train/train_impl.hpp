@@ -197,7 +197,8 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
   void* reference_buffer = ptr.g;
   Kokkos::View<G*, Mem> reference_view;
   if (peers && ranks > 1) {
-    const std::string name = (!host && NcclBackend::compiled_in()) ? "nccl" : "mpi";
+    // NCCL takes one GPU per rank: ranks that share GPUs measure MPI's.
+    const std::string name = (!host && NcclBackend::compiled_in() && !cfg.allow_gpu_sharing) ? "nccl" : "mpi";
     CommOptions ropt;
     ropt.mpi_path = cfg.mpi_path;
     reference_owner = make_communicator<Exec>(name, spaces.comm_spaces(), ropt, proc);
@@ -209,8 +210,6 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
       reference_buffer = reference_view.data();
     }
   }
-  res.allreduce_comm_path =
-      reference->name() + (reference->path() != reference->name() ? " (" + reference->path() + ")" : "");
   // One untimed allreduce before the first step: NCCL sets up its connections lazily, on the first
   // collective (about 0.9 s on 2 x H200), which is not the cost of a training step. g is zero: it stays zero.
   if (ranks > 1) {
@@ -360,6 +359,8 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     Kokkos::fence();
     const auto t0 = Clock::now();
     ev_too_early.record(spaces.compute());
+    // The negative test's early start comes before rank 0's delay, so that peers find its gradient unwritten.
+    if (!phased && with_comm && early) comm->start_reduction(0, ev_too_early);
     delay();
     if (phased) {
       workload->produce_gradients(spaces.compute(), ptr, s, ranges,
@@ -397,7 +398,6 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
       return t;
     }
     ev_start.record(spaces.compute());
-    if (with_comm && early) comm->start_reduction(0, ev_too_early);
     workload->produce_gradients(spaces.compute(), ptr, s, ranges, [&](int k) {
       ev_ready[size_t(k)].record(spaces.compute());
       if (with_comm) {
@@ -459,6 +459,16 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     snap.g_abs.resize(snap.g_expected.size());
     for (size_t e = 0; e < snap.g_expected.size(); ++e)
       snap.g_abs[e] = std::abs(snap.g_expected[e]);
+    // p2p's push form: the inbox too, before the collective below, which no peer passes (and so pushes this
+    // step's gradient) before this rank has poisoned it: a push that lands late leaves NaN, not last step's
+    // sum.
+    if (with_comm && peers && peers->inbox) {
+      Kokkos::deep_copy(spaces.compute(),
+                        Kokkos::View<G*, Mem, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+                            static_cast<G*>(peers->inbox), size_t(length)),
+                        std::numeric_limits<G>::quiet_NaN());
+      spaces.compute().fence();
+    }
     if (with_comm) {
       snap.g_expected = sum_over_ranks(snap.g_expected, proc);
       snap.g_abs = sum_over_ranks(snap.g_abs, proc);
@@ -513,7 +523,16 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
       for (int k = 0; k < nstates; ++k)
         scale += std::abs(st.s[k]) + eb.state[k] * std::max(1.0, g_size);
       Opt::reference_step(h, st, g_avg, rule_step);
-      const double tol = 32 * u * (scale + std::abs(st.p));
+      // Without the reduced gradient in memory, the working-precision sum's own rounding (at most
+      // gamma_{ranks-1} sum_r |g_r|, as g_tol) reaches p and the states through the rule's sensitivities.
+      double sum_error = 0;
+      if (!reduced_in_memory) {
+        double sensitivity = eb.step;
+        for (int k = 0; k < nstates; ++k)
+          sensitivity += eb.state[k];
+        sum_error = sensitivity * g_tol / grad_ranks;
+      }
+      const double tol = 32 * u * (scale + std::abs(st.p)) + sum_error;
       if (!(std::abs(p_new[e] - st.p) <= tol)) {
         fail("p", check_idx[e], p_new[e], st.p);
         return;
@@ -543,13 +562,16 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     // (untimed; such steps run phased).
     const bool gradient_restart = kIterate >= 0 && cfg.restart == "gradient" && !first;
     const bool phased = first || !cfg.overlap || gradient_restart;
+    // p2p leaves each rank's own gradient in g (the sum never goes to memory): the dot is summed over ranks,
+    // which is the dot with the summed gradient that the other paths hold.
+    const auto g_dot_x = [&]() {
+      const double d =
+          train_detail::dot(spaces.update(), tensors, ptr.g, ptr.s[kIterate >= 0 ? kIterate : 0]);
+      return peers ? sum_over_ranks({d}, proc)[0] : d;
+    };
     double g_dot_x_before = 0;
     std::function<void()> hook;
-    if (gradient_restart)
-      hook = [&]() {
-        g_dot_x_before =
-            train_detail::dot(spaces.update(), tensors, ptr.g, ptr.s[kIterate >= 0 ? kIterate : 0]);
-      };
+    if (gradient_restart) hook = [&]() { g_dot_x_before = g_dot_x(); };
     const StepTimes st = step_once(s, rule, first, phased, true, hook);
     last_overlapped = !phased;
     if (check_step) {
@@ -562,10 +584,7 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     }
     ++since_restart;
     bool restart = false;
-    if (gradient_restart)
-      restart = train_detail::dot(spaces.update(), tensors, ptr.g, ptr.s[kIterate >= 0 ? kIterate : 0]) -
-                    g_dot_x_before >
-                0;
+    if (gradient_restart) restart = g_dot_x() - g_dot_x_before > 0;
     t_total.push_back(st.total);
     if (st.grad >= 0) {
       t_grad.push_back(st.grad);
@@ -625,7 +644,9 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
   res.ranks_agree = all_ranks_true(agree, proc);
   // The same step with communication off (each rank keeps its own gradient, as DDP's no_sync) and one
   // allreduce of all the gradients, in the same launch, after the replicas were compared (they part here).
-  if (cfg.overlap && res.steps_run > 1 && res.update_check.empty() && res.gradient_check.empty()) {
+  // Every rank takes the same branch (a check may have failed on one rank only: the phase is collective).
+  const bool all_checks_passed = all_ranks_true(res.update_check.empty() && res.gradient_check.empty(), proc);
+  if (cfg.overlap && res.steps_run > 1 && all_checks_passed) {
     const int reps = static_cast<int>(std::min<int64_t>(std::max<int64_t>(res.steps_run - 1, 3), 30));
     std::vector<double> nc_total, nc_backward;
     for (int r = 0; r < 3 + reps; ++r) {
@@ -659,6 +680,9 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
         if (r >= 3) ar.push_back(train_detail::seconds(a0, Clock::now()));
       }
     res.allreduce = phase_timing(ar, proc);
+    if (ranks > 1)
+      res.allreduce_comm_path =
+          reference->name() + (reference->path() != reference->name() ? " (" + reference->path() + ")" : "");
     res.allreduce_bytes = length * int64_t(sizeof(G));
   }
   res.timeline = {{"with_comm", timeline_comm}, {"no_comm", timeline_no_comm}};

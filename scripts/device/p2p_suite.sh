@@ -5,7 +5,10 @@
 # re-packed after every step.
 #   BUDGET=420 bash scripts/device/p2p_suite.sh
 #   BUDGET=420 SECTIONS="tests np2" RANKS="2" bash scripts/device/p2p_suite.sh
-# Sections: machine tests np1 np<N> (one per entry of RANKS, default "2 4" where the GPUs exist) push.
+# Sections: machine tests np1 np<N> (one per entry of RANKS, default "2 4" where the GPUs exist) push
+#   memop (flags by stream memory operations, NAGBENCH_P2P_FLAGS=memop: its GPU tests, then an A/B against the
+#   flag kernels, pull and push, ROUNDS interleaved rounds, at the first entry of RANKS; MEMOP_TESTS=0 skips the
+#   tests).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 deadline=$((SECONDS + ${BUDGET:-420}))
 export RES="$OUT/p2p"
@@ -58,6 +61,34 @@ STEPS=(--steps "${STEPS:-20}" --warmup 5)
       for mode in pull push; do
         step 90 "dp p2p $mode np$np" env NAGBENCH_P2P_REDUCE=$mode "$run" "$np" "dp_p2p_${mode}_np$np" -m vit_l_16 \
           -v multi_tensor --comm p2p --shard --overlap on,off --bucket-mb 25,100,200,400 "${STEPS[@]}"
+      done
+    done
+  fi
+  if want memop; then
+    np=${RANKS%% *}
+    np=${np:-2}
+    if [[ ${MEMOP_TESTS:-1} == 1 ]]; then
+      for mode in pull push; do
+        step 150 "test_dp.py p2p, memop flags, $mode, cuda, 2 ranks" env NAGBENCH_P2P_FLAGS=memop \
+          NAGBENCH_P2P_REDUCE=$mode NAGBENCH_BIN="$B/bin/nagbench" NAGBENCH_NP=2 NAGBENCH_HAVE_NCCL=1 \
+          NAGBENCH_DP_BACKEND=cuda NAGBENCH_MPIRUN=mpirun "$repo/tests/cli/run_pytest.sh" -v -k "p2p or fused" \
+          "$repo/tests/mpi/test_dp.py" 2>&1 | tail -15
+      done
+      # Training: the backward's streams run beside the flag waits (a wait in a shared hardware queue would stall
+      # them), with the early-read negative test.
+      step 150 "test_train.py p2p, memop flags, cuda" env NAGBENCH_P2P_FLAGS=memop NAGBENCH_BIN="$B/bin/nagbench" \
+        NAGBENCH_TRAIN_BACKEND=cuda NAGBENCH_HAVE_NCCL=1 NAGBENCH_GPUS="$gpus" python3 -m pytest -q \
+        "$repo/tests/train/test_train.py" -p no:cacheprovider -k "p2p" 2>&1 | tail -15
+    fi
+    step 40 "comm-only nccl np$np, vit_l_16 bytes" "$run" "$np" "comm_only_nccl_np${np}_vit" --comm-only --comm nccl \
+      --comm-sizes "$vit_bytes" --comm-reps 10
+    for round in $(seq 1 "${ROUNDS:-2}"); do
+      for flags in kernel memop; do
+        for mode in pull push; do
+          step 60 "dp p2p $mode, $flags flags, np$np, round $round" env NAGBENCH_P2P_FLAGS=$flags \
+            NAGBENCH_P2P_REDUCE=$mode "$run" "$np" "dp_p2p_${mode}_${flags}_np${np}_r$round" -m vit_l_16 \
+            -v multi_tensor --comm p2p --shard --overlap on --bucket-mb "$P2P_BUCKETS" "${STEPS[@]}"
+        done
       done
     done
   fi

@@ -10,8 +10,9 @@
 # MLP_RANKS="2 4" (default NPR), MLP_BUCKETS="50 100 200" (MiB, default "25 100"), MLP_PHASED=0 (skip the phased
 # run), MLP_NORMAL_PRIORITY=1 (add a run with the reductions at normal priority) and MLP_COMBOS="16:16 0:24" (NCCL
 # channels:backward GEMMs' SM carve-out pairs, default "4:0 8:0 16:0"; none: no such runs), MLP_FIRST_BUCKET=1 (add a
-# run with --first-bucket-mb 1), MLP_P2P="shard:100 push:200 repl:100 ncclshard:100" (mode:bucket MiB pairs: the
-# fused reduce-update, --comm p2p, sharded pull / sharded push (copy engines) / replicated; NCCL sharded): the MLP
+# run with --first-bucket-mb 1), MLP_P2P="shard:100 push:200 pushmemop:100 repl:100 ncclshard:100" (mode:bucket
+# MiB pairs: the fused reduce-update, --comm p2p, sharded pull / sharded push (copy engines) / push with flags by
+# stream memory operations / replicated; NCCL sharded): the MLP
 # runs; DDP_GPUS="1 2" (default): the PyTorch runs.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -47,7 +48,7 @@ mpi() {
   shift 2
   mpirun --allow-run-as-root -np "$np" --map-by ppr:"$np":node:PE="$threads" --bind-to core \
     --mca btl_vader_single_copy_mechanism none -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH -x OMP_NUM_THREADS="$threads" \
-    ${NCCL_MAX_NCHANNELS:+-x NCCL_MAX_NCHANNELS} ${NAGBENCH_P2P_REDUCE:+-x NAGBENCH_P2P_REDUCE} -x OMP_PROC_BIND -x OMP_PLACES "$NB" -q -o "$RES/$name.json" "$@" \
+    ${NCCL_MAX_NCHANNELS:+-x NCCL_MAX_NCHANNELS} ${NAGBENCH_P2P_REDUCE:+-x NAGBENCH_P2P_REDUCE} ${NAGBENCH_P2P_FLAGS:+-x NAGBENCH_P2P_FLAGS} -x OMP_PROC_BIND -x OMP_PLACES "$NB" -q -o "$RES/$name.json" "$@" \
     >"$RES/$name.txt" 2>&1
   echo "$name: exit $?"
 }
@@ -118,6 +119,8 @@ mlp_runs() {
       case $mode in
         shard) mpi "$n" "mlp_r${n}_b${b}_p2p_shard" "${m[@]}" --comm p2p --shard --bucket-mb "$b" ;;
         push) NAGBENCH_P2P_REDUCE=push mpi "$n" "mlp_r${n}_b${b}_p2p_push" "${m[@]}" --comm p2p --shard --bucket-mb "$b" ;;
+        pushmemop) NAGBENCH_P2P_REDUCE=push NAGBENCH_P2P_FLAGS=memop mpi "$n" "mlp_r${n}_b${b}_p2p_push_memop" "${m[@]}" \
+          --comm p2p --shard --bucket-mb "$b" ;;
         repl) mpi "$n" "mlp_r${n}_b${b}_p2p_repl" "${m[@]}" --comm p2p --bucket-mb "$b" ;;
         ncclshard) mpi "$n" "mlp_r${n}_b${b}_nccl_shard" "${m[@]}" --comm nccl --shard --bucket-mb "$b" ;;
         *) echo "MLP_P2P: unknown mode $mode" ;;

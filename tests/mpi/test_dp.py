@@ -39,6 +39,10 @@ if GPU:
 else:
     COMMS = [(["--comm", "mpi"], "host"), (["--comm", "p2p"], "shm")]
 COMM_IDS = ["/".join(c[0][1::2]) for c in COMMS]
+# CUDA p2p's record names its variant: cuda-ipc[-push][-memop] (push: sharded runs under NAGBENCH_P2P_REDUCE=push;
+# memop: flags by stream memory operations, NAGBENCH_P2P_FLAGS=memop).
+P2P_PUSH = GPU and os.environ.get("NAGBENCH_P2P_REDUCE") == "push"
+P2P_MEMOP = GPU and os.environ.get("NAGBENCH_P2P_FLAGS") == "memop"
 ALLREDUCE_COMMS = [c for c in COMMS if c[0][1] != "p2p"]
 
 
@@ -53,6 +57,12 @@ def mpirun(*args, np=NP, timeout=900):
     # 2-core machine comes from OMPI_MCA_rmaps_base_oversubscribe in ENV.
     cmd = [*mpi_launch(np), BIN, "--backend", BACKEND, *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ENV)
+
+
+def expected_path(path, record):
+    if path != "cuda-ipc":
+        return path
+    return "cuda-ipc" + ("-push" if P2P_PUSH and record["mode"] == "sharded" else "") + ("-memop" if P2P_MEMOP else "")
 
 
 def records(path):
@@ -71,7 +81,7 @@ def test_every_mode_is_verified_and_ranks_agree(tmp_path, comm, path):
     for r in recs:
         assert r["benchmark"] == "dp_step" and r["ranks"] == NP and r["backend"] == BACKEND
         assert r["verified"] is True and r["ranks_agree"] is True, (r["mode"], r["overlap"], r["verification"])
-        assert r["comm"] == comm[1] and r["comm_path"] == path
+        assert r["comm"] == comm[1] and r["comm_path"] == expected_path(path, r)
         assert len(r["rank_detail"]) == NP
         assert r["phases"]["total"]["median_s"] > 0
         if not r["overlap"]:
@@ -141,14 +151,15 @@ def test_cuda_aware_sharded_is_refused(tmp_path):
 
 
 @pytest.mark.skipif(GPU, reason="host input errors")
-def test_a_bad_p2p_reduce_mode_ends_every_rank_with_status_2(tmp_path):
+@pytest.mark.parametrize("var,message", [("NAGBENCH_P2P_REDUCE", "NAGBENCH_P2P_REDUCE must be pull or push"),
+                                         ("NAGBENCH_P2P_FLAGS", "NAGBENCH_P2P_FLAGS must be kernel or memop")])
+def test_a_bad_p2p_variable_ends_every_rank_with_status_2(tmp_path, var, message):
     out = tmp_path / "bad.json"
     cmd = [*mpi_launch(NP), BIN, "--backend", BACKEND, "--model", "tiny", "--comm", "p2p", "-o", str(out), *SMALL]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
-                         env=dict(ENV, NAGBENCH_P2P_REDUCE="sideways"))
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(ENV, **{var: "sideways"}))
     assert res.returncode == 2, res.stdout + res.stderr
     errors = [l for l in res.stderr.splitlines() if l.startswith("nagbench: error:")]
-    assert len(errors) == 1 and "NAGBENCH_P2P_REDUCE must be pull or push" in errors[0], res.stderr
+    assert len(errors) == 1 and message in errors[0], res.stderr
     assert not out.exists()
 
 

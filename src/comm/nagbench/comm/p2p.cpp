@@ -18,6 +18,13 @@
 //                  written its parameters into every peer (a one-thread kernel on the update stream).
 // finish() waits until every peer's done[k] is s for every bucket: then this rank's parameters are final and
 // no peer still reads its gradients, so the next step may overwrite them. No host barrier in the step.
+//
+// NAGBENCH_P2P_FLAGS=memop (GPUs, experimental): the flags are written and waited on by the GPU's front end
+// (CUDA stream memory operations) instead: no one-thread kernel needs a free SM slot behind the reduce-update's
+// grid, and no launch is paid per flag. Each rank writes its flags into every peer's table and waits on its own
+// (writes go over NVLink, waits poll local memory); done is one counter per rank (buckets finished, counted
+// over all steps) so that finish() waits once per peer. A stream blocked in a wait may hold back other streams
+// that share its hardware queue, which kernels spinning on an SM never do: hence not the default.
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 #include <cstdlib>
@@ -38,6 +45,8 @@
 #include <mpi.h>
 
 #ifdef KOKKOS_ENABLE_CUDA
+#include <cuda.h>
+
 #include "nagbench/core/cuda_check.hpp"
 #endif
 
@@ -229,6 +238,31 @@ struct WaitRange {  // until every rank's flags [first, first + count) hold step
   }
 };
 
+#define NAGBENCH_CU_CHECK(call)                                                                     \
+  do {                                                                                              \
+    const CUresult nagbench_cu_ = (call);                                                           \
+    if (nagbench_cu_ != CUDA_SUCCESS) {                                                             \
+      const char* nagbench_msg_ = nullptr;                                                          \
+      cuGetErrorString(nagbench_cu_, &nagbench_msg_);                                               \
+      throw ::nagbench::RunError(std::string(#call) + " failed at " + __FILE__ + ":" +              \
+                                 std::to_string(__LINE__) + ": " +                                  \
+                                 (nagbench_msg_ ? nagbench_msg_ : std::to_string(int(nagbench_cu_)))); \
+    }                                                                                               \
+  } while (0)
+
+// Whether this GPU runs 64-bit stream memory operations (cuStreamWriteValue64 / cuStreamWaitValue64).
+bool stream_memops_supported() {
+  int dev = 0;
+  NAGBENCH_CUDA_CHECK(cudaGetDevice(&dev));
+  CUdevice cu_dev = 0;
+  int on = 0;
+  // The attribute's name is the same before and after CUDA 11.7 (which gave it a new value with the v2 API).
+  if (cuDeviceGet(&cu_dev, dev) != CUDA_SUCCESS ||
+      cuDeviceGetAttribute(&on, CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS, cu_dev) != CUDA_SUCCESS)
+    return false;
+  return on != 0;
+}
+
 class IpcAllocator final : public ArenaAllocator {
  public:
   ~IpcAllocator() override {
@@ -255,8 +289,8 @@ class IpcAllocator final : public ArenaAllocator {
 class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
  public:
   // `push` applies to sharded runs only (known here, before setup, so that path() names it from the start).
-  IpcP2pComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, bool push)
-      : proc_(proc), spaces_(spaces), push_(push && proc.size > 1) {}
+  IpcP2pComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, bool push, bool memop_flags)
+      : proc_(proc), spaces_(spaces), push_(push && proc.size > 1), memops_(memop_flags) {}
   ~IpcP2pComm() override {
     // Every peer closes our memory before we free it (cudaFree of exported memory still open elsewhere is
     // undefined): close, then a barrier, then the allocators free.
@@ -270,14 +304,19 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   }
 
   std::string name() const override { return "p2p"; }
-  std::string path() const override { return pushing() ? "cuda-ipc-push" : "cuda-ipc"; }
+  std::string path() const override {
+    return std::string(pushing() ? "cuda-ipc-push" : "cuda-ipc") + (memops_ ? "-memop" : "");
+  }
   ArenaAllocator* arena_allocator() override { return &alloc_; }
 
   void setup(const CommSetup& s) override {
     s_ = s;
     nb_ = static_cast<int>(s.plan.buckets.size());
-    void* flags = flags_alloc_.allocate(int64_t(2 * nb_ * sizeof(uint64_t)), "p2p flags");
-    NAGBENCH_CUDA_CHECK(cudaMemset(flags, 0, size_t(2 * nb_) * sizeof(uint64_t)));
+    // Kernel flags: ready[0..nb) then done[0..nb), each rank's in its own memory. Memop flags: one row per
+    // rank, ready[0..nb) then the done counter, in every rank's memory (written by their owner rank).
+    const int64_t slots = memops_ ? int64_t(proc_.size) * (nb_ + 1) : 2 * int64_t(nb_);
+    void* flags = flags_alloc_.allocate(slots * int64_t(sizeof(uint64_t)), "p2p flags");
+    NAGBENCH_CUDA_CHECK(cudaMemset(flags, 0, size_t(slots) * sizeof(uint64_t)));
     NAGBENCH_CUDA_CHECK(cudaDeviceSynchronize());  // zero before any peer can open them
     peers_.grad = exchange(s.grad);
     peers_.param = exchange(s.param);
@@ -286,6 +325,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     for (int r = 0; r < kMaxP2pRanks; ++r)
       table_.f[r] = r < proc_.size ? static_cast<volatile uint64_t*>(f[size_t(r)]) : nullptr;
     mine_ = static_cast<volatile uint64_t*>(flags);
+    gathered_ = 0;
     if (pushing()) {
       const int64_t bytes = s.plan.arena.length * elem_bytes(s.type);
       void* inbox = alloc_.allocate(bytes, "p2p inbox");
@@ -314,18 +354,45 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     if (k == 0) ++step_;
     ready.make_wait(spaces_.comm);
     if (pushing()) push(k);
-    Kokkos::parallel_for("nagbench::p2p_ready", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.comm, 0, 1),
-                         PublishAndWait{mine_, table_, k, step_});
+    if (memops_) {
+      // The write is preceded by a stream-scoped system fence (no NO_MEMORY_BARRIER flag): the gradient, and
+      // the pushed parts, are visible to the peers before the flag.
+      const cudaStream_t comm = spaces_.comm.cuda_stream();
+      for (int j = 0; j < proc_.size; ++j)
+        if (j != proc_.rank) write_flag(comm, j, proc_.rank, k, step_);
+      for (int j = 0; j < proc_.size; ++j)
+        if (j != proc_.rank) wait_flag(comm, j, k, step_);
+    } else {
+      Kokkos::parallel_for("nagbench::p2p_ready", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.comm, 0, 1),
+                           PublishAndWait{mine_, table_, k, step_});
+    }
     reduced_[size_t(k)].record(spaces_.comm);
   }
   void wait_reduction(int k) override { reduced_[size_t(k)].make_wait(spaces_.update); }
   void start_gather(int k) override {
+    if (memops_) {
+      // Buckets finished, counted over all steps: monotone whatever order the buckets are updated in.
+      ++gathered_;
+      const uint64_t count = (step_ - 1) * uint64_t(nb_) + gathered_;
+      for (int j = 0; j < proc_.size; ++j)
+        if (j != proc_.rank) write_flag(spaces_.update.cuda_stream(), j, proc_.rank, nb_, count);
+      return;
+    }
     Kokkos::parallel_for("nagbench::p2p_done", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.update, 0, 1),
                          Publish{mine_ + nb_ + k, step_});
   }
   void finish() override {
-    Kokkos::parallel_for("nagbench::p2p_finish", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.update, 0, 1),
-                         WaitRange{table_, nb_, nb_, step_});
+    if (memops_) {
+      if (gathered_ != uint64_t(nb_))
+        throw RunError("p2p: " + std::to_string(gathered_) + " of " + std::to_string(nb_) +
+                       " buckets were marked done before the end of the step");
+      gathered_ = 0;
+      for (int j = 0; j < proc_.size; ++j)
+        if (j != proc_.rank) wait_flag(spaces_.update.cuda_stream(), j, nb_, step_ * uint64_t(nb_));
+    } else {
+      Kokkos::parallel_for("nagbench::p2p_finish", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.update, 0, 1),
+                           WaitRange{table_, nb_, nb_, step_});
+    }
     spaces_.update.fence();
     spaces_.comm.fence();
   }
@@ -363,6 +430,21 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
 
   bool pushing() const { return push_; }
 
+  // Memop flags: rank `from`'s slot `slot` in rank `owner`'s table; written by `from` only.
+  CUdeviceptr flag_address(int owner, int from, int slot) const {
+    const auto* base = const_cast<const uint64_t*>(table_.f[owner]);
+    return static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(base + int64_t(from) * (nb_ + 1) + slot));
+  }
+  void write_flag(cudaStream_t st, int owner, int from, int slot, uint64_t value) const {
+    NAGBENCH_CU_CHECK(cuStreamWriteValue64(reinterpret_cast<CUstream>(st), flag_address(owner, from, slot),
+                                           value, CU_STREAM_WRITE_VALUE_DEFAULT));
+  }
+  // Until peer `from` has written at least `value` into its slot in this rank's table.
+  void wait_flag(cudaStream_t st, int from, int slot, uint64_t value) const {
+    NAGBENCH_CU_CHECK(cuStreamWaitValue64(reinterpret_cast<CUstream>(st), flag_address(proc_.rank, from, slot),
+                                          value, CU_STREAM_WAIT_VALUE_GEQ));
+  }
+
   // Each peer's part of this rank's gradient of bucket k into that peer's inbox, the copies side by side on
   // one stream per peer, forked from and joined back into the comm stream.
   void push(int k) {
@@ -385,6 +467,8 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   ProcessInfo proc_;
   CommSpaces<Kokkos::Cuda> spaces_;
   bool push_ = false;
+  bool memops_ = false;
+  uint64_t gathered_ = 0;  // memop flags: buckets marked done in this step
   std::vector<void*> inboxes_;
   std::vector<cudaStream_t> push_streams_;
   std::vector<cudaEvent_t> push_events_;
@@ -427,9 +511,17 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
   const std::string reduce = mode && *mode ? mode : "pull";
   if (reduce != "pull" && reduce != "push")
     throw InputError("NAGBENCH_P2P_REDUCE must be pull or push (got '" + reduce + "')");
+  const char* flags_env = std::getenv("NAGBENCH_P2P_FLAGS");
+  const std::string flags = flags_env && *flags_env ? flags_env : "kernel";
+  if (flags != "kernel" && flags != "memop")
+    throw InputError("NAGBENCH_P2P_FLAGS must be kernel or memop (got '" + flags + "')");
 #ifdef KOKKOS_ENABLE_CUDA
-  if constexpr (std::is_same<Exec, Kokkos::Cuda>::value)
-    return std::make_unique<IpcP2pComm>(spaces, proc, reduce == "push" && opt.sharded);
+  if constexpr (std::is_same<Exec, Kokkos::Cuda>::value) {
+    if (flags == "memop" && !stream_memops_supported())
+      throw InputError("NAGBENCH_P2P_FLAGS=memop: this GPU or driver does not run 64-bit stream memory "
+                       "operations (CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS is 0)");
+    return std::make_unique<IpcP2pComm>(spaces, proc, reduce == "push" && opt.sharded, flags == "memop");
+  }
 #endif
   if constexpr (is_host_space<Exec>()) {
     (void)spaces;

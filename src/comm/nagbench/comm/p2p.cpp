@@ -20,11 +20,12 @@
 // no peer still reads its gradients, so the next step may overwrite them. No host barrier in the step.
 //
 // NAGBENCH_P2P_FLAGS=memop (GPUs, experimental): the flags are written and waited on by the GPU's front end
-// (CUDA stream memory operations) instead: no one-thread kernel needs a free SM slot behind the reduce-update's
-// grid, and no launch is paid per flag. Each rank writes its flags into every peer's table and waits on its own
-// (writes go over NVLink, waits poll local memory); done is one counter per rank (buckets finished, counted
-// over all steps) so that finish() waits once per peer. A stream blocked in a wait may hold back other streams
-// that share its hardware queue, which kernels spinning on an SM never do: hence not the default.
+// (CUDA stream memory operations) instead: no one-thread kernel needs a free SM slot behind the
+// reduce-update's grid, and no launch is paid per flag. Each rank writes its flags into every peer's table
+// and waits on its own (writes go over NVLink, waits poll local memory); done is one counter per rank
+// (buckets finished, counted over all steps) so that finish() waits once per peer. A stream blocked in a wait
+// may hold back other streams that share its hardware queue, which kernels spinning on an SM never do: hence
+// not the default.
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 #include <cstdlib>
@@ -238,16 +239,16 @@ struct WaitRange {  // until every rank's flags [first, first + count) hold step
   }
 };
 
-#define NAGBENCH_CU_CHECK(call)                                                                     \
-  do {                                                                                              \
-    const CUresult nagbench_cu_ = (call);                                                           \
-    if (nagbench_cu_ != CUDA_SUCCESS) {                                                             \
-      const char* nagbench_msg_ = nullptr;                                                          \
-      cuGetErrorString(nagbench_cu_, &nagbench_msg_);                                               \
-      throw ::nagbench::RunError(std::string(#call) + " failed at " + __FILE__ + ":" +              \
-                                 std::to_string(__LINE__) + ": " +                                  \
+#define NAGBENCH_CU_CHECK(call)                                                                        \
+  do {                                                                                                 \
+    const CUresult nagbench_cu_ = (call);                                                              \
+    if (nagbench_cu_ != CUDA_SUCCESS) {                                                                \
+      const char* nagbench_msg_ = nullptr;                                                             \
+      cuGetErrorString(nagbench_cu_, &nagbench_msg_);                                                  \
+      throw ::nagbench::RunError(std::string(#call) + " failed at " + __FILE__ + ":" +                 \
+                                 std::to_string(__LINE__) + ": " +                                     \
                                  (nagbench_msg_ ? nagbench_msg_ : std::to_string(int(nagbench_cu_)))); \
-    }                                                                                               \
+    }                                                                                                  \
   } while (0)
 
 // Whether this GPU runs 64-bit stream memory operations (cuStreamWriteValue64 / cuStreamWaitValue64).
@@ -441,8 +442,9 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   }
   // Until peer `from` has written at least `value` into its slot in this rank's table.
   void wait_flag(cudaStream_t st, int from, int slot, uint64_t value) const {
-    NAGBENCH_CU_CHECK(cuStreamWaitValue64(reinterpret_cast<CUstream>(st), flag_address(proc_.rank, from, slot),
-                                          value, CU_STREAM_WAIT_VALUE_GEQ));
+    NAGBENCH_CU_CHECK(cuStreamWaitValue64(reinterpret_cast<CUstream>(st),
+                                          flag_address(proc_.rank, from, slot), value,
+                                          CU_STREAM_WAIT_VALUE_GEQ));
   }
 
   // Each peer's part of this rank's gradient of bucket k into that peer's inbox, the copies side by side on
@@ -518,8 +520,9 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
 #ifdef KOKKOS_ENABLE_CUDA
   if constexpr (std::is_same<Exec, Kokkos::Cuda>::value) {
     if (flags == "memop" && !stream_memops_supported())
-      throw InputError("NAGBENCH_P2P_FLAGS=memop: this GPU or driver does not run 64-bit stream memory "
-                       "operations (CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS is 0)");
+      throw InputError(
+          "NAGBENCH_P2P_FLAGS=memop: this GPU or driver does not run 64-bit stream memory "
+          "operations (CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS is 0)");
     return std::make_unique<IpcP2pComm>(spaces, proc, reduce == "push" && opt.sharded, flags == "memop");
   }
 #endif

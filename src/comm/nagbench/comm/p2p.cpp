@@ -22,10 +22,10 @@
 // NAGBENCH_P2P_FLAGS=memop (GPUs, experimental): the flags are written and waited on by the GPU's front end
 // (CUDA stream memory operations) instead: no one-thread kernel needs a free SM slot behind the
 // reduce-update's grid, and no launch is paid per flag. Each rank writes its flags into every peer's table
-// and waits on its own (writes go over NVLink, waits poll local memory); done is one counter per rank
-// (buckets finished, counted over all steps) so that finish() waits once per peer. A stream blocked in a wait
-// may hold back other streams that share its hardware queue, which kernels spinning on an SM never do: hence
-// not the default.
+// and waits on its own (writes go over NVLink, waits poll local memory); done is one flag per rank and step,
+// written by finish() after the step's last reduce-update, so finish() waits once per peer. A stream blocked
+// in a wait may hold back other streams that share its hardware queue, which kernels spinning on an SM never
+// do: hence not the default.
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 #include <cstdlib>
@@ -372,11 +372,9 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   void wait_reduction(int k) override { reduced_[size_t(k)].make_wait(spaces_.update); }
   void start_gather(int k) override {
     if (memops_) {
-      // Buckets finished, counted over all steps: monotone whatever order the buckets are updated in.
+      // Only finish() reads done flags: one flag per step, written there, not one per bucket (each write
+      // waits for the reduce-update before it and fences, and the next bucket's kernel would wait behind it).
       ++gathered_;
-      const uint64_t count = (step_ - 1) * uint64_t(nb_) + gathered_;
-      for (int j = 0; j < proc_.size; ++j)
-        if (j != proc_.rank) write_flag(spaces_.update.cuda_stream(), j, proc_.rank, nb_, count);
       return;
     }
     Kokkos::parallel_for("nagbench::p2p_done", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.update, 0, 1),
@@ -388,8 +386,11 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
         throw RunError("p2p: " + std::to_string(gathered_) + " of " + std::to_string(nb_) +
                        " buckets were marked done before the end of the step");
       gathered_ = 0;
+      const cudaStream_t update = spaces_.update.cuda_stream();
       for (int j = 0; j < proc_.size; ++j)
-        if (j != proc_.rank) wait_flag(spaces_.update.cuda_stream(), j, nb_, step_ * uint64_t(nb_));
+        if (j != proc_.rank) write_flag(update, j, proc_.rank, nb_, step_);
+      for (int j = 0; j < proc_.size; ++j)
+        if (j != proc_.rank) wait_flag(update, j, nb_, step_);
     } else {
       Kokkos::parallel_for("nagbench::p2p_finish", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.update, 0, 1),
                            WaitRange{table_, nb_, nb_, step_});
@@ -470,7 +471,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   CommSpaces<Kokkos::Cuda> spaces_;
   bool push_ = false;
   bool memops_ = false;
-  uint64_t gathered_ = 0;  // memop flags: buckets marked done in this step
+  uint64_t gathered_ = 0;  // memop flags: buckets marked done in this step (checked in finish())
   std::vector<void*> inboxes_;
   std::vector<cudaStream_t> push_streams_;
   std::vector<cudaEvent_t> push_events_;

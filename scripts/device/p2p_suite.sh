@@ -6,9 +6,9 @@
 #   BUDGET=420 bash scripts/device/p2p_suite.sh
 #   BUDGET=420 SECTIONS="tests np2" RANKS="2" bash scripts/device/p2p_suite.sh
 # Sections: machine tests np1 np<N> (one per entry of RANKS, default "2 4" where the GPUs exist) push
-#   memop (flags by stream memory operations, NAGBENCH_P2P_FLAGS=memop: its GPU tests, then an A/B against the
-#   flag kernels, pull and push, ROUNDS interleaved rounds, at the first entry of RANKS; MEMOP_TESTS=0 skips the
-#   tests).
+#   memop (flags by stream memory operations, NAGBENCH_P2P_FLAGS=memop: its GPU tests, then an A/B of the
+#   configurations in AB (default: kernel and memop flags, pull and push), ROUNDS interleaved rounds, at the first
+#   entry of RANKS; MEMOP_TESTS=0 skips the tests).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 deadline=$((SECONDS + ${BUDGET:-420}))
 export RES="$OUT/p2p"
@@ -82,13 +82,15 @@ STEPS=(--steps "${STEPS:-20}" --warmup 5)
     fi
     step 40 "comm-only nccl np$np, vit_l_16 bytes" "$run" "$np" "comm_only_nccl_np${np}_vit" --comm-only --comm nccl \
       --comm-sizes "$vit_bytes" --comm-reps 10
+    # AB: flags,mode[,start-ahead] triples (NAGBENCH_P2P_FLAGS, NAGBENCH_P2P_REDUCE, NAGBENCH_P2P_START_AHEAD).
     for round in $(seq 1 "${ROUNDS:-2}"); do
-      for flags in kernel memop; do
-        for mode in pull push; do
-          step 60 "dp p2p $mode, $flags flags, np$np, round $round" env NAGBENCH_P2P_FLAGS=$flags \
-            NAGBENCH_P2P_REDUCE=$mode "$run" "$np" "dp_p2p_${mode}_${flags}_np${np}_r$round" -m vit_l_16 \
-            -v multi_tensor --comm p2p --shard --overlap on --bucket-mb "$P2P_BUCKETS" "${STEPS[@]}"
-        done
+      for cfg in ${AB:-kernel,pull kernel,push memop,pull memop,push}; do
+        IFS=, read -r flags mode ahead <<<"$cfg"
+        name="dp_p2p_${mode}_${flags}${ahead:+_ahead$ahead}_np${np}_r$round"
+        step 60 "dp p2p $mode, $flags flags${ahead:+, start ahead $ahead}, np$np, round $round" \
+          env NAGBENCH_P2P_FLAGS="$flags" NAGBENCH_P2P_REDUCE="$mode" NAGBENCH_P2P_START_AHEAD="${ahead:-0}" \
+          "$run" "$np" "$name" -m vit_l_16 -v multi_tensor --comm p2p --shard --overlap on \
+          --bucket-mb "$P2P_BUCKETS" "${STEPS[@]}"
       done
     done
   fi

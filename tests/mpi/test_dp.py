@@ -152,7 +152,8 @@ def test_cuda_aware_sharded_is_refused(tmp_path):
 
 @pytest.mark.skipif(GPU, reason="host input errors")
 @pytest.mark.parametrize("var,message", [("NAGBENCH_P2P_REDUCE", "NAGBENCH_P2P_REDUCE must be pull or push"),
-                                         ("NAGBENCH_P2P_FLAGS", "NAGBENCH_P2P_FLAGS must be kernel or memop")])
+                                         ("NAGBENCH_P2P_FLAGS", "NAGBENCH_P2P_FLAGS must be kernel or memop"),
+                                         ("NAGBENCH_P2P_START_AHEAD", "NAGBENCH_P2P_START_AHEAD must be a count")])
 def test_a_bad_p2p_variable_ends_every_rank_with_status_2(tmp_path, var, message):
     out = tmp_path / "bad.json"
     cmd = [*mpi_launch(NP), BIN, "--backend", BACKEND, "--model", "tiny", "--comm", "p2p", "-o", str(out), *SMALL]

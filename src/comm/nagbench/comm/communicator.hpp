@@ -79,6 +79,9 @@ class Communicator {
   virtual void start_gather(int k) = 0;
   virtual void finish() = 0;
   virtual void progress() {}
+  // A step whose gradients are all ready (the dp kind) starts this many buckets' reductions before the first
+  // update and one more before each update; 0: every bucket first (NCCL and MPI keep their queues full).
+  virtual int start_ahead() const { return 0; }
   // The fused reduce-update path: every rank's arenas (see above); null for communicators that only reduce.
   virtual const PeerArenas* peer_arenas() const { return nullptr; }
   // With peer_arenas(): the bucket (or -1) whose peers' gradients this rank leaves out (tests: the check must

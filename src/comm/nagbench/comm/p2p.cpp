@@ -403,11 +403,13 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   }
   const PeerArenas* peer_arenas() const override { return &peers_; }
   int skipped_bucket() const override { return s_.skip_bucket; }
+  int start_ahead() const override { return start_ahead_; }
 
   void allreduce(const void*, void*, int64_t, ElemType) override {
     throw InputError("--comm p2p serves data-parallel steps only (use --comm mpi or nccl for --comm-only)");
   }
   void synchronize() override { spaces_.comm.fence(); }
+  void set_start_ahead(int n) { start_ahead_ = n; }
 
  private:
   // Every rank's pointer to the allocation that starts at `local` here (this rank's own pointer at its rank).
@@ -471,6 +473,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   CommSpaces<Kokkos::Cuda> spaces_;
   bool push_ = false;
   bool memops_ = false;
+  int start_ahead_ = 0;    // NAGBENCH_P2P_START_AHEAD (experimental): see Communicator::start_ahead
   uint64_t gathered_ = 0;  // memop flags: buckets marked done in this step (checked in finish())
   std::vector<void*> inboxes_;
   std::vector<cudaStream_t> push_streams_;
@@ -514,6 +517,16 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
   const std::string reduce = mode && *mode ? mode : "pull";
   if (reduce != "pull" && reduce != "push")
     throw InputError("NAGBENCH_P2P_REDUCE must be pull or push (got '" + reduce + "')");
+  const char* ahead_env = std::getenv("NAGBENCH_P2P_START_AHEAD");
+  int ahead = 0;
+  if (ahead_env && *ahead_env) {
+    char* end = nullptr;
+    const long v = std::strtol(ahead_env, &end, 10);
+    if (*end != '\0' || v < 0 || v > 1000000)
+      throw InputError("NAGBENCH_P2P_START_AHEAD must be a count of buckets >= 0 (got '" +
+                       std::string(ahead_env) + "')");
+    ahead = int(v);
+  }
   const char* flags_env = std::getenv("NAGBENCH_P2P_FLAGS");
   const std::string flags = flags_env && *flags_env ? flags_env : "kernel";
   if (flags != "kernel" && flags != "memop")
@@ -524,11 +537,14 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
       throw InputError(
           "NAGBENCH_P2P_FLAGS=memop: this GPU or driver does not run 64-bit stream memory "
           "operations (CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS is 0)");
-    return std::make_unique<IpcP2pComm>(spaces, proc, reduce == "push" && opt.sharded, flags == "memop");
+    auto comm = std::make_unique<IpcP2pComm>(spaces, proc, reduce == "push" && opt.sharded, flags == "memop");
+    comm->set_start_ahead(ahead);
+    return comm;
   }
 #endif
   if constexpr (is_host_space<Exec>()) {
     (void)spaces;
+    (void)ahead;  // host p2p sets its flags at once: every bucket starts first
     return std::make_unique<ShmP2pComm<Exec>>(proc);
   } else {
     throw InputError("--comm p2p: no p2p path for --backend " + backend_name<Exec>());

@@ -193,10 +193,13 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     const double grad_s = detail::seconds_since(t0);
     const auto t1 = std::chrono::steady_clock::now();
     double comm_s = 0, update_s = 0;
-    for (size_t k = 0; k < plan.buckets.size(); ++k)
+    const size_t nbk = plan.buckets.size();
+    const size_t ahead = cfg.overlap && comm->start_ahead() > 0 ? size_t(comm->start_ahead()) : nbk;
+    for (size_t k = 0; k < std::min(ahead, nbk); ++k)
       comm->start_reduction(static_cast<int>(k), gradients_ready);
     if (cfg.overlap) {
-      for (size_t k = 0; k < plan.buckets.size(); ++k) {
+      for (size_t k = 0; k < nbk; ++k) {
+        if (k + ahead < nbk) comm->start_reduction(static_cast<int>(k + ahead), gradients_ready);
         comm->wait_reduction(static_cast<int>(k));
         update_bucket(k);
         if (cfg.shard || peers) {  // p2p: "bucket k's update is done" (replicated too)

@@ -239,30 +239,61 @@ struct WaitRange {  // until every rank's flags [first, first + count) hold step
   }
 };
 
-#define NAGBENCH_CU_CHECK(call)                                                                        \
-  do {                                                                                                 \
-    const CUresult nagbench_cu_ = (call);                                                              \
-    if (nagbench_cu_ != CUDA_SUCCESS) {                                                                \
-      const char* nagbench_msg_ = nullptr;                                                             \
-      cuGetErrorString(nagbench_cu_, &nagbench_msg_);                                                  \
-      throw ::nagbench::RunError(std::string(#call) + " failed at " + __FILE__ + ":" +                 \
-                                 std::to_string(__LINE__) + ": " +                                     \
-                                 (nagbench_msg_ ? nagbench_msg_ : std::to_string(int(nagbench_cu_)))); \
-    }                                                                                                  \
-  } while (0)
+// The driver API's stream memory operations, looked up through the runtime (cudaGetDriverEntryPoint) rather
+// than linked: a binary linked to libcuda.so.1 would not even start on a machine without a GPU driver, where
+// the CUDA build must still print its help and a clear error.
+struct DriverMemops {
+  CUresult(CUDAAPI* write)(CUstream, CUdeviceptr, cuuint64_t, unsigned int) = nullptr;
+  CUresult(CUDAAPI* wait)(CUstream, CUdeviceptr, cuuint64_t, unsigned int) = nullptr;
+  CUresult(CUDAAPI* device_get)(CUdevice*, int) = nullptr;
+  CUresult(CUDAAPI* attribute)(int*, CUdevice_attribute, CUdevice) = nullptr;
+  CUresult(CUDAAPI* error_string)(CUresult, const char**) = nullptr;
 
-// Whether this GPU runs 64-bit stream memory operations (cuStreamWriteValue64 / cuStreamWaitValue64).
-bool stream_memops_supported() {
-  int dev = 0;
-  NAGBENCH_CUDA_CHECK(cudaGetDevice(&dev));
-  CUdevice cu_dev = 0;
-  int on = 0;
-  // The attribute's name is the same before and after CUDA 11.7 (which gave it a new value with the v2 API).
-  if (cuDeviceGet(&cu_dev, dev) != CUDA_SUCCESS ||
-      cuDeviceGetAttribute(&on, CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS, cu_dev) != CUDA_SUCCESS)
-    return false;
-  return on != 0;
-}
+  // Whether every entry point was found and this GPU runs 64-bit stream memory operations.
+  bool load() {
+    bool ok = find("cuStreamWriteValue64", write) && find("cuStreamWaitValue64", wait) &&
+              find("cuDeviceGet", device_get) && find("cuDeviceGetAttribute", attribute) &&
+              find("cuGetErrorString", error_string);
+    int dev = 0, on = 0;
+    CUdevice cu_dev = 0;
+    // The attribute's name is the same before and after CUDA 11.7 (which gave it a new value with the v2
+    // API).
+    ok = ok && cudaGetDevice(&dev) == cudaSuccess && device_get(&cu_dev, dev) == CUDA_SUCCESS &&
+         attribute(&on, CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS, cu_dev) == CUDA_SUCCESS;
+    return ok && on != 0;
+  }
+  void check(CUresult rc, const char* call) const {
+    if (rc == CUDA_SUCCESS) return;
+    const char* msg = nullptr;
+    if (error_string) error_string(rc, &msg);
+    throw RunError(std::string(call) + " failed: " + (msg ? msg : std::to_string(int(rc))));
+  }
+
+ private:
+  template <class F>
+  static bool find(const char* name, F& fn) {
+    void* p = nullptr;
+#if CUDART_VERSION >= 12050
+    cudaDriverEntryPointQueryResult found{};
+    const cudaError_t rc = cudaGetDriverEntryPointByVersion(name, &p, 12000, cudaEnableDefault, &found);
+    const bool ok = rc == cudaSuccess && found == cudaDriverEntryPointSuccess;
+#elif CUDART_VERSION >= 12000
+    cudaDriverEntryPointQueryResult found{};
+    const cudaError_t rc = cudaGetDriverEntryPoint(name, &p, cudaEnableDefault, &found);
+    const bool ok = rc == cudaSuccess && found == cudaDriverEntryPointSuccess;
+#elif CUDART_VERSION >= 11030
+    const bool ok = cudaGetDriverEntryPoint(name, &p, cudaEnableDefault) == cudaSuccess;
+#else
+    const bool ok = false;  // no entry-point lookup: the kernel flags only
+#endif
+    if (!ok || !p) {
+      cudaGetLastError();  // a failed lookup leaves a (non-sticky) error behind: clear it
+      return false;
+    }
+    fn = reinterpret_cast<F>(p);
+    return true;
+  }
+};
 
 class IpcAllocator final : public ArenaAllocator {
  public:
@@ -291,7 +322,12 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
  public:
   // `push` applies to sharded runs only (known here, before setup, so that path() names it from the start).
   IpcP2pComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, bool push, bool memop_flags)
-      : proc_(proc), spaces_(spaces), push_(push && proc.size > 1), memops_(memop_flags) {}
+      : proc_(proc), spaces_(spaces), push_(push && proc.size > 1), memops_(memop_flags) {
+    if (memops_ && !driver_.load())
+      throw InputError(
+          "NAGBENCH_P2P_FLAGS=memop: this GPU or driver does not run 64-bit stream memory "
+          "operations (CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS)");
+  }
   ~IpcP2pComm() override {
     // Every peer closes our memory before we free it (cudaFree of exported memory still open elsewhere is
     // undefined): close, then a barrier, then the allocators free.
@@ -440,14 +476,15 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     return static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(base + int64_t(from) * (nb_ + 1) + slot));
   }
   void write_flag(cudaStream_t st, int owner, int from, int slot, uint64_t value) const {
-    NAGBENCH_CU_CHECK(cuStreamWriteValue64(reinterpret_cast<CUstream>(st), flag_address(owner, from, slot),
-                                           value, CU_STREAM_WRITE_VALUE_DEFAULT));
+    driver_.check(driver_.write(reinterpret_cast<CUstream>(st), flag_address(owner, from, slot), value,
+                                CU_STREAM_WRITE_VALUE_DEFAULT),
+                  "cuStreamWriteValue64");
   }
   // Until peer `from` has written at least `value` into its slot in this rank's table.
   void wait_flag(cudaStream_t st, int from, int slot, uint64_t value) const {
-    NAGBENCH_CU_CHECK(cuStreamWaitValue64(reinterpret_cast<CUstream>(st),
-                                          flag_address(proc_.rank, from, slot), value,
-                                          CU_STREAM_WAIT_VALUE_GEQ));
+    driver_.check(driver_.wait(reinterpret_cast<CUstream>(st), flag_address(proc_.rank, from, slot), value,
+                               CU_STREAM_WAIT_VALUE_GEQ),
+                  "cuStreamWaitValue64");
   }
 
   // Each peer's part of this rank's gradient of bucket k into that peer's inbox, the copies side by side on
@@ -473,6 +510,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   CommSpaces<Kokkos::Cuda> spaces_;
   bool push_ = false;
   bool memops_ = false;
+  DriverMemops driver_;
   int start_ahead_ = 0;    // NAGBENCH_P2P_START_AHEAD (experimental): see Communicator::start_ahead
   uint64_t gathered_ = 0;  // memop flags: buckets marked done in this step (checked in finish())
   std::vector<void*> inboxes_;
@@ -533,10 +571,6 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
     throw InputError("NAGBENCH_P2P_FLAGS must be kernel or memop (got '" + flags + "')");
 #ifdef KOKKOS_ENABLE_CUDA
   if constexpr (std::is_same<Exec, Kokkos::Cuda>::value) {
-    if (flags == "memop" && !stream_memops_supported())
-      throw InputError(
-          "NAGBENCH_P2P_FLAGS=memop: this GPU or driver does not run 64-bit stream memory "
-          "operations (CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS is 0)");
     auto comm = std::make_unique<IpcP2pComm>(spaces, proc, reduce == "push" && opt.sharded, flags == "memop");
     comm->set_start_ahead(ahead);
     return comm;

@@ -8,7 +8,7 @@
 # Sections: machine tests np1 np<N> (one per entry of RANKS, default "2 4" where the GPUs exist) push
 #   memop (flags by stream memory operations, NAGBENCH_P2P_FLAGS=memop: its GPU tests, then an A/B of the
 #   configurations in AB (default: kernel and memop flags, pull and push), ROUNDS interleaved rounds, at the first
-#   entry of RANKS; MEMOP_TESTS=0 skips the tests).
+#   entry of RANKS; MEMOP_TESTS=0 skips the tests, MEMOP_TEST_FLAGS=kernel runs them with the flag kernels).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 deadline=$((SECONDS + ${BUDGET:-420}))
 export RES="$OUT/p2p"
@@ -68,27 +68,33 @@ STEPS=(--steps "${STEPS:-20}" --warmup 5)
     np=${RANKS%% *}
     np=${np:-2}
     if [[ ${MEMOP_TESTS:-1} == 1 ]]; then
-      for mode in pull push; do
-        step 150 "test_dp.py p2p, memop flags, $mode, cuda, 2 ranks" env NAGBENCH_P2P_FLAGS=memop \
+      for mode in ${MEMOP_TEST_MODES:-pull push}; do
+        step 150 "test_dp.py p2p, ${MEMOP_TEST_FLAGS-memop} flags, $mode, cuda, 2 ranks" \
+          env NAGBENCH_P2P_FLAGS="${MEMOP_TEST_FLAGS-memop}" \
           NAGBENCH_P2P_REDUCE=$mode NAGBENCH_BIN="$B/bin/nagbench" NAGBENCH_NP=2 NAGBENCH_HAVE_NCCL=1 \
           NAGBENCH_DP_BACKEND=cuda NAGBENCH_MPIRUN=mpirun "$repo/tests/cli/run_pytest.sh" -v -k "p2p or fused" \
           "$repo/tests/mpi/test_dp.py" 2>&1 | tail -15
       done
       # Training: the backward's streams run beside the flag waits (a wait in a shared hardware queue would stall
       # them), with the early-read negative test.
-      step 150 "test_train.py p2p, memop flags, cuda" env NAGBENCH_P2P_FLAGS=memop NAGBENCH_BIN="$B/bin/nagbench" \
+      step 150 "test_train.py p2p, ${MEMOP_TEST_FLAGS-memop} flags, cuda" \
+        env NAGBENCH_P2P_FLAGS="${MEMOP_TEST_FLAGS-memop}" NAGBENCH_BIN="$B/bin/nagbench" \
         NAGBENCH_TRAIN_BACKEND=cuda NAGBENCH_HAVE_NCCL=1 NAGBENCH_GPUS="$gpus" python3 -m pytest -q \
         "$repo/tests/train/test_train.py" -p no:cacheprovider -k "p2p" 2>&1 | tail -15
     fi
     step 40 "comm-only nccl np$np, vit_l_16 bytes" "$run" "$np" "comm_only_nccl_np${np}_vit" --comm-only --comm nccl \
       --comm-sizes "$vit_bytes" --comm-reps 10
-    # AB: flags,mode[,start-ahead] triples (NAGBENCH_P2P_FLAGS, NAGBENCH_P2P_REDUCE, NAGBENCH_P2P_START_AHEAD).
+    # AB: flags,mode[,start-ahead] triples (NAGBENCH_P2P_FLAGS: kernel, memop or default; NAGBENCH_P2P_REDUCE;
+    # NAGBENCH_P2P_START_AHEAD, 0 = every bucket first; left out: the default, 2).
     for round in $(seq 1 "${ROUNDS:-2}"); do
-      for cfg in ${AB:-kernel,pull kernel,push memop,pull memop,push}; do
+      for cfg in ${AB:-kernel,pull kernel,push default,pull default,push}; do
         IFS=, read -r flags mode ahead <<<"$cfg"
+        vars=(NAGBENCH_P2P_REDUCE="$mode")
+        [[ $flags != default ]] && vars+=(NAGBENCH_P2P_FLAGS="$flags")
+        [[ -n $ahead ]] && vars+=(NAGBENCH_P2P_START_AHEAD="$ahead")
         name="dp_p2p_${mode}_${flags}${ahead:+_ahead$ahead}_np${np}_r$round"
         step 60 "dp p2p $mode, $flags flags${ahead:+, start ahead $ahead}, np$np, round $round" \
-          env NAGBENCH_P2P_FLAGS="$flags" NAGBENCH_P2P_REDUCE="$mode" NAGBENCH_P2P_START_AHEAD="${ahead:-0}" \
+          env -u NAGBENCH_P2P_FLAGS -u NAGBENCH_P2P_START_AHEAD "${vars[@]}" \
           "$run" "$np" "$name" -m vit_l_16 -v multi_tensor --comm p2p --shard --overlap on \
           --bucket-mb "$P2P_BUCKETS" "${STEPS[@]}"
       done

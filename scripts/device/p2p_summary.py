@@ -28,6 +28,7 @@ def main():
             continue
         for r in recs:
             if r.get("benchmark") == "dp_step":
+                r["_record"] = os.path.basename(f)[:-len(".json")]
                 dp.append(r)
             elif r.get("benchmark") == "allreduce":
                 for row in r["rows"]:
@@ -48,9 +49,9 @@ def main():
         if t:
             print(f"- PyTorch {t['torch']} (NCCL {t['nccl']}): allreduce {t['allreduce']['median_s'] * 1e3:.3f} ms, "
                   f"fused SGD {t['update']['median_s'] * 1e3:.3f} ms, step {t['step']['median_s'] * 1e3:.3f} ms")
-        print("\n| comm | mode | overlap | bucket MiB | comm+update ms | x allreduce | PyTorch step / this | "
+        print("\n| record | comm | mode | overlap | bucket MiB | comm+update ms | x allreduce | PyTorch step / this | "
               "update phase ms | verified |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         rows = sorted((r for r in dp if r["ranks"] == np),
                       key=lambda r: (r["comm"], r["comm_path"], r["mode"], not r["overlap"], r["bucket_mb"]))
         for r in rows:
@@ -58,7 +59,7 @@ def main():
             ar = allreduce.get((np, r["params"] * 4)) if r["dtype"] == "fp32" else None
             upd = r["phases"].get("update") or {}
             comm = f"{r['comm']} ({r['comm_path']})" if r["comm"] == "p2p" else r["comm"]
-            head = f"| {comm} | {r['mode']} | {'on' if r['overlap'] else 'off'} | {r['bucket_mb']:g} | {cu * 1e3:.3f}"
+            head = f"| `{r['_record']}` | {comm} | {r['mode']} | {'on' if r['overlap'] else 'off'} | {r['bucket_mb']:g} | {cu * 1e3:.3f}"
             vs_ar = f"{cu / ar:.3f}" if ar else "-"
             vs_torch = f"{t['step']['median_s'] / cu:.2f}" if t else "-"
             upd_ms = f"{upd['median_s'] * 1e3:.3f}" if upd else "-"

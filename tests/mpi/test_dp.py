@@ -40,9 +40,11 @@ else:
     COMMS = [(["--comm", "mpi"], "host"), (["--comm", "p2p"], "shm")]
 COMM_IDS = ["/".join(c[0][1::2]) for c in COMMS]
 # CUDA p2p's record names its variant: cuda-ipc[-push][-memop] (push: sharded runs under NAGBENCH_P2P_REDUCE=push;
-# memop: flags by stream memory operations, NAGBENCH_P2P_FLAGS=memop).
+# memop: flags by stream memory operations, the default on the GPUs we test, NAGBENCH_P2P_FLAGS=kernel turns them
+# off; -ahead<N> / -ahead-all: NAGBENCH_P2P_START_AHEAD other than its default, 2).
 P2P_PUSH = GPU and os.environ.get("NAGBENCH_P2P_REDUCE") == "push"
-P2P_MEMOP = GPU and os.environ.get("NAGBENCH_P2P_FLAGS") == "memop"
+P2P_MEMOP = GPU and os.environ.get("NAGBENCH_P2P_FLAGS", "") != "kernel"
+P2P_AHEAD = os.environ.get("NAGBENCH_P2P_START_AHEAD", "2")
 ALLREDUCE_COMMS = [c for c in COMMS if c[0][1] != "p2p"]
 
 
@@ -62,7 +64,9 @@ def mpirun(*args, np=NP, timeout=900):
 def expected_path(path, record):
     if path != "cuda-ipc":
         return path
-    return "cuda-ipc" + ("-push" if P2P_PUSH and record["mode"] == "sharded" else "") + ("-memop" if P2P_MEMOP else "")
+    ahead = "" if P2P_AHEAD == "2" else "-ahead-all" if P2P_AHEAD == "0" else f"-ahead{P2P_AHEAD}"
+    return ("cuda-ipc" + ("-push" if P2P_PUSH and record["mode"] == "sharded" else "") +
+            ("-memop" if P2P_MEMOP else "") + ahead)
 
 
 def records(path):

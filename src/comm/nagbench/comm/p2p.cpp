@@ -19,13 +19,14 @@
 // finish() waits until every peer's done[k] is s for every bucket: then this rank's parameters are final and
 // no peer still reads its gradients, so the next step may overwrite them. No host barrier in the step.
 //
-// NAGBENCH_P2P_FLAGS=memop (GPUs, experimental): the flags are written and waited on by the GPU's front end
-// (CUDA stream memory operations) instead: no one-thread kernel needs a free SM slot behind the
-// reduce-update's grid, and no launch is paid per flag. Each rank writes its flags into every peer's table
-// and waits on its own (writes go over NVLink, waits poll local memory); done is one flag per rank and step,
-// written by finish() after the step's last reduce-update, so finish() waits once per peer. A stream blocked
-// in a wait may hold back other streams that share its hardware queue, which kernels spinning on an SM never
-// do: hence not the default.
+// GPUs, by default where the GPU runs them (NAGBENCH_P2P_FLAGS=memop insists, =kernel keeps the kernels
+// above): the flags are written and waited on by the GPU's front end (CUDA stream memory operations): no
+// one-thread kernel needs a free SM slot behind the reduce-update's grid, and no launch is paid per flag.
+// Each rank writes its flags into every peer's table and waits on its own (writes go over NVLink, waits poll
+// local memory); done is one flag per rank and step, written by finish() after the step's last reduce-update,
+// so finish() waits once per peer. A stream blocked in a wait may hold back streams that share its hardware
+// queue (kernels spinning on an SM never do); that can cost time but not deadlock: on every rank a bucket's
+// gradient and flag write are enqueued before the wait for the peers' flags of that bucket.
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 #include <cstdlib>
@@ -56,6 +57,11 @@ namespace {
 
 // The reduce-update kernel takes a fixed-size table of peers (passed by value to the kernel).
 constexpr int kMaxP2pRanks = 8;
+// GPUs: the buckets whose handshakes a step with every gradient ready starts before the first reduce-update
+// (then one more per bucket), rather than every bucket's first: the host then enqueues bucket 0's
+// reduce-update at once instead of after every bucket's handshake (8 MiB buckets of vit_l_16 on 2 x
+// H200: 4.43 ms against 4.85, results/nvidia-h200-x2/2026-11-28-p2p-memop/).
+constexpr int kDefaultStartAhead = 2;
 
 // The node's ranks, in world-rank order (p2p runs need every rank on one node, so this is the world).
 MPI_Comm node_comm() {
@@ -321,9 +327,12 @@ class IpcAllocator final : public ArenaAllocator {
 class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
  public:
   // `push` applies to sharded runs only (known here, before setup, so that path() names it from the start).
-  IpcP2pComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, bool push, bool memop_flags)
-      : proc_(proc), spaces_(spaces), push_(push && proc.size > 1), memops_(memop_flags) {
-    if (memops_ && !driver_.load())
+  // flags: "memop", "kernel" or "" (memop where the GPU runs stream memory operations, else kernel).
+  IpcP2pComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, bool push,
+             const std::string& flags)
+      : proc_(proc), spaces_(spaces), push_(push && proc.size > 1) {
+    memops_ = flags != "kernel" && driver_.load();
+    if (flags == "memop" && !memops_)
       throw InputError(
           "NAGBENCH_P2P_FLAGS=memop: this GPU or driver does not run 64-bit stream memory "
           "operations (CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS)");
@@ -342,7 +351,10 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
 
   std::string name() const override { return "p2p"; }
   std::string path() const override {
-    return std::string(pushing() ? "cuda-ipc-push" : "cuda-ipc") + (memops_ ? "-memop" : "");
+    std::string p = std::string(pushing() ? "cuda-ipc-push" : "cuda-ipc") + (memops_ ? "-memop" : "");
+    if (start_ahead_ != kDefaultStartAhead)
+      p += start_ahead_ == 0 ? "-ahead-all" : "-ahead" + std::to_string(start_ahead_);
+    return p;
   }
   ArenaAllocator* arena_allocator() override { return &alloc_; }
 
@@ -511,7 +523,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   bool push_ = false;
   bool memops_ = false;
   DriverMemops driver_;
-  int start_ahead_ = 0;    // NAGBENCH_P2P_START_AHEAD (experimental): see Communicator::start_ahead
+  int start_ahead_ = kDefaultStartAhead;  // NAGBENCH_P2P_START_AHEAD: see Communicator::start_ahead
   uint64_t gathered_ = 0;  // memop flags: buckets marked done in this step (checked in finish())
   std::vector<void*> inboxes_;
   std::vector<cudaStream_t> push_streams_;
@@ -556,7 +568,7 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
   if (reduce != "pull" && reduce != "push")
     throw InputError("NAGBENCH_P2P_REDUCE must be pull or push (got '" + reduce + "')");
   const char* ahead_env = std::getenv("NAGBENCH_P2P_START_AHEAD");
-  int ahead = 0;
+  int ahead = kDefaultStartAhead;
   if (ahead_env && *ahead_env) {
     char* end = nullptr;
     const long v = std::strtol(ahead_env, &end, 10);
@@ -566,12 +578,12 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
     ahead = int(v);
   }
   const char* flags_env = std::getenv("NAGBENCH_P2P_FLAGS");
-  const std::string flags = flags_env && *flags_env ? flags_env : "kernel";
-  if (flags != "kernel" && flags != "memop")
+  const std::string flags = flags_env ? flags_env : "";
+  if (!flags.empty() && flags != "kernel" && flags != "memop")
     throw InputError("NAGBENCH_P2P_FLAGS must be kernel or memop (got '" + flags + "')");
 #ifdef KOKKOS_ENABLE_CUDA
   if constexpr (std::is_same<Exec, Kokkos::Cuda>::value) {
-    auto comm = std::make_unique<IpcP2pComm>(spaces, proc, reduce == "push" && opt.sharded, flags == "memop");
+    auto comm = std::make_unique<IpcP2pComm>(spaces, proc, reduce == "push" && opt.sharded, flags);
     comm->set_start_ahead(ahead);
     return comm;
   }

@@ -68,6 +68,7 @@ STEPS=(--steps "${STEPS:-20}" --warmup 5)
     np=${RANKS%% *}
     np=${np:-2}
     if [[ ${MEMOP_TESTS:-1} == 1 ]]; then
+      # shellcheck disable=SC2086 # a list of modes
       for mode in ${MEMOP_TEST_MODES:-pull push}; do
         step 150 "test_dp.py p2p, ${MEMOP_TEST_FLAGS-memop} flags, $mode, cuda, 2 ranks" \
           env NAGBENCH_P2P_FLAGS="${MEMOP_TEST_FLAGS-memop}" \

@@ -331,10 +331,13 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   IpcP2pComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, bool push,
              const std::string& flags)
       : proc_(proc), spaces_(spaces), push_(push && proc.size > 1) {
-    memops_ = flags != "kernel" && driver_.load();
+    // Every rank must run the same protocol: memop flags only where every rank's GPU runs them.
+    int here = flags != "kernel" && driver_.load() ? 1 : 0, everywhere = 0;
+    check_mpi(MPI_Allreduce(&here, &everywhere, 1, MPI_INT, MPI_MIN, node_comm()), "MPI_Allreduce");
+    memops_ = everywhere == 1;
     if (flags == "memop" && !memops_)
       throw InputError(
-          "NAGBENCH_P2P_FLAGS=memop: this GPU or driver does not run 64-bit stream memory "
+          "NAGBENCH_P2P_FLAGS=memop: a rank's GPU or driver does not run 64-bit stream memory "
           "operations (CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS)");
   }
   ~IpcP2pComm() override {

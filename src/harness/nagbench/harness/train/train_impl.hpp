@@ -193,7 +193,7 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
   // not serve a plain allreduce, so NCCL's (MPI's on hosts or without NCCL) does it, in buffers of its own.
   std::unique_ptr<Communicator<Exec>> reference_owner;
   Communicator<Exec>* reference = comm.get();
-  const ElemType elem_type = sizeof(G) == 4 ? ElemType::f32 : ElemType::f64;
+  const ElemType elem_type = cs.type;
   void* reference_buffer = ptr.g;
   Kokkos::View<G*, Mem> reference_view;
   if (peers && ranks > 1) {

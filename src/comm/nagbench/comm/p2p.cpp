@@ -409,11 +409,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     if (memops_) {
       // The write is preceded by a stream-scoped system fence (no NO_MEMORY_BARRIER flag): the gradient, and
       // the pushed parts, are visible to the peers before the flag.
-      const cudaStream_t comm = spaces_.comm.cuda_stream();
-      for (int j = 0; j < proc_.size; ++j)
-        if (j != proc_.rank) write_flag(comm, j, proc_.rank, k, step_);
-      for (int j = 0; j < proc_.size; ++j)
-        if (j != proc_.rank) wait_flag(comm, j, k, step_);
+      publish_and_wait(spaces_.comm.cuda_stream(), k, step_);
     } else {
       Kokkos::parallel_for("nagbench::p2p_ready", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.comm, 0, 1),
                            PublishAndWait{mine_, table_, k, step_});
@@ -437,11 +433,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
         throw RunError("p2p: " + std::to_string(gathered_) + " of " + std::to_string(nb_) +
                        " buckets were marked done before the end of the step");
       gathered_ = 0;
-      const cudaStream_t update = spaces_.update.cuda_stream();
-      for (int j = 0; j < proc_.size; ++j)
-        if (j != proc_.rank) write_flag(update, j, proc_.rank, nb_, step_);
-      for (int j = 0; j < proc_.size; ++j)
-        if (j != proc_.rank) wait_flag(update, j, nb_, step_);
+      publish_and_wait(spaces_.update.cuda_stream(), nb_, step_);
     } else {
       Kokkos::parallel_for("nagbench::p2p_finish", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.update, 0, 1),
                            WaitRange{table_, nb_, nb_, step_});
@@ -490,16 +482,20 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     const auto* base = const_cast<const uint64_t*>(table_.f[owner]);
     return static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(base + int64_t(from) * (nb_ + 1) + slot));
   }
-  void write_flag(cudaStream_t st, int owner, int from, int slot, uint64_t value) const {
-    driver_.check(driver_.write(reinterpret_cast<CUstream>(st), flag_address(owner, from, slot), value,
-                                CU_STREAM_WRITE_VALUE_DEFAULT),
-                  "cuStreamWriteValue64");
-  }
-  // Until peer `from` has written at least `value` into its slot in this rank's table.
-  void wait_flag(cudaStream_t st, int from, int slot, uint64_t value) const {
-    driver_.check(driver_.wait(reinterpret_cast<CUstream>(st), flag_address(proc_.rank, from, slot), value,
-                               CU_STREAM_WAIT_VALUE_GEQ),
-                  "cuStreamWaitValue64");
+  // On stream `st`: this rank's flag `slot` = value in every peer's table, then until every peer's flag
+  // `slot` in this rank's table holds at least value.
+  void publish_and_wait(cudaStream_t st, int slot, uint64_t value) const {
+    const auto stream = reinterpret_cast<CUstream>(st);
+    for (int j = 0; j < proc_.size; ++j)
+      if (j != proc_.rank)
+        driver_.check(
+            driver_.write(stream, flag_address(j, proc_.rank, slot), value, CU_STREAM_WRITE_VALUE_DEFAULT),
+            "cuStreamWriteValue64");
+    for (int j = 0; j < proc_.size; ++j)
+      if (j != proc_.rank)
+        driver_.check(
+            driver_.wait(stream, flag_address(proc_.rank, j, slot), value, CU_STREAM_WAIT_VALUE_GEQ),
+            "cuStreamWaitValue64");
   }
 
   // Each peer's part of this rank's gradient of bucket k into that peer's inbox, the copies side by side on

@@ -9,7 +9,7 @@ cores=$(lscpu -p=SOCKET,CORE | grep -v '^#' | sort -u | wc -l)
 threads=$((cores / $(nvidia-smi -L | wc -l)))
 ((threads < 1)) && threads=1
 extra=()
-for v in NCCL_DEBUG NCCL_DEBUG_SUBSYS NAGBENCH_P2P_REDUCE NAGBENCH_P2P_FLAGS NAGBENCH_P2P_START_AHEAD NAGBENCH_NCCL_REGISTER; do [[ -n "${!v:-}" ]] && extra+=(-x "$v"); done
+for v in NCCL_DEBUG NCCL_DEBUG_SUBSYS NAGBENCH_P2P_REDUCE NAGBENCH_P2P_FLAGS NAGBENCH_P2P_START_AHEAD NAGBENCH_P2P_PUSH_THREADS NAGBENCH_NCCL_REGISTER; do [[ -n "${!v:-}" ]] && extra+=(-x "$v"); done
 # NAGBENCH_BIND=none: no binding (for comparisons only); NAGBENCH_EXE: another nagbench binary.
 if [[ "${NAGBENCH_BIND:-core}" == none ]]; then
   bind=(--bind-to none)

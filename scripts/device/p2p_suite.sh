@@ -5,7 +5,7 @@
 # re-packed after every step.
 #   BUDGET=420 bash scripts/device/p2p_suite.sh
 #   BUDGET=420 SECTIONS="tests np2" RANKS="2" bash scripts/device/p2p_suite.sh
-# Sections: machine tests np1 np<N> (one per entry of RANKS, default "2 4" where the GPUs exist) push
+# Sections: machine tests np1 np<N> (one per entry of RANKS, default "2 4" where the GPUs exist) push torch
 #   memop (flags by stream memory operations, NAGBENCH_P2P_FLAGS=memop: its GPU tests, then an A/B of the
 #   configurations in AB (default: kernel and memop flags, pull and push), ROUNDS interleaved rounds, at the first
 #   entry of RANKS; MEMOP_TESTS=0 skips the tests, MEMOP_TEST_FLAGS=kernel runs them with the flag kernels).
@@ -64,6 +64,15 @@ STEPS=(--steps "${STEPS:-20}" --warmup 5)
       done
     done
   fi
+  if want torch; then
+    # PyTorch's step alone at every rank count of RANKS (the yardstick for an A/B in the memop section).
+    for np in ${RANKS:-2 4}; do
+      ((np > gpus)) && continue
+      step 90 "torch allreduce + mul_ + fused SGD np$np" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m \
+        torch.distributed.run --nproc_per_node="$np" "$repo/scripts/device/torch_dp_step.py" --model "$model" \
+        --out "$RES/torch_dp_step_np$np.json"
+    done
+  fi
   if want memop; then
     np=${RANKS%% *}
     np=${np:-2}
@@ -85,17 +94,19 @@ STEPS=(--steps "${STEPS:-20}" --warmup 5)
     fi
     step 40 "comm-only nccl np$np, vit_l_16 bytes" "$run" "$np" "comm_only_nccl_np${np}_vit" --comm-only --comm nccl \
       --comm-sizes "$vit_bytes" --comm-reps 10
-    # AB: flags,mode[,start-ahead] triples (NAGBENCH_P2P_FLAGS: kernel, memop or default; NAGBENCH_P2P_REDUCE;
-    # NAGBENCH_P2P_START_AHEAD, 0 = every bucket first; left out: the default, 2).
+    # AB: flags,mode[,start-ahead[,push-threads]] (NAGBENCH_P2P_FLAGS: kernel, memop or default;
+    # NAGBENCH_P2P_REDUCE: pull, push or push-sm; NAGBENCH_P2P_START_AHEAD, 0 = every bucket first, empty or
+    # left out: the default, 2; NAGBENCH_P2P_PUSH_THREADS for push-sm, left out: the default).
     for round in $(seq 1 "${ROUNDS:-2}"); do
       for cfg in ${AB:-kernel,pull kernel,push default,pull default,push}; do
-        IFS=, read -r flags mode ahead <<<"$cfg"
+        IFS=, read -r flags mode ahead threads <<<"$cfg"
         vars=(NAGBENCH_P2P_REDUCE="$mode")
         [[ $flags != default ]] && vars+=(NAGBENCH_P2P_FLAGS="$flags")
         [[ -n $ahead ]] && vars+=(NAGBENCH_P2P_START_AHEAD="$ahead")
-        name="dp_p2p_${mode}_${flags}${ahead:+_ahead$ahead}_np${np}_r$round"
-        step 60 "dp p2p $mode, $flags flags${ahead:+, start ahead $ahead}, np$np, round $round" \
-          env -u NAGBENCH_P2P_FLAGS -u NAGBENCH_P2P_START_AHEAD "${vars[@]}" \
+        [[ -n $threads ]] && vars+=(NAGBENCH_P2P_PUSH_THREADS="$threads")
+        name="dp_p2p_${mode}_${flags}${ahead:+_ahead$ahead}${threads:+_t$threads}_np${np}_r$round"
+        step 60 "dp p2p $mode, $flags flags${ahead:+, start ahead $ahead}${threads:+, $threads push threads}, np$np, round $round" \
+          env -u NAGBENCH_P2P_FLAGS -u NAGBENCH_P2P_START_AHEAD -u NAGBENCH_P2P_PUSH_THREADS "${vars[@]}" \
           "$run" "$np" "$name" -m vit_l_16 -v multi_tensor --comm p2p --shard --overlap on \
           --bucket-mb "$P2P_BUCKETS" "${STEPS[@]}"
       done

@@ -39,10 +39,12 @@ if GPU:
 else:
     COMMS = [(["--comm", "mpi"], "host"), (["--comm", "p2p"], "shm")]
 COMM_IDS = ["/".join(c[0][1::2]) for c in COMMS]
-# CUDA p2p's record names its variant: cuda-ipc[-push][-memop] (push: sharded runs under NAGBENCH_P2P_REDUCE=push;
+# CUDA p2p's record names its variant: cuda-ipc[-push|-push-sm][-memop] (push, push-sm: sharded runs under
+# NAGBENCH_P2P_REDUCE=push (copy engines) or push-sm (SM stores);
 # memop: flags by stream memory operations, the default on the GPUs we test, NAGBENCH_P2P_FLAGS=kernel turns them
 # off; -ahead<N> / -ahead-all: NAGBENCH_P2P_START_AHEAD other than its default, 2).
-P2P_PUSH = GPU and os.environ.get("NAGBENCH_P2P_REDUCE") == "push"
+P2P_PUSH = os.environ.get("NAGBENCH_P2P_REDUCE") if GPU and os.environ.get("NAGBENCH_P2P_REDUCE") in (
+    "push", "push-sm") else None
 P2P_MEMOP = GPU and os.environ.get("NAGBENCH_P2P_FLAGS", "") != "kernel"
 P2P_AHEAD = os.environ.get("NAGBENCH_P2P_START_AHEAD", "2")
 ALLREDUCE_COMMS = [c for c in COMMS if c[0][1] != "p2p"]
@@ -65,7 +67,7 @@ def expected_path(path, record):
     if path != "cuda-ipc":
         return path
     ahead = "" if P2P_AHEAD == "2" else "-ahead-all" if P2P_AHEAD == "0" else f"-ahead{P2P_AHEAD}"
-    return ("cuda-ipc" + ("-push" if P2P_PUSH and record["mode"] == "sharded" else "") +
+    return ("cuda-ipc" + (f"-{P2P_PUSH}" if P2P_PUSH and record["mode"] == "sharded" else "") +
             ("-memop" if P2P_MEMOP else "") + ahead)
 
 
@@ -155,9 +157,11 @@ def test_cuda_aware_sharded_is_refused(tmp_path):
 
 
 @pytest.mark.skipif(GPU, reason="host input errors")
-@pytest.mark.parametrize("var,message", [("NAGBENCH_P2P_REDUCE", "NAGBENCH_P2P_REDUCE must be pull or push"),
-                                         ("NAGBENCH_P2P_FLAGS", "NAGBENCH_P2P_FLAGS must be kernel or memop"),
-                                         ("NAGBENCH_P2P_START_AHEAD", "NAGBENCH_P2P_START_AHEAD must be a count")])
+@pytest.mark.parametrize("var,message", [
+    ("NAGBENCH_P2P_REDUCE", "NAGBENCH_P2P_REDUCE must be pull, push or push-sm"),
+    ("NAGBENCH_P2P_FLAGS", "NAGBENCH_P2P_FLAGS must be kernel or memop"),
+    ("NAGBENCH_P2P_START_AHEAD", "NAGBENCH_P2P_START_AHEAD must be a count"),
+    ("NAGBENCH_P2P_PUSH_THREADS", "NAGBENCH_P2P_PUSH_THREADS must be a thread count")])
 def test_a_bad_p2p_variable_ends_every_rank_with_status_2(tmp_path, var, message):
     out = tmp_path / "bad.json"
     cmd = [*mpi_launch(NP), BIN, "--backend", BACKEND, "--model", "tiny", "--comm", "p2p", "-o", str(out), *SMALL]

@@ -28,6 +28,7 @@
 // queue (kernels spinning on an SM never do); that can cost time but not deadlock: on every rank a bucket's
 // gradient and flag write are enqueued before the wait for the peers' flags of that bucket.
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -62,6 +63,9 @@ constexpr int kMaxP2pRanks = 8;
 // reduce-update at once instead of after every bucket's handshake (8 MiB buckets of vit_l_16 on 2 x
 // H200: 4.43 ms against 4.85, results/nvidia-h200-x2/2026-11-28-p2p-memop/).
 constexpr int kDefaultStartAhead = 2;
+// push-sm: the threads of the push kernel (NAGBENCH_P2P_PUSH_THREADS), bounded so that the reduce-update of
+// the buckets before keeps most of the SMs.
+constexpr int64_t kDefaultPushThreads = 32768;
 
 // The node's ranks, in world-rank order (p2p runs need every rank on one node, so this is the world).
 MPI_Comm node_comm() {
@@ -235,6 +239,27 @@ struct Publish {  // done[k] = step
   uint64_t step;
   KOKKOS_INLINE_FUNCTION void operator()(int) const { publish_flag(flag, step); }
 };
+// NAGBENCH_P2P_REDUCE=push-sm: every peer's part of this rank's gradient stored into that peer's inbox by one
+// grid-stride kernel of `threads` threads (16-byte accesses; NVLink carries posted writes only, as NCCL's
+// stores do). Warp-sized runs of 16-byte words go to the peers in turn, so every peer's link is busy from the
+// start rather than one peer after another.
+struct PushParts {
+  const uint4* src[kMaxP2pRanks];
+  uint4* dst[kMaxP2pRanks];
+  int parts = 0;      // peers written
+  int64_t words = 0;  // 16-byte words per part
+  int64_t threads = 0;
+  KOKKOS_INLINE_FUNCTION void operator()(int64_t t) const {
+    constexpr int64_t run = 32;
+    const int64_t runs = (words + run - 1) / run, total = runs * parts * run;
+    for (int64_t i = t; i < total; i += threads) {
+      const int64_t r = i / run;
+      const int q = int(r % parts);
+      const int64_t w = (r / parts) * run + (i % run);
+      if (w < words) dst[q][w] = src[q][w];
+    }
+  }
+};
 struct WaitRange {  // until every rank's flags [first, first + count) hold step
   FlagTable table;
   int first, count;
@@ -320,17 +345,22 @@ class IpcAllocator final : public ArenaAllocator {
   std::vector<void*> blocks_;
 };
 
-// NAGBENCH_P2P_REDUCE=push (experimental, sharded only): before the handshake of bucket k, this rank copies
-// the part of its gradient that each peer owns into that peer's inbox with cudaMemcpyAsync (copy engines, one
-// stream per peer, no SMs taken; NVLink carries writes only), and the reduce-update reads local memory.
-// Default pull: the reduce-update reads the peers' gradients over NVLink.
+// NAGBENCH_P2P_REDUCE=push (sharded only): before the handshake of bucket k, this rank copies the part of its
+// gradient that each peer owns into that peer's inbox with cudaMemcpyAsync (copy engines, one stream per
+// peer, no SMs taken; NVLink carries writes only), and the reduce-update reads local memory. push-sm: the
+// same copies by one kernel of SM stores (PushParts) on the comm stream. Default pull: the reduce-update
+// reads the peers' gradients over NVLink.
+enum class PushBy { none, copy_engines, sms };
 class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
  public:
   // `push` applies to sharded runs only (known here, before setup, so that path() names it from the start).
   // flags: "memop", "kernel" or "" (memop where the GPU runs stream memory operations, else kernel).
-  IpcP2pComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, bool push,
-             const std::string& flags)
-      : proc_(proc), spaces_(spaces), push_(push && proc.size > 1) {
+  IpcP2pComm(const CommSpaces<Kokkos::Cuda>& spaces, const ProcessInfo& proc, PushBy push,
+             const std::string& flags, int64_t push_threads)
+      : proc_(proc),
+        spaces_(spaces),
+        push_(proc.size > 1 ? push : PushBy::none),
+        push_threads_(push_threads) {
     // Every rank must run the same protocol: memop flags only where every rank's GPU runs them.
     int here = flags != "kernel" && driver_.load() ? 1 : 0, everywhere = 0;
     check_mpi(MPI_Allreduce(&here, &everywhere, 1, MPI_INT, MPI_MIN, node_comm()), "MPI_Allreduce");
@@ -354,7 +384,10 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
 
   std::string name() const override { return "p2p"; }
   std::string path() const override {
-    std::string p = std::string(pushing() ? "cuda-ipc-push" : "cuda-ipc") + (memops_ ? "-memop" : "");
+    std::string p = std::string(push_ == PushBy::copy_engines ? "cuda-ipc-push"
+                                : push_ == PushBy::sms        ? "cuda-ipc-push-sm"
+                                                              : "cuda-ipc") +
+                    (memops_ ? "-memop" : "");
     if (start_ahead_ != kDefaultStartAhead)
       p += start_ahead_ == 0 ? "-ahead-all" : "-ahead" + std::to_string(start_ahead_);
     return p;
@@ -383,7 +416,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
       void* inbox = alloc_.allocate(bytes, "p2p inbox");
       peers_.inbox = inbox;
       inboxes_ = exchange(inbox);
-      if (push_streams_.empty()) {
+      if (push_ == PushBy::copy_engines && push_streams_.empty()) {
         for (int r = 0; r < proc_.size; ++r) {
           cudaStream_t st = nullptr;
           NAGBENCH_CUDA_CHECK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
@@ -475,7 +508,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     return out;
   }
 
-  bool pushing() const { return push_; }
+  bool pushing() const { return push_ != PushBy::none; }
 
   // Memop flags: rank `from`'s slot `slot` in rank `owner`'s table; written by `from` only.
   CUdeviceptr flag_address(int owner, int from, int slot) const {
@@ -504,6 +537,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     const cudaStream_t comm = spaces_.comm.cuda_stream();
     const Bucket& b = s_.plan.buckets[size_t(k)];
     const int64_t shard = s_.plan.shard_length(k), esz = elem_bytes(s_.type);
+    if (push_ == PushBy::sms && push_sms(b, shard, esz)) return;
     NAGBENCH_CUDA_CHECK(cudaEventRecord(push_events_[0], comm));
     for (int j = 0; j < proc_.size; ++j) {
       if (j == proc_.rank) continue;
@@ -517,9 +551,35 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     }
   }
 
+  // push-sm's kernel; false (the caller copies with the copy engines) where a part is not in whole, aligned
+  // 16-byte words (never for the bucket plans' shards of 4-byte elements).
+  bool push_sms(const Bucket& b, int64_t shard, int64_t esz) {
+    PushParts parts;
+    const int64_t bytes = shard * esz;
+    if (bytes % 16 != 0) return false;
+    for (int j = 0; j < proc_.size; ++j) {
+      if (j == proc_.rank) continue;
+      char* dst = static_cast<char*>(inboxes_[size_t(j)]) + (b.start + proc_.rank * shard) * esz;
+      const char* src = static_cast<const char*>(s_.grad) + (b.start + j * shard) * esz;
+      if (reinterpret_cast<uintptr_t>(dst) % 16 != 0 || reinterpret_cast<uintptr_t>(src) % 16 != 0)
+        return false;
+      parts.dst[parts.parts] = reinterpret_cast<uint4*>(dst);
+      parts.src[parts.parts] = reinterpret_cast<const uint4*>(src);
+      ++parts.parts;
+    }
+    parts.words = bytes / 16;
+    parts.threads = std::min(push_threads_, parts.words * parts.parts);
+    if (parts.threads <= 0) return true;
+    Kokkos::parallel_for(
+        "nagbench::p2p_push",
+        Kokkos::RangePolicy<Kokkos::Cuda, Kokkos::IndexType<int64_t>>(spaces_.comm, 0, parts.threads), parts);
+    return true;
+  }
+
   ProcessInfo proc_;
   CommSpaces<Kokkos::Cuda> spaces_;
-  bool push_ = false;
+  PushBy push_ = PushBy::none;
+  int64_t push_threads_ = 0;
   bool memops_ = false;
   DriverMemops driver_;
   int start_ahead_ = kDefaultStartAhead;  // NAGBENCH_P2P_START_AHEAD: see Communicator::start_ahead
@@ -564,8 +624,18 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
                      " ranks, " + std::to_string(proc.local_size) + " on this node)");
   const char* mode = std::getenv("NAGBENCH_P2P_REDUCE");
   const std::string reduce = mode && *mode ? mode : "pull";
-  if (reduce != "pull" && reduce != "push")
-    throw InputError("NAGBENCH_P2P_REDUCE must be pull or push (got '" + reduce + "')");
+  if (reduce != "pull" && reduce != "push" && reduce != "push-sm")
+    throw InputError("NAGBENCH_P2P_REDUCE must be pull, push or push-sm (got '" + reduce + "')");
+  const char* threads_env = std::getenv("NAGBENCH_P2P_PUSH_THREADS");
+  int64_t push_threads = kDefaultPushThreads;
+  if (threads_env && *threads_env) {
+    char* end = nullptr;
+    const long long v = std::strtoll(threads_env, &end, 10);
+    if (*end != '\0' || v < 32 || v > (1LL << 24))
+      throw InputError("NAGBENCH_P2P_PUSH_THREADS must be a thread count from 32 to 16777216 (got '" +
+                       std::string(threads_env) + "')");
+    push_threads = v;
+  }
   const char* ahead_env = std::getenv("NAGBENCH_P2P_START_AHEAD");
   int ahead = kDefaultStartAhead;
   if (ahead_env && *ahead_env) {
@@ -582,7 +652,11 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
     throw InputError("NAGBENCH_P2P_FLAGS must be kernel or memop (got '" + flags + "')");
 #ifdef KOKKOS_ENABLE_CUDA
   if constexpr (std::is_same<Exec, Kokkos::Cuda>::value) {
-    auto comm = std::make_unique<IpcP2pComm>(spaces, proc, reduce == "push" && opt.sharded, flags);
+    const PushBy push = !opt.sharded          ? PushBy::none
+                        : reduce == "push"    ? PushBy::copy_engines
+                        : reduce == "push-sm" ? PushBy::sms
+                                              : PushBy::none;
+    auto comm = std::make_unique<IpcP2pComm>(spaces, proc, push, flags, push_threads);
     comm->set_start_ahead(ahead);
     return comm;
   }
@@ -590,6 +664,7 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
   if constexpr (is_host_space<Exec>()) {
     (void)spaces;
     (void)ahead;  // host p2p sets its flags at once: every bucket starts first
+    (void)push_threads;
     return std::make_unique<ShmP2pComm<Exec>>(proc);
   } else {
     throw InputError("--comm p2p: no p2p path for --backend " + backend_name<Exec>());

@@ -40,11 +40,11 @@ else:
     COMMS = [(["--comm", "mpi"], "host"), (["--comm", "p2p"], "shm")]
 COMM_IDS = ["/".join(c[0][1::2]) for c in COMMS]
 # CUDA p2p's record names its variant: cuda-ipc[-push|-push-sm][-memop] (push, push-sm: sharded runs under
-# NAGBENCH_P2P_REDUCE=push (copy engines) or push-sm (SM stores);
+# NAGBENCH_P2P_REDUCE=push (copy engines) or push-sm (SM stores, the default; pull names no push);
 # memop: flags by stream memory operations, the default on the GPUs we test, NAGBENCH_P2P_FLAGS=kernel turns them
 # off; -ahead<N> / -ahead-all: NAGBENCH_P2P_START_AHEAD other than its default, 2).
-P2P_PUSH = os.environ.get("NAGBENCH_P2P_REDUCE") if GPU and os.environ.get("NAGBENCH_P2P_REDUCE") in (
-    "push", "push-sm") else None
+P2P_REDUCE = os.environ.get("NAGBENCH_P2P_REDUCE") or "push-sm"  # sharded CUDA runs push by SM stores by default
+P2P_PUSH = P2P_REDUCE if GPU and P2P_REDUCE in ("push", "push-sm") else None
 P2P_MEMOP = GPU and os.environ.get("NAGBENCH_P2P_FLAGS", "") != "kernel"
 P2P_AHEAD = os.environ.get("NAGBENCH_P2P_START_AHEAD", "2")
 ALLREDUCE_COMMS = [c for c in COMMS if c[0][1] != "p2p"]

@@ -286,10 +286,10 @@ def test_sharded_training_bad_input(tmp_path):
 
 
 @pytest.mark.skipif(not p2p_ranks_possible(2), reason="p2p needs MPI, and one GPU per rank on GPUs")
-@pytest.mark.parametrize("reduce", ["pull", "push"])
+@pytest.mark.parametrize("reduce", ["pull", "push", "push-sm"])
 def test_p2p_reading_a_gradient_before_it_is_produced_is_caught(tmp_path, reduce):
     """Negative test of the fused path (GPUs: the peers' gradients read over NVLink, or copied into the owner's
-    inbox by copy engines; hosts: shared memory): bucket 0's flag published before the backward, with rank 0's
+    inbox by copy engines or by SM stores; hosts: shared memory): bucket 0's flag published before the backward, with rank 0's
     backward delayed so the read is certainly early: the peers sum a gradient that is not there yet, and the
     check of p against the float64 reference must fail: exit 1, no file."""
     p = run(["--problem", "tiny_mlp", "--steps", "6", "--bucket-mb", "0.001", "--comm", "p2p", "--shard",

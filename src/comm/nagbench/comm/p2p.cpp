@@ -63,9 +63,11 @@ constexpr int kMaxP2pRanks = 8;
 // reduce-update at once instead of after every bucket's handshake (8 MiB buckets of vit_l_16 on 2 x
 // H200: 4.43 ms against 4.85, results/nvidia-h200-x2/2026-11-28-p2p-memop/).
 constexpr int kDefaultStartAhead = 2;
-// push-sm: the threads of the push kernel (NAGBENCH_P2P_PUSH_THREADS), bounded so that the reduce-update of
-// the buckets before keeps most of the SMs.
-constexpr int64_t kDefaultPushThreads = 32768;
+// push-sm: the threads of the push kernel (NAGBENCH_P2P_PUSH_THREADS); 0 = one full wave of the GPU (SMs x
+// resident threads per SM). More threads keep more NVLink writes in flight: vit_l_16 on 4 x H200, 400 MiB
+// buckets, 5.30 / 5.24 / 5.23 ms with 65536 / 131072 / 262144 threads, 25 MiB 6.11 / 6.08 / 5.60 ms
+// (results/nvidia-h200-x4/2026-11-28-p2p-push-sm/).
+constexpr int64_t kDefaultPushThreads = 0;
 
 // The node's ranks, in world-rank order (p2p runs need every rank on one node, so this is the world).
 MPI_Comm node_comm() {
@@ -348,8 +350,9 @@ class IpcAllocator final : public ArenaAllocator {
 // NAGBENCH_P2P_REDUCE=push (sharded only): before the handshake of bucket k, this rank copies the part of its
 // gradient that each peer owns into that peer's inbox with cudaMemcpyAsync (copy engines, one stream per
 // peer, no SMs taken; NVLink carries writes only), and the reduce-update reads local memory. push-sm: the
-// same copies by one kernel of SM stores (PushParts) on the comm stream. Default pull: the reduce-update
-// reads the peers' gradients over NVLink.
+// same copies by one kernel of SM stores (PushParts) on the comm stream, the default of sharded runs (at 4
+// GPUs the copy engines' three copies per bucket lose to pull; the kernel's stores win at 2 and 4). pull (and
+// every replicated run): the reduce-update reads the peers' gradients over NVLink.
 enum class PushBy { none, copy_engines, sms };
 class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
  public:
@@ -360,7 +363,15 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
       : proc_(proc),
         spaces_(spaces),
         push_(proc.size > 1 ? push : PushBy::none),
-        push_threads_(push_threads) {
+        push_threads_(push_threads),
+        push_threads_set_(push_threads != kDefaultPushThreads) {
+    if (push_threads_ == kDefaultPushThreads) {
+      int dev = 0, sms = 0, per_sm = 0;
+      NAGBENCH_CUDA_CHECK(cudaGetDevice(&dev));
+      NAGBENCH_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+      NAGBENCH_CUDA_CHECK(cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxThreadsPerMultiProcessor, dev));
+      push_threads_ = int64_t(sms) * per_sm;
+    }
     // Every rank must run the same protocol: memop flags only where every rank's GPU runs them.
     int here = flags != "kernel" && driver_.load() ? 1 : 0, everywhere = 0;
     check_mpi(MPI_Allreduce(&here, &everywhere, 1, MPI_INT, MPI_MIN, node_comm()), "MPI_Allreduce");
@@ -388,6 +399,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
                                 : push_ == PushBy::sms        ? "cuda-ipc-push-sm"
                                                               : "cuda-ipc") +
                     (memops_ ? "-memop" : "");
+    if (push_ == PushBy::sms && push_threads_set_) p += "-t" + std::to_string(push_threads_);
     if (start_ahead_ != kDefaultStartAhead)
       p += start_ahead_ == 0 ? "-ahead-all" : "-ahead" + std::to_string(start_ahead_);
     return p;
@@ -580,6 +592,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   CommSpaces<Kokkos::Cuda> spaces_;
   PushBy push_ = PushBy::none;
   int64_t push_threads_ = 0;
+  bool push_threads_set_ = false;  // NAGBENCH_P2P_PUSH_THREADS given (the record's path names it)
   bool memops_ = false;
   DriverMemops driver_;
   int start_ahead_ = kDefaultStartAhead;  // NAGBENCH_P2P_START_AHEAD: see Communicator::start_ahead
@@ -623,7 +636,10 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
     throw InputError("--comm p2p needs every rank on one node (this job has " + std::to_string(proc.size) +
                      " ranks, " + std::to_string(proc.local_size) + " on this node)");
   const char* mode = std::getenv("NAGBENCH_P2P_REDUCE");
-  const std::string reduce = mode && *mode ? mode : "pull";
+  // Sharded CUDA runs push by SM stores unless told otherwise: vit_l_16 on 4 x H200 at 1.014x one allreduce
+  // against pull's 1.13x, and on 2 x H200 0.918x against 0.975x
+  // (results/nvidia-h200-x4/2026-11-28-p2p-push-sm/).
+  const std::string reduce = mode && *mode ? mode : "push-sm";
   if (reduce != "pull" && reduce != "push" && reduce != "push-sm")
     throw InputError("NAGBENCH_P2P_REDUCE must be pull, push or push-sm (got '" + reduce + "')");
   const char* threads_env = std::getenv("NAGBENCH_P2P_PUSH_THREADS");

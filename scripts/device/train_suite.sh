@@ -11,8 +11,9 @@
 # run), MLP_NORMAL_PRIORITY=1 (add a run with the reductions at normal priority) and MLP_COMBOS="16:16 0:24" (NCCL
 # channels:backward GEMMs' SM carve-out pairs, default "4:0 8:0 16:0"; none: no such runs), MLP_FIRST_BUCKET=1 (add a
 # run with --first-bucket-mb 1), MLP_P2P="shard:100 push:200 pushmemop:100 repl:100 ncclshard:100" (mode:bucket
-# MiB pairs: the fused reduce-update, --comm p2p, sharded pull / sharded push (copy engines) / pushsm: sharded push
-# by SM stores / push with flags by stream memory operations / replicated; NCCL sharded): the MLP
+# MiB pairs: the fused reduce-update, --comm p2p, sharded with the default reduction / pull: sharded pull / push:
+# sharded push by copy engines / pushsm: sharded push by SM stores / push with flags by stream memory operations /
+# replicated; NCCL sharded): the MLP
 # runs; DDP_GPUS="1 2" (default): the PyTorch runs.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -118,6 +119,7 @@ mlp_runs() {
       local mode=${pm%%:*} b=${pm##*:}
       case $mode in
         shard) mpi "$n" "mlp_r${n}_b${b}_p2p_shard" "${m[@]}" --comm p2p --shard --bucket-mb "$b" ;;
+        pull) NAGBENCH_P2P_REDUCE=pull mpi "$n" "mlp_r${n}_b${b}_p2p_pull" "${m[@]}" --comm p2p --shard --bucket-mb "$b" ;;
         push) NAGBENCH_P2P_REDUCE=push mpi "$n" "mlp_r${n}_b${b}_p2p_push" "${m[@]}" --comm p2p --shard --bucket-mb "$b" ;;
         pushsm) NAGBENCH_P2P_REDUCE=push-sm mpi "$n" "mlp_r${n}_b${b}_p2p_pushsm" "${m[@]}" --comm p2p --shard \
           --bucket-mb "$b" ;;

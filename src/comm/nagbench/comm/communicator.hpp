@@ -100,6 +100,9 @@ class Communicator {
 struct CommOptions {
   std::string mpi_path = "auto";  // auto | staged | cuda-aware (device memory only)
   bool sharded = false;           // the step reduce-scatters and all-gathers (the path may depend on it)
+  // The reductions run beside kernels that want every SM (a training step's backward): a path that can move
+  // data without SMs (copy engines) prefers that.
+  bool beside_compute = false;
 };
 
 }  // namespace nagbench

@@ -350,9 +350,10 @@ class IpcAllocator final : public ArenaAllocator {
 // NAGBENCH_P2P_REDUCE=push (sharded only): before the handshake of bucket k, this rank copies the part of its
 // gradient that each peer owns into that peer's inbox with cudaMemcpyAsync (copy engines, one stream per
 // peer, no SMs taken; NVLink carries writes only), and the reduce-update reads local memory. push-sm: the
-// same copies by one kernel of SM stores (PushParts) on the comm stream, the default of sharded runs (at 4
-// GPUs the copy engines' three copies per bucket lose to pull; the kernel's stores win at 2 and 4). pull (and
-// every replicated run): the reduce-update reads the peers' gradients over NVLink.
+// same copies by one kernel of SM stores (PushParts) on the comm stream. Defaults of sharded runs: push-sm
+// when nothing but reduce-updates runs beside (dp: at 4 GPUs the copy engines' three copies per bucket lose
+// even to pull, the kernel's stores win at 2 and 4), push beside a backward (train: the GEMMs keep every SM).
+// pull (and every replicated run): the reduce-update reads the peers' gradients over NVLink.
 enum class PushBy { none, copy_engines, sms };
 class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
  public:
@@ -631,15 +632,16 @@ std::string P2pBackend::problem(const CommRequest& r) {
 template <class Exec>
 std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spaces, const CommOptions& opt,
                                                      const ProcessInfo& proc) {
-  (void)opt;
   if (proc.local_size != proc.size)
     throw InputError("--comm p2p needs every rank on one node (this job has " + std::to_string(proc.size) +
                      " ranks, " + std::to_string(proc.local_size) + " on this node)");
   const char* mode = std::getenv("NAGBENCH_P2P_REDUCE");
-  // Sharded CUDA runs push by SM stores unless told otherwise: vit_l_16 on 4 x H200 at 1.014x one allreduce
-  // against pull's 1.13x, and on 2 x H200 0.918x against 0.975x
+  // Sharded CUDA runs push unless told otherwise. Beside nothing but reduce-updates (dp) by SM stores:
+  // vit_l_16 on 4 x H200 at 1.014x one allreduce against pull's 1.13x, on 2 x H200 0.918x against 0.975x.
+  // Beside a backward (train) by copy engines, which leave the GEMMs every SM: the MLP's step on 4 x
+  // H200 19.96 ms against 20.63 (SM stores) and 22.62 (pull)
   // (results/nvidia-h200-x4/2026-11-28-p2p-push-sm/).
-  const std::string reduce = mode && *mode ? mode : "push-sm";
+  const std::string reduce = mode && *mode ? mode : opt.beside_compute ? "push" : "push-sm";
   if (reduce != "pull" && reduce != "push" && reduce != "push-sm")
     throw InputError("NAGBENCH_P2P_REDUCE must be pull, push or push-sm (got '" + reduce + "')");
   const char* threads_env = std::getenv("NAGBENCH_P2P_PUSH_THREADS");

@@ -122,6 +122,7 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
   CommOptions copt;
   copt.mpi_path = cfg.mpi_path;
   copt.sharded = cfg.shard;
+  copt.beside_compute = true;  // the backward's GEMMs run beside the reductions
   auto comm = make_communicator<Exec>(cfg.comm, spaces.comm_spaces(), copt, proc);
   res.comm_name = comm->name();
   res.comm_path = comm->path();

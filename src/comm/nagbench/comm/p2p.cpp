@@ -544,6 +544,17 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
             "cuStreamWaitValue64");
   }
 
+  // Peer j's part of this rank's gradient of bucket b (j's shard) and where it lands (this rank's slot of
+  // j's inbox).
+  struct PeerPart {
+    char* dst;
+    const char* src;
+  };
+  PeerPart peer_part(const Bucket& b, int j, int64_t shard, int64_t esz) const {
+    return {static_cast<char*>(inboxes_[size_t(j)]) + (b.start + proc_.rank * shard) * esz,
+            static_cast<const char*>(s_.grad) + (b.start + j * shard) * esz};
+  }
+
   // Each peer's part of this rank's gradient of bucket k into that peer's inbox, the copies side by side on
   // one stream per peer, forked from and joined back into the comm stream.
   void push(int k) {
@@ -556,9 +567,9 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
       if (j == proc_.rank) continue;
       const cudaStream_t st = push_streams_[size_t(j)];
       NAGBENCH_CUDA_CHECK(cudaStreamWaitEvent(st, push_events_[0], 0));
-      char* dst = static_cast<char*>(inboxes_[size_t(j)]) + (b.start + proc_.rank * shard) * esz;
-      const char* src = static_cast<const char*>(s_.grad) + (b.start + j * shard) * esz;
-      NAGBENCH_CUDA_CHECK(cudaMemcpyAsync(dst, src, size_t(shard * esz), cudaMemcpyDeviceToDevice, st));
+      const PeerPart part = peer_part(b, j, shard, esz);
+      NAGBENCH_CUDA_CHECK(
+          cudaMemcpyAsync(part.dst, part.src, size_t(shard * esz), cudaMemcpyDeviceToDevice, st));
       NAGBENCH_CUDA_CHECK(cudaEventRecord(push_events_[size_t(j) + 1], st));
       NAGBENCH_CUDA_CHECK(cudaStreamWaitEvent(comm, push_events_[size_t(j) + 1], 0));
     }
@@ -572,12 +583,11 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     if (bytes % 16 != 0) return false;
     for (int j = 0; j < proc_.size; ++j) {
       if (j == proc_.rank) continue;
-      char* dst = static_cast<char*>(inboxes_[size_t(j)]) + (b.start + proc_.rank * shard) * esz;
-      const char* src = static_cast<const char*>(s_.grad) + (b.start + j * shard) * esz;
-      if (reinterpret_cast<uintptr_t>(dst) % 16 != 0 || reinterpret_cast<uintptr_t>(src) % 16 != 0)
+      const PeerPart part = peer_part(b, j, shard, esz);
+      if (reinterpret_cast<uintptr_t>(part.dst) % 16 != 0 || reinterpret_cast<uintptr_t>(part.src) % 16 != 0)
         return false;
-      parts.dst[parts.parts] = reinterpret_cast<uint4*>(dst);
-      parts.src[parts.parts] = reinterpret_cast<const uint4*>(src);
+      parts.dst[parts.parts] = reinterpret_cast<uint4*>(part.dst);
+      parts.src[parts.parts] = reinterpret_cast<const uint4*>(part.src);
       ++parts.parts;
     }
     parts.words = bytes / 16;

@@ -20,6 +20,16 @@ vit_bytes=$((304326632 * 4)) # one fp32 gradient of vit_l_16
 model="$repo/inputs/models/vit_l_16.yaml"
 P2P_BUCKETS=${P2P_BUCKETS:-8,25,50,100,200,400}
 STEPS=(--steps "${STEPS:-20}" --warmup 5)
+# The two yardsticks of every section, at np ranks: one NCCL allreduce of vit_l_16's bytes, and PyTorch's step.
+nccl_allreduce_step() {
+  step 40 "comm-only nccl np$1, vit_l_16 bytes" "$run" "$1" "comm_only_nccl_np${1}_vit" --comm-only --comm nccl \
+    --comm-sizes "$vit_bytes" --comm-reps 10
+}
+torch_step() {
+  step 90 "torch allreduce + mul_ + fused SGD np$1" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m \
+    torch.distributed.run --nproc_per_node="$1" "$repo/scripts/device/torch_dp_step.py" --model "$model" \
+    --out "$RES/torch_dp_step_np$1.json"
+}
 {
   if want machine; then
     step 20 "machine" bash -c 'nvidia-smi -L; nvidia-smi topo -m; python3 -c "import torch; print(torch.__version__)"'
@@ -38,11 +48,8 @@ STEPS=(--steps "${STEPS:-20}" --warmup 5)
   for np in ${RANKS:-2 4}; do
     want "np$np" || continue
     ((np > gpus)) && { echo "=== SKIPPED np$np: $gpus GPUs"; continue; }
-    step 40 "comm-only nccl np$np, vit_l_16 bytes" "$run" "$np" "comm_only_nccl_np${np}_vit" --comm-only --comm nccl \
-      --comm-sizes "$vit_bytes" --comm-reps 10
-    step 90 "torch allreduce + mul_ + fused SGD np$np" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m \
-      torch.distributed.run --nproc_per_node="$np" "$repo/scripts/device/torch_dp_step.py" --model "$model" \
-      --out "$RES/torch_dp_step_np$np.json"
+    nccl_allreduce_step "$np"
+    torch_step "$np"
     step 150 "dp p2p np$np" "$run" "$np" "dp_p2p_np$np" -m vit_l_16 -v multi_tensor --comm p2p \
       --sharding sharded,replicated --overlap on,off --bucket-mb "$P2P_BUCKETS" "${STEPS[@]}"
     step 90 "dp nccl np$np" "$run" "$np" "dp_nccl_np$np" -m vit_l_16 -v multi_tensor --comm nccl \
@@ -56,8 +63,7 @@ STEPS=(--steps "${STEPS:-20}" --warmup 5)
       "$repo/tests/cli/run_pytest.sh" -v -k "p2p or fused" "$repo/tests/mpi/test_dp.py" 2>&1 | tail -15
     for np in ${RANKS:-2 4}; do
       ((np > gpus)) && continue
-      step 40 "comm-only nccl np$np, vit_l_16 bytes" "$run" "$np" "comm_only_nccl_np${np}_vit" --comm-only \
-        --comm nccl --comm-sizes "$vit_bytes" --comm-reps 10
+      nccl_allreduce_step "$np"
       for mode in pull push; do
         step 90 "dp p2p $mode np$np" env NAGBENCH_P2P_REDUCE=$mode "$run" "$np" "dp_p2p_${mode}_np$np" -m vit_l_16 \
           -v multi_tensor --comm p2p --shard --overlap on,off --bucket-mb 25,100,200,400 "${STEPS[@]}"
@@ -68,9 +74,7 @@ STEPS=(--steps "${STEPS:-20}" --warmup 5)
     # PyTorch's step alone at every rank count of RANKS (the yardstick for an A/B in the memop section).
     for np in ${RANKS:-2 4}; do
       ((np > gpus)) && continue
-      step 90 "torch allreduce + mul_ + fused SGD np$np" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m \
-        torch.distributed.run --nproc_per_node="$np" "$repo/scripts/device/torch_dp_step.py" --model "$model" \
-        --out "$RES/torch_dp_step_np$np.json"
+      torch_step "$np"
     done
   fi
   if want memop; then
@@ -92,8 +96,7 @@ STEPS=(--steps "${STEPS:-20}" --warmup 5)
         NAGBENCH_TRAIN_BACKEND=cuda NAGBENCH_HAVE_NCCL=1 NAGBENCH_GPUS="$gpus" python3 -m pytest -q \
         "$repo/tests/train/test_train.py" -p no:cacheprovider -k "p2p" 2>&1 | tail -15
     fi
-    step 40 "comm-only nccl np$np, vit_l_16 bytes" "$run" "$np" "comm_only_nccl_np${np}_vit" --comm-only --comm nccl \
-      --comm-sizes "$vit_bytes" --comm-reps 10
+    nccl_allreduce_step "$np"
     # AB: flags,mode[,start-ahead[,push-threads]] (NAGBENCH_P2P_FLAGS: kernel, memop or default;
     # NAGBENCH_P2P_REDUCE: pull, push or push-sm; NAGBENCH_P2P_START_AHEAD, 0 = every bucket first, empty or
     # left out: the default, 2; NAGBENCH_P2P_PUSH_THREADS for push-sm, left out: the default).

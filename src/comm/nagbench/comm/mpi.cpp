@@ -71,7 +71,20 @@ class MpiComm final : public Communicator<Exec> {
       path_ = (mpi_is_cuda_aware() && !opt.sharded) ? Path::cuda_aware : Path::staged;
     const char* nb = std::getenv("NAGBENCH_CUDA_AWARE_NONBLOCKING");
     blocking_ = path_ == Path::cuda_aware && !(nb && std::string(nb) == "1");
+    // The all-gathers get a communicator of their own. Every rank posts its reductions in bucket order and
+    // its gathers in bucket order, but how the two interleave depends on timing where reductions are posted
+    // as their copies land (staged): on one communicator rank 0 could post reduce-scatter k+1 where rank 1
+    // posts all-gather k, and MPI matches collectives by order (seen: MPI_ERR_TRUNCATE with two ranks on
+    // one H200).
+    check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &gather_comm_), "MPI_Comm_dup");
   }
+  ~MpiComm() override {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized && gather_comm_ != MPI_COMM_NULL) MPI_Comm_free(&gather_comm_);
+  }
+  MpiComm(const MpiComm&) = delete;
+  MpiComm& operator=(const MpiComm&) = delete;
 
   std::string name() const override { return "mpi"; }
   std::string path() const override {
@@ -165,12 +178,12 @@ class MpiComm final : public Communicator<Exec> {
     }
     if (blocking_) {
       check_mpi(MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, at(buf, b.start, s_.type), mpi_count(shard),
-                              mpi_type(s_.type), MPI_COMM_WORLD),
+                              mpi_type(s_.type), gather_comm_),
                 "MPI_Allgather");
       return;
     }
     check_mpi(MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, at(buf, b.start, s_.type), mpi_count(shard),
-                             mpi_type(s_.type), MPI_COMM_WORLD, &gathers_[k]),
+                             mpi_type(s_.type), gather_comm_, &gathers_[k]),
               "MPI_Iallgather");
     gather_posted_[k] = 1;
   }
@@ -297,7 +310,8 @@ class MpiComm final : public Communicator<Exec> {
   ProcessInfo proc_;
   CommSpaces<Exec> spaces_;
   Path path_ = Path::host;
-  bool blocking_ = false;  // cuda-aware: blocking collectives, run in wait_reduction
+  bool blocking_ = false;                 // cuda-aware: blocking collectives, run in wait_reduction
+  MPI_Comm gather_comm_ = MPI_COMM_NULL;  // the all-gathers' own (see the constructor)
   CommSetup s_;
   std::vector<const ExecEvent<Exec>*> ready_;  // cuda-aware blocking: each bucket's gradient-ready event
   std::vector<MPI_Request> reductions_, gathers_;

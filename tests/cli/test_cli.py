@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+from functools import lru_cache
 
 import pytest
 
@@ -16,12 +17,20 @@ NO_GPU = os.environ.get("NAGBENCH_EXPECT_NO_GPU") == "1"
 REQUIRED_KEYS = ["benchmark", "model", "variant", "dtype", "backend", "device", "ranks", "params", "tensors",
                  "median_s", "min_s", "max_s", "params_per_s", "eff_GBps", "copy_GBps", "nstream_GBps",
                  "roof_GBps", "pct_of_roof", "verified", "schema_version"]
-SMALL = ["--roof-mib", "16", "--roof-reps", "3", "--steps", "3", "--warmup", "1"]
+# --evict-mib 1: the default eviction (4x the last-level cache, up to 1 GiB) costs seconds a run on a CPU and
+# changes no result; test_cache_eviction_is_recorded checks the default.
+SMALL = ["--roof-mib", "16", "--roof-reps", "3", "--steps", "3", "--warmup", "1", "--evict-mib", "1"]
 
 
 def run(*args, timeout=300):
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
     return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+@lru_cache(maxsize=None)
+def help_text():
+    """--help's text, asked once: every start of the binary costs a second or more under the sanitizers."""
+    return run("--help").stdout
 
 
 def assert_input_error(res, out_file, *needles):
@@ -59,7 +68,7 @@ def test_help_lists_options():
 @gpu_free
 def test_small_run_writes_a_complete_verified_record(tmp_path):
     out = tmp_path / "r.json"
-    res = run("--backend", "openmp" if "openmp" in run("--help").stdout else "serial", "--model", "tiny",
+    res = run("--backend", "openmp" if "openmp" in help_text() else "serial", "--model", "tiny",
               "-o", str(out), *SMALL)
     assert res.returncode == 0, res.stderr
     rec = json.loads(out.read_text())
@@ -71,8 +80,25 @@ def test_small_run_writes_a_complete_verified_record(tmp_path):
     assert rec["eff_GBps"] == pytest.approx(20 * rec["params"] / rec["median_s"] / 1e9)
     assert rec["roof_GBps"] == max(rec["copy_GBps"], rec["nstream_GBps"])
     assert rec["provenance"]["command_line"].endswith(" ".join(SMALL))
+    assert rec["evict_bytes"] == 1 << 20
     assert "verified: yes" in res.stdout
     assert not [f for f in os.listdir(tmp_path) if ".tmp." in f]
+
+
+@gpu_free
+def test_cache_eviction_is_recorded(tmp_path):
+    host = ["--backend", "openmp" if "openmp" in help_text() else "serial"]
+    few = ["--roof-mib", "8", "--roof-reps", "1", "--steps", "1", "--warmup", "0"]
+    out = tmp_path / "default.json"
+    res = run(*host, "--model", "tiny", "-o", str(out), *few)
+    assert res.returncode == 0, res.stderr
+    assert 64 << 20 <= json.loads(out.read_text())["evict_bytes"] <= 1 << 30  # 4x the cache, 64 MiB .. 1 GiB
+    assert "cache-evicting write" in res.stderr
+    out = tmp_path / "warm.json"
+    res = run(*host, "--model", "tiny", "--evict-mib", "0", "-o", str(out), *few)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(out.read_text())["evict_bytes"] == 0
+    assert "caches warm, --evict-mib 0" in res.stdout
 
 
 @gpu_free
@@ -80,7 +106,7 @@ def test_small_run_writes_a_complete_verified_record(tmp_path):
                                            ("fused", "fp64")])
 def test_variants_and_dtypes_run_verified(tmp_path, variant, dtype):
     out = tmp_path / "r.json"
-    host = "serial" if "serial" in run("--help").stdout.split("Execution space:")[1].split()[0] else "openmp"
+    host = "serial" if "serial" in help_text().split("Execution space:")[1].split()[0] else "openmp"
     res = run("--model", "tiny", "-v", variant, "-d", dtype, "-o", str(out), "--backend", host, *SMALL)
     assert res.returncode == 0, res.stderr
     assert json.loads(out.read_text())["verified"] is True
@@ -136,7 +162,7 @@ def test_unwritable_output_directory(tmp_path):
 
 @gpu_free
 def test_backend_not_compiled_in(tmp_path):
-    helptext = run("--help").stdout
+    helptext = help_text()
     missing = [b for b in ["cuda", "openmp", "serial"] if b not in helptext.split("Execution space:")[1].split()[0]]
     if not missing:
         pytest.skip("every backend is compiled in")

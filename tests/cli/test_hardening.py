@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from test_cli import BIN, NO_GPU, SMALL, assert_input_error, run
+from test_cli import BIN, NO_GPU, SMALL, assert_input_error, help_text, run
 
 gpu_free = pytest.mark.skipif(NO_GPU, reason="this CUDA build cannot start without a GPU")
 MPI_ENV = dict(os.environ, OMP_NUM_THREADS="1", OMP_PROC_BIND="false", OMPI_ALLOW_RUN_AS_ROOT="1",
@@ -27,7 +27,7 @@ def mpi_launch(np):
 
 
 def backend_args():
-    helptext = run("--help").stdout
+    helptext = help_text()
     return ["--backend", "openmp" if "openmp" in helptext else "serial"]
 
 
@@ -57,6 +57,9 @@ OVERFLOWS = [
     (["-d", ","], ["--dtype", "empty item"]),
     (["--comm", ","], ["--comm", "empty item"]),
     (["--bucket-mb", "25,"], ["--bucket-mb", "empty item"]),
+    (["--evict-mib", "-1"], ["--evict-mib"]),
+    (["--evict-mib", "nan"], ["--evict-mib"]),
+    (["--evict-mib", "1e7"], ["--evict-mib"]),
     (["--kokkos-threads=0"], ["--kokkos-threads"]),              # was: accepted, threads=0 recorded
     (["--kokkos-frobnicate=1"], ["unknown Kokkos argument"]),    # was: accepted silently
     (["--kokkos-device-id=1"], ["local rank"]),
@@ -172,7 +175,7 @@ def test_a_full_disk_names_the_reason(tmp_path):
 
 @gpu_free
 def test_too_many_openmp_threads_is_an_input_error(tmp_path):
-    if "openmp" not in run("--help").stdout:
+    if "openmp" not in help_text():
         pytest.skip("no OpenMP backend")
     out = tmp_path / "r.json"
     res = subprocess.run([BIN, "--model", "tiny", "-o", str(out), *SMALL], capture_output=True, text=True,

@@ -221,6 +221,7 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   std::string models = "resnet50", variants = "fused", dtypes = "fp32", comms, shardings = "replicated",
               overlaps = "on", comm_priorities = "high", bucket_mbs = "25",
               seed_text = std::to_string(c.seed);
+  std::string evict_text;  // empty: sized from the last-level cache (Config::evict_mib = -1)
   std::string params_text, params_per_rank_text, comm_min = "1M", comm_max = "1G", comm_sizes_text;
   bool comm_only = false, shard_flag = false, no_overlap_flag = false;
   bool list_models = false, list_variants = false, list_optimizers = false, list_workloads = false,
@@ -322,6 +323,10 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
       "MiB per roof array, 1 to 1048576 (default: 8x the last-level cache the OS reports for CPU 0, "
       "clamped to 256 MiB .. 4 GiB on CPUs, at least 1 GiB on GPUs, and to a quarter of free memory "
       "over the 3 arrays)");
+  app.add_option("--evict-mib", evict_text,
+                 "Update benchmark: MiB written before each timed step to evict the caches, 0 to 1048576 "
+                 "(default: 4x the last-level cache, 64 MiB .. 1 GiB; 0 times the update with warm caches; "
+                 "data-parallel and training steps never evict)");
   app.add_option(
          "--roof-reps", c.roof_reps,
          "Maximum repetitions of each roof kernel (stops early once 5 in a row agree within 1%; a stable "
@@ -494,6 +499,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
       throw InputError(std::string(flag) + " takes a finite number (got '" + text + "')");
     return v;
   };
+  if (!evict_text.empty())
+    c.evict_mib = checked_range(parse_real(evict_text, "--evict-mib"), 0, kMaxEvictMib, "--evict-mib");
   if (!target_loss_text.empty()) {
     c.has_target_loss = true;
     c.target_loss = parse_real(target_loss_text, "--target-loss");

@@ -14,7 +14,7 @@ namespace nagbench {
 // clang-format off
 #define NAGBENCH_CONFIG_FIELDS(X)                                                                            \
   X(mode) X(backend) X(workload) X(optimizer) X(hyper) X(variant) X(rule_mode) X(dtype) X(steps) X(warmup)   \
-  X(seed) X(verify) X(roof_mib) X(roof_reps) X(output) X(tag) X(timeout_s) X(comm) X(mpi_path) X(shard)      \
+  X(seed) X(verify) X(roof_mib) X(roof_reps) X(evict_mib) X(output) X(tag) X(timeout_s) X(comm) X(mpi_path) X(shard)      \
   X(overlap) X(comm_high_priority) X(bucket_mb) X(first_bucket_mb) X(allow_gpu_sharing) X(debug_skip_bucket) X(debug_stop_rank) \
   X(comm_sizes) X(comm_iters) X(comm_reps) X(params_per_rank) X(quiet) X(check_only) X(command_line)       \
   X(problem) X(batch_size) X(epochs) X(eval_every) X(target) X(has_target_loss) X(target_loss)               \
@@ -62,6 +62,7 @@ void validate(const Config& c, int ranks) {
     throw InputError("--warmup must be from 0 to " + std::to_string(kMaxSteps) + " (got " +
                      std::to_string(c.warmup) + ")");
   if (c.roof_mib != 0) checked_range(c.roof_mib, kMinRoofMib, kMaxRoofMib, "--roof-mib");
+  if (c.evict_mib != -1) checked_range(c.evict_mib, 0, kMaxEvictMib, "--evict-mib");
   if (c.roof_reps <= 0 || c.roof_reps > 10000) throw InputError("--roof-reps must be from 1 to 10000");
   checked_range(c.timeout_s, 0, 1e7, "--timeout");
   if (c.verify != "auto" && c.verify != "full" && c.verify != "sample" && c.verify != "off")

@@ -14,6 +14,7 @@ namespace nagbench {
 inline constexpr int kMaxSteps = 100000000;                 // --steps and --warmup each
 inline constexpr int64_t kMaxCommBytes = int64_t(1) << 33;  // --comm-only messages: 8 GiB
 inline constexpr double kMinRoofMib = 1, kMaxRoofMib = 1048576;
+inline constexpr double kMaxEvictMib = 1048576;
 inline constexpr double kMinBucketMib = 1.0 / 1024, kMaxBucketMib = 1048576;
 inline constexpr int64_t kMaxBuckets = 1000000;
 // Kokkos 3.x's OpenMP backend has a fixed pool of 512 threads (OpenMPExec::MAX_THREAD_COUNT) and crashes past
@@ -39,6 +40,8 @@ struct Config {
   std::string verify = "auto";  // auto | full | sample | off
   double roof_mib = 0;          // per roof array; 0 = sized from the device's last-level cache
   int roof_reps = 20;
+  double evict_mib = -1;  // written before each timed update step to evict the caches; -1 = sized from the
+                          // last-level cache (sizing.hpp), 0 = none (the update starts with warm caches)
   std::string output;      // JSON record path; empty = none
   std::string tag;         // free label copied into every record (sweep runners resume by it)
   double timeout_s = 600;  // watchdog: a step or collective longer than this aborts the job; 0 = off

@@ -20,8 +20,9 @@ int64_t roof_bytes_per_array(const Config& cfg, const DeviceInfo& dev) {
   return bytes;
 }
 
-int64_t eviction_bytes(const DeviceInfo& dev) {
+int64_t eviction_bytes(const Config& cfg, const DeviceInfo& dev) {
   constexpr int64_t MiB = int64_t(1) << 20;
+  if (cfg.evict_mib >= 0) return static_cast<int64_t>(cfg.evict_mib * double(MiB)) / 8 * 8;  // whole doubles
   return std::min<int64_t>(std::max<int64_t>(4 * dev.last_level_cache_bytes, 64 * MiB), 1024 * MiB);
 }
 

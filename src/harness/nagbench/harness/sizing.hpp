@@ -14,8 +14,8 @@ namespace nagbench {
 int64_t roof_bytes_per_array(const Config& cfg, const DeviceInfo& dev);
 
 // Bytes written between producing gradients and the timed update, to push them out of the last-level cache:
-// 4x the cache, at least 64 MiB, at most 1 GiB.
-int64_t eviction_bytes(const DeviceInfo& dev);
+// --evict-mib, else 4x the cache, at least 64 MiB, at most 1 GiB.
+int64_t eviction_bytes(const Config& cfg, const DeviceInfo& dev);
 
 // Throws InputError when `need_bytes` cannot fit in the device's memory; says how much it needs either way.
 void check_memory_fits(int64_t need_bytes, const DeviceInfo& dev, Progress& progress);

@@ -21,7 +21,7 @@ int64_t UpdateRun::memory_needed(const Config& cfg, const DeviceInfo& dev, int) 
   const int64_t roof = checked_mul(roof_bytes_per_array(cfg, dev), 3, "the roof arrays");
   const int64_t arenas =
       arena_bytes(configuration_arena(cfg), parse_dtype(cfg.dtype), configuration_states(cfg));
-  return sum(sum(arenas, roof), eviction_bytes(dev));
+  return sum(sum(arenas, roof), eviction_bytes(cfg, dev));
 }
 
 nlohmann::json update_record(const Config& cfg, const ProcessInfo& proc, const UpdateResult& r) {
@@ -52,7 +52,8 @@ nlohmann::json update_record(const Config& cfg, const ProcessInfo& proc, const U
               {"copy_library_GBps", r.roof.copy_library_GBps},
               {"roof_from", r.roof.roof_from}}},
             {"verification", verification_json(r.verify)},
-            {"arena_bytes", r.arena_bytes}});
+            {"arena_bytes", r.arena_bytes},
+            {"evict_bytes", r.evict_bytes}});
   return j;
 }
 
@@ -89,7 +90,7 @@ std::string update_table(const Config& cfg, const UpdateResult& r) {
   row("eff GB/s", r.eff_GBps, bytes / r.update_s.max / 1e9, bytes / r.update_s.min / 1e9, false);
   o << "\n  " << format_fixed(r.pct_of_roof, 1) << "% of roof (" << r.bytes_per_param << " B/param, "
     << r.update_s.count << " timed steps; gradient production " << format_seconds(r.gradient_s.median)
-    << " per step, not counted)";
+    << " per step, not counted" << (r.evict_bytes == 0 ? "; caches warm, --evict-mib 0" : "") << ")";
   if (r.suspect) o << "  ** SUSPECT: above 105% of the roof **";
   o << "\n";
   if (r.verify.mode == "off") {

@@ -22,6 +22,7 @@ struct UpdateResult {
   Summary update_s;    // per timed step
   Summary gradient_s;  // the workload's gradient production, timed apart
   int64_t params = 0, tensors = 0, arena_bytes = 0;
+  int64_t evict_bytes = 0;  // written before each step's update (sizing.hpp); 0: warm caches
   int bytes_per_param = 0;  // from the bytes table (optim/bytes.hpp)
   std::string rule_description;
   double params_per_s = 0, eff_GBps = 0, pct_of_roof = 0;

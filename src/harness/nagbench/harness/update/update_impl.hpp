@@ -43,7 +43,8 @@ UpdateResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Progre
   const int64_t roof_bytes = roof_bytes_per_array(cfg, res.device);
   // The gradient kernel leaves the tail of g in the last-level cache; the roof is measured cold, so the
   // update is too: a write over 4x the cache evicts it before every timed step (untimed).
-  const int64_t evict_bytes = eviction_bytes(res.device);
+  const int64_t evict_bytes = eviction_bytes(cfg, res.device);
+  res.evict_bytes = evict_bytes;
   check_memory_fits(UpdateRun::memory_needed(cfg, res.device, 1), res.device, progress);
   Kokkos::View<double*, Mem> evict(Kokkos::view_alloc(Kokkos::WithoutInitializing, "nagbench::evict"),
                                    evict_bytes / int64_t(sizeof(double)));
@@ -67,11 +68,14 @@ UpdateResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Progre
   const std::vector<GradientRange> all = {{0, layout.length}};
   std::vector<double> t_update, t_grad;
   progress.say("running " + std::to_string(total_steps) + " steps (1 first, " + std::to_string(cfg.warmup) +
-               " warm-up, " + std::to_string(cfg.steps) + " timed) of variant " + cfg.variant);
+               " warm-up, " + std::to_string(cfg.steps) + " timed) of variant " + cfg.variant +
+               (evict_bytes > 0 ? ", each update after a " + format_bytes_binary(double(evict_bytes)) +
+                                      " cache-evicting write"
+                                : ", caches warm (--evict-mib 0)"));
   for (int64_t s = 0; s < total_steps; ++s) {
     WatchdogGuard watch("an update step");
     const double tg = time_fenced([&]() { workload->produce_gradients(exec, ptr, s, all, [](int) {}); });
-    Kokkos::deep_copy(exec, evict, double(s));
+    if (evict_bytes > 0) Kokkos::deep_copy(exec, evict, double(s));
     const Rule rule = Opt::template make_rule<C>(h, 1, s, arithmetic_of(cfg));
     const double tu = time_fenced([&]() { variant->step(exec, rule, s == 0, 0); });
     if (s > cfg.warmup) {

@@ -40,8 +40,9 @@ struct Config {
   std::string verify = "auto";  // auto | full | sample | off
   double roof_mib = 0;          // per roof array; 0 = sized from the device's last-level cache
   int roof_reps = 20;
-  double evict_mib = -1;  // written before each timed update step to evict the caches; -1 = sized from the
-                          // last-level cache (sizing.hpp), 0 = none (the update starts with warm caches)
+  // MiB written before each timed update step to evict the caches: -1 = sized from the last-level cache
+  // (sizing.hpp), 0 = none (the update starts with warm caches).
+  double evict_mib = -1;
   std::string output;      // JSON record path; empty = none
   std::string tag;         // free label copied into every record (sweep runners resume by it)
   double timeout_s = 600;  // watchdog: a step or collective longer than this aborts the job; 0 = off

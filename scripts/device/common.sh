@@ -20,6 +20,11 @@ if ldd "$B/bin/nagbench" | grep -q "not found"; then
     [[ -n "$d" ]] && export LD_LIBRARY_PATH="$d:${LD_LIBRARY_PATH:-}"
   done
 fi
+# The training workloads' data files: the machine's python3-sklearn, else the copy stage.sh carried.
+if [[ -z "${NAGBENCH_DATA_DIR:-}" && ! -f /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz &&
+  -f "$B/share/nagbench/sklearn-data/digits.csv.gz" ]]; then
+  export NAGBENCH_DATA_DIR="$B/share/nagbench/sklearn-data"
+fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # Each rank binds its OpenMP threads inside the cores its launcher gave it (mpirun --map-by ppr:N:node:PE=T
 # --bind-to core); without that binding, OMP_PROC_BIND would pile every rank onto the first cores.

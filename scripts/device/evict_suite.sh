@@ -14,7 +14,7 @@ mkdir -p "$rec"
 if [[ "${TESTS:-1}" == 1 ]]; then
   {
     echo "=== unit tests (GPU)"
-    NAGBENCH_MODELS_DIR="$B/share/nagbench/models" "$B/bin/nagbench_unit_tests" 2>&1 | tail -4
+    NAGBENCH_MODELS_DIR="$B/share/nagbench/models" "$B/bin/nagbench_unit_tests" 2>&1 | grep -E "FAILED|PASSED|SKIPPED"
     echo "=== CLI tests (CUDA binary)"
     NAGBENCH_BIN="$B/bin/nagbench" NAGBENCH_MODELS_DIR="$B/share/nagbench/models" NAGBENCH_MPIRUN=mpirun \
       OMP_PROC_BIND=false "$repo/tests/cli/run_pytest.sh" "$repo/tests/cli/test_cli.py" \
@@ -48,8 +48,7 @@ rows = {}
 for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
     r = json.load(open(f))
     key = (r["backend"], r["model"], r["variant"], "default" if r["evict_bytes"] else "0 (warm)")
-    rows.setdefault(key, []).append((r["median_s"], r["pct_of_roof"], r["evict_bytes"], r["verified"],
-                                     r["device"]["name"]))
+    rows.setdefault(key, []).append((r["median_s"], r["pct_of_roof"], r["evict_bytes"], r["verified"], r["device"]))
 print("| backend | model | variant | --evict-mib | bytes evicted | median ms per round | % of roof per round |"
       " verified | device |")
 print("|---|---|---|---|---|---|---|---|---|")
@@ -57,3 +56,4 @@ for (b, m, v, e), runs in sorted(rows.items()):
     print(f"| {b} | {m} | {v} | {e} | {runs[0][2]:,} | " + " / ".join(f"{t * 1e3:.4f}" for t, *_ in runs) +
           " | " + " / ".join(f"{p:.1f}" for _, p, *_ in runs) + f" | {all(x[3] for x in runs)} | {runs[0][4]} |")
 EOF
+tar -czf "$OUT/records.tar.gz" -C "$OUT" records && rm -rf "$rec"

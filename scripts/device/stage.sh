@@ -38,5 +38,12 @@ if [[ $what == new || $what == old || $what == mpicuda ]]; then
   mkdir -p "$dst/share/nagbench"
   cp -r "$repo/inputs/problems" "$dst/share/nagbench/"
   gzip -9 "$dst"/bin/*
+  # The training workloads' data files (python3-sklearn's, which GPU images without scikit-learn lack):
+  # scripts/device/common.sh points NAGBENCH_DATA_DIR here when the machine has none of its own.
+  sk=/usr/lib/python3/dist-packages/sklearn/datasets/data
+  if [[ -f $sk/digits.csv.gz ]]; then
+    mkdir -p "$dst/share/nagbench/sklearn-data"
+    cp "$sk/digits.csv.gz" "$sk/breast_cancer.csv" "$dst/share/nagbench/sklearn-data/"
+  fi
 fi
 du -sh "$dst"

@@ -20,9 +20,9 @@ OPTION_OF = [
     ("sharding", "--sharding"), ("overlap", "--overlap"), ("bucket_mb", "--bucket-mb"),
     ("comm_priority", "--comm-priority"), ("comm_min", "--comm-min"), ("comm_max", "--comm-max"),
     ("comm_iters", "--comm-iters"), ("comm_reps", "--comm-reps"), ("steps", "--steps"), ("warmup", "--warmup"),
-    ("verify", "--verify"), ("roof_mib", "--roof-mib"), ("roof_reps", "--roof-reps"), ("evict_mib", "--evict-mib"), ("timeout", "--timeout"),
-    ("seed", "--seed"), ("lr", "--lr"), ("momentum", "--momentum"), ("dampening", "--dampening"),
-    ("weight_decay", "--weight-decay"),
+    ("verify", "--verify"), ("roof_mib", "--roof-mib"), ("roof_reps", "--roof-reps"), ("evict_mib", "--evict-mib"),
+    ("timeout", "--timeout"), ("seed", "--seed"), ("lr", "--lr"), ("momentum", "--momentum"),
+    ("dampening", "--dampening"), ("weight_decay", "--weight-decay"),
 ]
 # Settings that may be lists (axes); the others are scalars. ranks is always an axis.
 AXIS_KEYS = ["backend", "threads_per_rank", "model", "params", "params_per_rank", "variant", "dtype", "comm",

@@ -73,6 +73,7 @@ BAD = [
     (lambda d: d["experiments"][0].update(ranks=[3], ranks_per_node=2), ["experiments[0].ranks", "do not fill"]),
     (lambda d: d["experiments"].append(dict(d["experiments"][0])), ["used twice"]),
     (lambda d: d["experiments"][0].update(comm_only=True), ["experiments[0].model", "no model"]),
+    (lambda d: d["defaults"].update(evict_mib=-1), ["defaults.evict_mib"]),
 ]
 
 
@@ -121,6 +122,14 @@ def test_one_rank_is_the_comm_none_baseline_and_tags_are_unique():
     assert len([p for p in sweep.points if p.experiment == "strong"]) == 12
     # one launch per configuration: no list left in the arguments
     assert not any("," in a for p in sweep.points for a in p.args if not a.startswith("--"))
+
+
+def test_run_settings_become_nagbench_options(tmp_path):
+    doc = base()
+    doc["defaults"].update(evict_mib=0, roof_mib=8)
+    for p in specmod.load(write(tmp_path, doc)).points:
+        assert p.args[p.args.index("--evict-mib") + 1] == "0"
+        assert p.args[p.args.index("--roof-mib") + 1] == "8"
 
 
 def test_tag_changes_with_any_setting(tmp_path):

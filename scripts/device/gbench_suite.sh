@@ -6,7 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
   "$B/bin/nagbench_bench" --nagbench_backends=cuda --benchmark_min_time=0.1 \
     --benchmark_out="$OUT/gbench_cuda.json" --benchmark_out_format=json
   python3 "$repo/benchmarks/check_results.py" "$OUT/gbench_cuda.json" --expect 100
-  export OMP_NUM_THREADS=$(nproc)
+  OMP_NUM_THREADS=$(nproc)
+  export OMP_NUM_THREADS
   "$B/bin/nagbench_bench" --nagbench_backends=openmp --nagbench_host_max_log2=26 \
     --benchmark_filter='fp32|fp64|roof' --benchmark_min_time=0.1 \
     --benchmark_out="$OUT/gbench_openmp.json" --benchmark_out_format=json

@@ -143,7 +143,7 @@ mpi() {
 
   if want sanitizer; then
     # Issue 9: compute-sanitizer's four tools over the CUDA unit tests and a 2-rank NCCL and staged-MPI step.
-    cs=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)
+    cs=$(command -v compute-sanitizer || find /usr/local/cuda*/bin -name compute-sanitizer 2>/dev/null | head -1)
     small=(--model tiny --steps 2 --warmup 0 --roof-mib 64 --roof-reps 2 --verify full)
     quick='UpdateKernels/Cuda.Fp32Nesterov:UpdateKernels/Cuda.Bf16MasterNesterov:UpdateKernels/Cuda.EmptyAndSingleTensors:TorchArithmetic/Cuda.*'
     step 150 "memcheck unit (Cuda)" "$cs" --tool memcheck --leak-check full --error-exitcode 9 \

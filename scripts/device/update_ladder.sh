@@ -29,7 +29,8 @@ nb() {  # nb <record name> <nagbench args...>
   for d in bf16 bf16_master; do
     for v in naive fused multi_tensor; do nb "cuda_single2p28_${d}_$v" -b cuda -m single_2p28 -d "$d" -v "$v"; done
   done
-  export OMP_NUM_THREADS=$(nproc)
+  OMP_NUM_THREADS=$(nproc)
+  export OMP_NUM_THREADS
   for v in naive fused multi_tensor; do nb "openmp_single2p28_fp32_$v" -b openmp -m single_2p28 -v "$v" -n 10; done
   nb "openmp_resnet50_fp32_fused" -b openmp -m resnet50 -v fused
 } 2>&1 | tee "$OUT/ladder.txt"

@@ -42,7 +42,8 @@ UpdateResult run_update_typed(const Config& cfg, const ProcessInfo& proc, Progre
 
   const int64_t roof_bytes = roof_bytes_per_array(cfg, res.device);
   // The gradient kernel leaves the tail of g in the last-level cache; the roof is measured cold, so the
-  // update is too: a write over 4x the cache evicts it before every timed step (untimed).
+  // update is too: a write (sizing.hpp: --evict-mib, else 4x the cache) evicts it before every timed step
+  // (untimed).
   const int64_t evict_bytes = eviction_bytes(cfg, res.device);
   res.evict_bytes = evict_bytes;
   check_memory_fits(UpdateRun::memory_needed(cfg, res.device, 1), res.device, progress);

@@ -16,8 +16,8 @@ from .paths import schema_dir
 # (spec key, nagbench option); options whose value is a flag are handled in nagbench_args().
 OPTION_OF = [
     ("backend", "--backend"), ("model", "--model"), ("params", "--params"), ("params_per_rank", "--params-per-rank"),
-    ("variant", "--variant"), ("dtype", "--dtype"), ("comm", "--comm"), ("mpi_path", "--mpi-path"),
-    ("sharding", "--sharding"), ("overlap", "--overlap"), ("bucket_mb", "--bucket-mb"),
+    ("variant", "--variant"), ("launch", "--launch"), ("dtype", "--dtype"), ("comm", "--comm"),
+    ("mpi_path", "--mpi-path"), ("sharding", "--sharding"), ("overlap", "--overlap"), ("bucket_mb", "--bucket-mb"),
     ("comm_priority", "--comm-priority"), ("comm_min", "--comm-min"), ("comm_max", "--comm-max"),
     ("comm_iters", "--comm-iters"), ("comm_reps", "--comm-reps"), ("steps", "--steps"), ("warmup", "--warmup"),
     ("verify", "--verify"), ("roof_mib", "--roof-mib"), ("roof_reps", "--roof-reps"), ("evict_mib", "--evict-mib"),
@@ -25,8 +25,8 @@ OPTION_OF = [
     ("dampening", "--dampening"), ("weight_decay", "--weight-decay"),
 ]
 # Settings that may be lists (axes); the others are scalars. ranks is always an axis.
-AXIS_KEYS = ["backend", "threads_per_rank", "model", "params", "params_per_rank", "variant", "dtype", "comm",
-             "sharding", "overlap", "bucket_mb", "comm_priority"]
+AXIS_KEYS = ["backend", "threads_per_rank", "model", "params", "params_per_rank", "variant", "launch", "dtype",
+             "comm", "sharding", "overlap", "bucket_mb", "comm_priority"]
 # The runner owns these nagbench options: a point's record goes to the sweep's records.jsonl under the point's tag,
 # and jobs show nagbench's progress lines.
 RUNNER_OPTIONS = {"-o", "--output", "--tag", "-q", "--quiet"}
@@ -203,6 +203,11 @@ def check_experiment(e, where):
             raise SpecError(f"{where}.comm: more than one rank needs comm mpi or nccl")
     if "nccl" in as_list(e.get("comm", [])) and "cuda" not in as_list(e.get("backend", "openmp")):
         raise SpecError(f"{where}.comm: nccl needs backend cuda")
+    if "graph" in as_list(e.get("launch", [])):
+        if as_list(e.get("backend", "openmp")) != ["cuda"]:
+            raise SpecError(f"{where}.launch: graph needs backend cuda (CUDA graphs)")
+        if max(e["ranks"]) > 1 or as_list(e.get("comm", "none")) != ["none"] or e.get("comm_only"):
+            raise SpecError(f"{where}.launch: graph replays the one-rank update benchmark (ranks [1], no comm)")
     if "comm_sizes" in e and ("comm_min" in e or "comm_max" in e):
         raise SpecError(f"{where}.comm_sizes: give comm_sizes or comm_min/comm_max, not both")
     for a in e.get("extra_args", []):

@@ -130,6 +130,11 @@ BAD_INPUTS = [
     (["--lr", "abc"], ["--lr"]),
     (["--overlap", "sometimes"], ["--overlap"]),
     (["--comm-priority", "urgent"], ["--comm-priority", "urgent"]),
+    (["--launch", "sometimes"], ["--launch", "sometimes"]),
+    (["--launch", "graph", "--comm", "mpi"], ["--launch graph", "update benchmark"]),
+    (["--launch", "graph", "--comm-only", "--comm", "mpi"], ["--launch", "--comm-only"]),
+    (["--launch", "graph", "-v", "unfused"], ["--launch graph", "unfused"]),
+    (["--launch", "graph", "--optimizer", "nesterov1983", "--schedule"], ["--launch graph", "nesterov1983"]),
 ]
 
 
@@ -139,6 +144,32 @@ def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, args, needles):
     out = tmp_path / "r.json"
     assert_input_error(run("--model", "tiny", *args, "-o", str(out)) if "--model" not in args and "--params" not in args
                        else run(*args, "-o", str(out)), str(out), *needles)
+
+
+def has_cuda():
+    return "cuda" in help_text().split("Execution space:")[1].split("(")[0]
+
+
+@gpu_free
+def test_graph_launch(tmp_path):
+    """--launch graph: refused on host backends; on CUDA the graph replays give the same bits as direct launches,
+    and the record and table say how each step was launched."""
+    out = tmp_path / "r.jsonl"
+    host = "openmp" if "openmp" in help_text() else "serial"
+    assert_input_error(run("--backend", host, "--model", "tiny", "--launch", "graph", "-o", str(out), *SMALL),
+                       str(out), "--launch graph needs --backend cuda", host)
+    if not has_cuda():
+        return
+    res = run("--backend", "cuda", "--model", "tiny", "-v", "fused,multi_tensor", "--launch", "direct,graph",
+              "-o", str(out), *SMALL)
+    assert res.returncode == 0, res.stderr
+    recs = [json.loads(l) for l in out.read_text().splitlines()]
+    assert [(r["variant"], r["launch"]) for r in recs] == [("fused", "direct"), ("fused", "graph"),
+                                                            ("multi_tensor", "direct"), ("multi_tensor", "graph")]
+    assert all(r["verified"] for r in recs)
+    assert recs[0]["params_hash"] == recs[1]["params_hash"]  # the same bits, however launched
+    assert recs[2]["params_hash"] == recs[3]["params_hash"]
+    assert res.stdout.count("replayed from a CUDA graph, --launch graph") == 2
 
 
 @gpu_free

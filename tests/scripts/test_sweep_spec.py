@@ -74,6 +74,9 @@ BAD = [
     (lambda d: d["experiments"].append(dict(d["experiments"][0])), ["used twice"]),
     (lambda d: d["experiments"][0].update(comm_only=True), ["experiments[0].model", "no model"]),
     (lambda d: d["defaults"].update(evict_mib=-1), ["defaults.evict_mib"]),
+    (lambda d: d["experiments"][0].update(launch="eager"), ["experiments[0].launch", "eager"]),
+    (lambda d: d["experiments"][0].update(launch="graph"), ["experiments[0].launch", "backend cuda"]),
+    (lambda d: d["experiments"][0].update(launch="graph", backend="cuda"), ["experiments[0].launch", "one-rank"]),
 ]
 
 
@@ -130,6 +133,15 @@ def test_run_settings_become_nagbench_options(tmp_path):
     for p in specmod.load(write(tmp_path, doc)).points:
         assert p.args[p.args.index("--evict-mib") + 1] == "0"
         assert p.args[p.args.index("--roof-mib") + 1] == "8"
+
+
+def test_launch_is_an_axis(tmp_path):
+    doc = {"name": "t", "defaults": {"backend": "cuda"},
+           "experiments": [{"name": "launch", "scaling": "strong", "ranks": [1], "model": "resnet50",
+                            "variant": "multi_tensor", "launch": ["direct", "graph"]}]}
+    points = specmod.load(write(tmp_path, doc)).points
+    assert [p.args[p.args.index("--launch") + 1] for p in points] == ["direct", "graph"]
+    assert len({p.tag for p in points}) == 2
 
 
 def test_tag_changes_with_any_setting(tmp_path):

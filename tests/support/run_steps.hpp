@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "nagbench/core/graph_launch.hpp"
 #include "nagbench/harness/checked_steps.hpp"
 #include "nagbench/optim/sgd/sgd.hpp"
 #include "nagbench/optim/variants/registry.hpp"
@@ -33,11 +34,13 @@ Rule rule_for_step(const typename Opt::Hyper& h, int ranks, int64_t step) {
 // `Opt` is the update rule (optim/optimizers.hpp); `Rule` its own rule, or a faulty one (sgd::Fault,
 // nesterov1983::Fault, ...) the check must catch. With `ranks` > 1 the rule receives the sum of that many
 // ranks' gradients (summed in the gradient type: fp32 and fp64 layouts, as data-parallel runs) and the
-// reference their average, so the rule's 1/ranks is checked too.
+// reference their average, so the rule's 1/ranks is checked too. `graph`: the steps replay CUDA graphs
+// (--launch graph; on host spaces the same as direct launches).
 template <class Exec, class Layout, class Opt = sgd::Sgd,
           class Rule = typename Opt::template Rule<typename Layout::compute_t>>
 VerifyResult run_and_verify(const std::string& variant_name, const std::vector<int64_t>& sizes,
-                            const typename Opt::Hyper& h, int steps, uint64_t seed, int ranks = 1) {
+                            const typename Opt::Hyper& h, int steps, uint64_t seed, int ranks = 1,
+                            bool graph = false) {
   using Mem = typename Exec::memory_space;
   using G = typename Layout::grad_t;
   const Exec exec;
@@ -50,6 +53,7 @@ VerifyResult run_and_verify(const std::string& variant_name, const std::vector<i
   poison_states(exec, arena);
   auto variant = make_variant<Exec, Layout, Rule>(variant_name);
   variant->prepare(exec, UpdateGroups<Layout>{{arena.pointers(), layout.tensors}});
+  GraphedLaunch<Exec> launcher(graph);
   const std::vector<GradientRange> all = {{0, layout.length}};
   Kokkos::View<G*, Mem> other("nagbench::test::other_rank_gradient", ranks > 1 ? layout.length : 0);
   G* const g = arena.pointers().g;
@@ -64,7 +68,9 @@ VerifyResult run_and_verify(const std::string& variant_name, const std::vector<i
           KOKKOS_LAMBDA(const int64_t i) { g[i] = StoreAs<G>::from(to_compute(g[i]) + to_compute(o(i))); });
     }
     const Rule rule = rule_for_step<Opt, Rule>(h, ranks, s);
-    variant->step(exec, rule, s == 0, 0);
+    // As the update benchmark launches (update_impl.hpp): --launch graph replays one graph per first-step
+    // flag.
+    launcher.run(exec, s == 0 ? 0 : 1, [&](const Exec& on) { variant->step(on, rule, s == 0, 0); });
   }
   Kokkos::fence();
   VerifySpec<Opt> spec;

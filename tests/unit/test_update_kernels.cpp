@@ -102,6 +102,61 @@ TYPED_TEST(UpdateKernels, LargeTensorCrossesManyChunks) {
   expect_variant_matches<TypeParam, LayoutFp32>("fused", nesterov_hyper(), {(1 << 20) + 1}, 3);
 }
 
+// --launch graph: the first step and the later ones each replay one captured graph (on CUDA; host spaces
+// launch directly), and every element still matches the reference.
+TYPED_TEST(UpdateKernels, GraphReplayMatchesTheReference) {
+  for (const std::string v : {"naive", "fused", "multi_tensor"}) {
+    for (const auto& sizes : std::vector<std::vector<int64_t>>{kOddSizes, {1 << 20, 3, (1 << 18) + 5}}) {
+      const VerifyResult r = run_and_verify<TypeParam, LayoutFp32>(v, sizes, nesterov_hyper(), 5, 77,
+                                                                   /*ranks=*/1, /*graph=*/true);
+      EXPECT_TRUE(r.passed) << v << ": " << r.mismatches << " mismatches, worst " << r.worst_ratio
+                            << " x tol";
+      const VerifyResult b =
+          run_and_verify<TypeParam, LayoutBf16Master>(v, sizes, nesterov_hyper(), 4, 78, 1, /*graph=*/true);
+      EXPECT_TRUE(b.passed) << v << " bf16_master: " << b.mismatches << " mismatches";
+    }
+  }
+}
+
+// Adds `amount` to count(0) on the instance it is given, and counts its own calls (captures on CUDA).
+template <class Exec>
+struct AddToCount {
+  Kokkos::View<int64_t*, typename Exec::memory_space> count;
+  int64_t amount;
+  int* calls;
+  KOKKOS_INLINE_FUNCTION void operator()(const int) const { count(0) += amount; }
+  void operator()(const Exec& on) const {
+    ++*calls;
+    Kokkos::parallel_for("nagbench::test::add", Kokkos::RangePolicy<Exec>(on, 0, 1), *this);
+  }
+};
+
+// A key's work is captured once and replayed; a new key captures again. On CUDA, work put on another instance
+// than the one given (a replay would silently skip it) is refused.
+TYPED_TEST(UpdateKernels, GraphLaunchReplaysAndRefusesStrayWork) {
+  using Exec = TypeParam;
+  const Exec exec;
+  Kokkos::View<int64_t*, typename Exec::memory_space> count("nagbench::test::count", 1);
+  int calls = 0;
+  const AddToCount<Exec> one{count, 1, &calls}, hundred{count, 100, &calls};
+  GraphedLaunch<Exec> launcher(true);
+  for (int i = 0; i < 3; ++i)
+    launcher.run(exec, 0, one);
+  launcher.run(exec, 1, hundred);
+  launcher.run(exec, 0, one);
+  Kokkos::fence();
+  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), count);
+  EXPECT_EQ(host(0), 104);
+  if (is_host_space<Exec>()) {
+    EXPECT_EQ(calls, 5);
+    EXPECT_EQ(launcher.captures(), 0);
+  } else {
+    EXPECT_EQ(calls, 2);
+    EXPECT_EQ(launcher.captures(), 2);
+    EXPECT_THROW(launcher.run(exec, 2, [&](const Exec&) { one(exec); }), RunError);
+  }
+}
+
 // A rule with one term dropped must fail the check, by a wide margin: proof that the hyper-parameters above
 // make every term matter and that the tolerance cannot hide a missing term.
 template <class Exec, sgd::Fault F>

@@ -222,6 +222,7 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
               overlaps = "on", comm_priorities = "high", bucket_mbs = "25",
               seed_text = std::to_string(c.seed);
   std::string evict_text;  // empty: sized from the last-level cache (Config::evict_mib = -1)
+  std::string launches = c.launch;
   std::string params_text, params_per_rank_text, comm_min = "1M", comm_max = "1G", comm_sizes_text;
   bool comm_only = false, shard_flag = false, no_overlap_flag = false;
   bool list_models = false, list_variants = false, list_optimizers = false, list_workloads = false,
@@ -327,6 +328,11 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
                  "Update benchmark: MiB written before each timed step to evict the caches, 0 to 1048576 "
                  "(default: 4x the last-level cache, 64 MiB .. 1 GiB; 0 times the update with warm caches; "
                  "data-parallel and training steps never evict)");
+  app.add_option(
+         "--launch", launches,
+         "LIST. Update benchmark on CUDA: direct (a kernel launch per step) | graph (each step replays a "
+         "CUDA graph captured before the timed steps, as PyTorch's CUDA graphs do)")
+      ->capture_default_str();
   app.add_option(
          "--roof-reps", c.roof_reps,
          "Maximum repetitions of each roof kernel (stops early once 5 in a row agree within 1%; a stable "
@@ -572,6 +578,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
            : training ? "train"
                       : ((ranks > 1 || comm_given || any_shard) ? "dp" : "update");
   if (training && comm_only) throw InputError("--comm-only measures the allreduce alone: drop --problem");
+  if (comm_only && launches != "direct")
+    throw InputError("--launch applies to the update benchmark: drop it with --comm-only");
   if (training && app.count("--model") > 0)
     throw InputError("--model is for the synthetic workload: drop it with --problem");
   if (training && !comm_given && ranks > 1) comm_list = {"mpi"};
@@ -602,32 +610,35 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   }
   // Every combination of the list-valued options, in a fixed order; each is validated before anything runs.
   const std::vector<std::string> rule_mode_list = split_list(rule_modes, "--rule-mode");
+  const std::vector<std::string> launch_list = split_list(launches, "--launch");
   for (const auto& m : model_specs)
     for (size_t oi = 0; oi < optimizer_list.size(); ++oi)
       for (const auto& rm : rule_mode_list)
         for (const auto& d : dtype_list)
           for (const auto& v : variant_list)
-            for (const auto& cm : comm_list)
-              for (const auto& sh : sharding_list)
-                for (const auto& ov : overlap_list)
-                  for (const auto& pr : priority_list)
-                    for (double bmb : bucket_list) {
-                      Config k = base;
-                      k.model = m;
-                      k.optimizer = optimizer_list[oi];
-                      k.hyper = hypers[oi];
-                      k.dtype = d;
-                      k.variant = v;
-                      k.comm = cm;
-                      k.shard = sh == "sharded";
-                      k.overlap = parse_on_off(ov, "--overlap");
-                      k.comm_high_priority = pr == "high";
-                      k.bucket_mb = bmb;
-                      k.rule_mode = rm;
-                      k.rule_mode = resolve_rule_mode(k);
-                      validate(k, ranks);
-                      out.plan.configs.push_back(std::move(k));
-                    }
+            for (const auto& ln : launch_list)
+              for (const auto& cm : comm_list)
+                for (const auto& sh : sharding_list)
+                  for (const auto& ov : overlap_list)
+                    for (const auto& pr : priority_list)
+                      for (double bmb : bucket_list) {
+                        Config k = base;
+                        k.model = m;
+                        k.optimizer = optimizer_list[oi];
+                        k.hyper = hypers[oi];
+                        k.dtype = d;
+                        k.variant = v;
+                        k.launch = ln;
+                        k.comm = cm;
+                        k.shard = sh == "sharded";
+                        k.overlap = parse_on_off(ov, "--overlap");
+                        k.comm_high_priority = pr == "high";
+                        k.bucket_mb = bmb;
+                        k.rule_mode = rm;
+                        k.rule_mode = resolve_rule_mode(k);
+                        validate(k, ranks);
+                        out.plan.configs.push_back(std::move(k));
+                      }
   return out;
 }
 

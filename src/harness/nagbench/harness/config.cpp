@@ -14,7 +14,7 @@ namespace nagbench {
 // clang-format off
 #define NAGBENCH_CONFIG_FIELDS(X)                                                                            \
   X(mode) X(backend) X(workload) X(optimizer) X(hyper) X(variant) X(rule_mode) X(dtype) X(steps) X(warmup)   \
-  X(seed) X(verify) X(roof_mib) X(roof_reps) X(evict_mib) X(output) X(tag) X(timeout_s) X(comm) X(mpi_path) X(shard)      \
+  X(seed) X(verify) X(roof_mib) X(roof_reps) X(evict_mib) X(launch) X(output) X(tag) X(timeout_s) X(comm) X(mpi_path) X(shard)      \
   X(overlap) X(comm_high_priority) X(bucket_mb) X(first_bucket_mb) X(allow_gpu_sharing) X(debug_skip_bucket) X(debug_stop_rank) \
   X(comm_sizes) X(comm_iters) X(comm_reps) X(params_per_rank) X(quiet) X(check_only) X(command_line)       \
   X(problem) X(batch_size) X(epochs) X(eval_every) X(target) X(has_target_loss) X(target_loss)               \
@@ -67,7 +67,15 @@ void validate(const Config& c, int ranks) {
   checked_range(c.timeout_s, 0, 1e7, "--timeout");
   if (c.verify != "auto" && c.verify != "full" && c.verify != "sample" && c.verify != "off")
     throw InputError("--verify must be auto, full, sample or off (got '" + c.verify + "')");
+  if (c.launch != "direct" && c.launch != "graph")
+    throw InputError("--launch must be direct or graph (got '" + c.launch + "')");
+  if (c.launch == "graph" && c.mode != "update")
+    throw InputError(
+        "--launch graph: only the update benchmark (one rank, no --comm or --problem) replays graphs");
   validate_run_kind(c, ranks);  // the run kind's own checks (harness/run_kinds.hpp)
+  // After the run kind's checks, so that a variant or rule a graph cannot capture is named on any backend.
+  if (c.launch == "graph" && c.backend != "cuda")
+    throw InputError("--launch graph needs --backend cuda (CUDA graphs; got " + c.backend + ")");
 }
 
 }  // namespace nagbench

@@ -43,6 +43,9 @@ struct Config {
   // MiB written before each timed update step to evict the caches: -1 = sized from the last-level cache
   // (sizing.hpp), 0 = none (the update starts with warm caches).
   double evict_mib = -1;
+  // How the update benchmark starts each step's kernels: direct | graph (replayed from a CUDA graph;
+  // core/graph_launch.hpp).
+  std::string launch = "direct";
   std::string output;      // JSON record path; empty = none
   std::string tag;         // free label copied into every record (sweep runners resume by it)
   double timeout_s = 600;  // watchdog: a step or collective longer than this aborts the job; 0 = off

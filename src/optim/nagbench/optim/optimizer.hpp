@@ -21,6 +21,8 @@
 //                                           array k (nesterov1983: p holds the look-ahead point y_k, state 0
 //                                           the iterate x_k); the training loop evaluates f there
 //   kPlainBf16                              whether the bf16 layout (state stored in bf16) is supported
+//   same_rule_every_step(hyper)             whether make_rule gives the same Rule at every step k (then one
+//                                           captured CUDA graph serves every step: --launch graph)
 //
 // and one line in optim/optimizers.hpp registers it. Variants (naive, fused, multi_tensor, unfused), the
 // bytes table, verification, records and the CLI then work for it unchanged. docs/design.md walks through

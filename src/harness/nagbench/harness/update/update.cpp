@@ -9,11 +9,23 @@
 #include "nagbench/harness/rule_checks.hpp"
 #include "nagbench/harness/run_kinds.hpp"
 #include "nagbench/harness/sizing.hpp"
+#include "nagbench/harness/typed.hpp"
+#include "nagbench/optim/variants/variant.hpp"
 
 namespace nagbench {
 
 void UpdateRun::validate(const Config& cfg, int ranks) {
   validate_rule_configuration(cfg, ranks);
+  if (cfg.launch == "graph") {
+    // One graph per first-step flag serves the run (update_impl.hpp), so the rule must not change after.
+    check_variant_capturable(cfg.variant);
+    with_optimizer(cfg.optimizer, [&](auto opt) {
+      using Opt = typename decltype(opt)::type;
+      if (!Opt::same_rule_every_step(hyper_of<Opt>(cfg)))
+        throw InputError("--launch graph: optimizer " + cfg.optimizer +
+                         " with these settings changes its rule every step (a graph bakes it in)");
+    });
+  }
 }
 
 int64_t UpdateRun::memory_needed(const Config& cfg, const DeviceInfo& dev, int) {
@@ -53,7 +65,8 @@ nlohmann::json update_record(const Config& cfg, const ProcessInfo& proc, const U
               {"roof_from", r.roof.roof_from}}},
             {"verification", verification_json(r.verify)},
             {"arena_bytes", r.arena_bytes},
-            {"evict_bytes", r.evict_bytes}});
+            {"evict_bytes", r.evict_bytes},
+            {"launch", cfg.launch}});
   return j;
 }
 
@@ -90,7 +103,8 @@ std::string update_table(const Config& cfg, const UpdateResult& r) {
   row("eff GB/s", r.eff_GBps, bytes / r.update_s.max / 1e9, bytes / r.update_s.min / 1e9, false);
   o << "\n  " << format_fixed(r.pct_of_roof, 1) << "% of roof (" << r.bytes_per_param << " B/param, "
     << r.update_s.count << " timed steps; gradient production " << format_seconds(r.gradient_s.median)
-    << " per step, not counted" << (r.evict_bytes == 0 ? "; caches warm, --evict-mib 0" : "") << ")";
+    << " per step, not counted" << (r.evict_bytes == 0 ? "; caches warm, --evict-mib 0" : "")
+    << (cfg.launch == "graph" ? "; replayed from a CUDA graph, --launch graph" : "") << ")";
   if (r.suspect) o << "  ** SUSPECT: above 105% of the roof **";
   o << "\n";
   if (r.verify.mode == "off") {

@@ -25,6 +25,8 @@ struct Gd {
   static std::vector<HyperParam> hyper_params() { return Hyper::params(); }
   static std::vector<StateUse> states(const Hyper&) { return {}; }
   static constexpr bool kTorchArithmetic = false;
+  // The step index is taken for symmetry only.
+  static bool same_rule_every_step(const Hyper&) { return true; }
   // The rule of step `step` for gradients summed over `ranks` ranks; it does not change from step to step.
   template <class C>
   static Rule<C> make_rule(const Hyper& h, int ranks, int64_t step, Arithmetic /*separate only*/) {

@@ -29,6 +29,8 @@ struct HeavyBall {
   // The previous iterate: read and written by every step after the first (the first only writes it).
   static std::vector<StateUse> states(const Hyper&) { return {{"previous_iterate", true, true}}; }
   static constexpr bool kTorchArithmetic = false;
+  // The step index is taken for symmetry only.
+  static bool same_rule_every_step(const Hyper&) { return true; }
   // The rule of step `step` for gradients summed over `ranks` ranks; it does not change from step to step.
   template <class C>
   static Rule<C> make_rule(const Hyper& h, int ranks, int64_t step, Arithmetic /*separate only*/) {

@@ -30,6 +30,8 @@ struct Nesterov1983 {
   // The iterate x_k: read and written by every step after the first (the first only writes it).
   static std::vector<StateUse> states(const Hyper&) { return {{"iterate", true, true}}; }
   static constexpr bool kTorchArithmetic = false;
+  // beta_k follows the t_k schedule's step k, or is the constant beta.
+  static bool same_rule_every_step(const Hyper& h) { return !h.schedule; }
   // The rule of step `step` (0 = the first, or the first after a restart of the schedule) for gradients
   // summed over `ranks` ranks: beta_k is computed here, on the host, in double.
   template <class C>

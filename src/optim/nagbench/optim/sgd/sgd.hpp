@@ -29,6 +29,7 @@ struct Sgd {
     return {{"momentum_buffer", true, true}};
   }
   static constexpr bool kTorchArithmetic = true;
+  static bool same_rule_every_step(const Hyper&) { return true; }  // make_rule ignores the step
   // The rule of step `step` (0 = the first) for gradients summed over `ranks` ranks; SGD's does not change
   // from step to step.
   template <class C>

@@ -16,7 +16,8 @@ const std::vector<VariantInfo>& variant_catalog() {
       {"fused", "tuned single pass per tensor: 16-byte vector loads on GPUs, blocked loops on CPUs", false,
        true},
       {"multi_tensor", "one launch for all tensors through a device-side chunk table", false, true},
-      {"unfused", "Kokkos Kernels BLAS-1 calls (update, axpby), one pass per term", true, have_kk},
+      // Kokkos Kernels' calls run on the default instance (Kokkos 3.4's legacy stream) and fence.
+      {"unfused", "Kokkos Kernels BLAS-1 calls (update, axpby), one pass per term", true, have_kk, false},
   };
   return catalog;
 }
@@ -32,6 +33,13 @@ void check_variant(const std::string& name, DtypeLayout dtype) {
     return;
   }
   throw InputError("unknown variant '" + name + "' (choose " + names + ")");
+}
+
+void check_variant_capturable(const std::string& name) {
+  for (const auto& v : variant_catalog())
+    if (v.name == name && !v.capturable)
+      throw InputError("--launch graph: variant '" + name +
+                       "' enqueues work off the instance it is given, which a CUDA graph cannot capture");
 }
 
 }  // namespace nagbench

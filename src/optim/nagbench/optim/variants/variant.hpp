@@ -37,10 +37,14 @@ struct VariantInfo {
   std::string summary;
   bool fp32_fp64_only = false;  // the Kokkos Kernels BLAS-1 baseline has no bf16
   bool available = true;        // false when compiled out (e.g. no Kokkos Kernels)
+  // Enqueues only on the instance step() is given, so a CUDA graph can capture it (--launch graph).
+  bool capturable = true;
 };
 
 const std::vector<VariantInfo>& variant_catalog();
 // Throws InputError for an unknown or compiled-out variant, or one that does not support the dtype.
 void check_variant(const std::string& name, DtypeLayout dtype);
+// Throws InputError when --launch graph cannot capture the variant.
+void check_variant_capturable(const std::string& name);
 
 }  // namespace nagbench

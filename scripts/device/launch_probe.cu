@@ -13,6 +13,8 @@
 //   update_N        the update-shaped kernel, one thread per 4 parameters (16-byte accesses), as nagbench's packs
 //   update_N_graph  the same from a CUDA graph
 //   update_N_stride the same bytes, grid-stride over 4 x SMs blocks of 512 threads (fewer, longer-lived blocks)
+//   *_legacy        empty, empty_graph, update_N, update_N_graph launched into the legacy default stream (where
+//                   Kokkos 3.4's default Cuda instance puts its work) instead of a non-blocking stream
 // and, for the kernels, their duration between two CUDA events on the device (no host in the way). A 256 MiB
 // buffer is written between steps so that every update starts with a cold L2, as in nagbench. Median, min and
 // max over reps, in microseconds. Exit status 1 when a CUDA call fails.
@@ -141,15 +143,20 @@ int main(int argc, char** argv) {
   struct Case {
     std::string name;
     std::function<void()> work;
-    bool cold;  // evict L2 before each step
+    bool cold;                      // an update: evict L2 before each step, time it between events too
+    cudaStream_t on = nullptr;      // where its work goes (the evicting write and events go there too)
   };
   std::vector<Case> cases = {
-      {"sync", [] {}, false},
-      {"empty", launch_empty, false},
-      {"empty_graph", [&] { CK(cudaGraphLaunch(empty_graph, stream)); }, false},
-      {tag, launch_update, true},
-      {tag + "_graph", [&] { CK(cudaGraphLaunch(update_graph, stream)); }, true},
-      {tag + "_stride", launch_stride, true},
+      {"sync", [] {}, false, stream},
+      {"empty", launch_empty, false, stream},
+      {"empty_graph", [&] { CK(cudaGraphLaunch(empty_graph, stream)); }, false, stream},
+      {tag, launch_update, true, stream},
+      {tag + "_graph", [&] { CK(cudaGraphLaunch(update_graph, stream)); }, true, stream},
+      {tag + "_stride", launch_stride, true, stream},
+      {"empty_legacy", [] { empty_kernel<<<1, 32>>>(); }, false, nullptr},
+      {"empty_graph_legacy", [&] { CK(cudaGraphLaunch(empty_graph, 0)); }, false, nullptr},
+      {tag + "_legacy", [&] { update_packs<<<blocks, threads>>>(p, g, m, packs); }, true, nullptr},
+      {tag + "_graph_legacy", [&] { CK(cudaGraphLaunch(update_graph, 0)); }, true, nullptr},
   };
   std::string out = "{\"benchmark\":\"launch_probe\",\"device\":\"" + std::string(prop.name) +
                     "\",\"params\":" + std::to_string(params) + ",\"reps\":" + std::to_string(reps) +
@@ -160,18 +167,18 @@ int main(int argc, char** argv) {
   for (size_t c = 0; c < cases.size(); ++c) {
     std::vector<double> wall, device;
     for (int r = -5; r < reps; ++r) {
-      if (cases[c].cold) CK(cudaMemsetAsync(evict, r & 0xff, evict_bytes, stream));
+      if (cases[c].cold) CK(cudaMemsetAsync(evict, r & 0xff, evict_bytes, cases[c].on));
       CK(cudaDeviceSynchronize());
       const auto t0 = std::chrono::steady_clock::now();
       cases[c].work();
       CK(cudaDeviceSynchronize());
       const double w = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (r >= 0) wall.push_back(w * 1e6);
-      if (c >= 3) {  // the kernel alone between two events
-        if (cases[c].cold) CK(cudaMemsetAsync(evict, r & 0xff, evict_bytes, stream));
-        CK(cudaEventRecord(e0, stream));
+      if (cases[c].cold) {  // the kernel alone between two events
+        CK(cudaMemsetAsync(evict, r & 0xff, evict_bytes, cases[c].on));
+        CK(cudaEventRecord(e0, cases[c].on));
         cases[c].work();
-        CK(cudaEventRecord(e1, stream));
+        CK(cudaEventRecord(e1, cases[c].on));
         CK(cudaEventSynchronize(e1));
         float ms = 0;
         CK(cudaEventElapsedTime(&ms, e0, e1));
@@ -181,7 +188,7 @@ int main(int argc, char** argv) {
     CK(cudaGetLastError());
     const Stats s = stats(wall);
     const Stats d = device.empty() ? Stats{0, 0, 0} : stats(device);
-    const double gbps = c >= 3 ? 20.0 * params / (s.median * 1e-6) / 1e9 : 0.0;
+    const double gbps = cases[c].cold ? 20.0 * params / (s.median * 1e-6) / 1e9 : 0.0;
     std::printf("%-28s %10.2f %10.2f %10.2f %12.2f %12.1f\n", cases[c].name.c_str(), s.median, s.min, s.max,
                 d.median, gbps);
     char buf[512];

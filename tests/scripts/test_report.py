@@ -64,9 +64,27 @@ def test_update_is_never_a_maximum_over_backends(whole):
     # resnet50 fp32 fused on the H100 machine: CUDA 18.5% and the host's OpenMP 86.5%, each in its own row.
     cuda = table_rows(md, ["ffe8a6d", "NVIDIA H100 80GB HBM3", "cuda", "-", "resnet50", "fp32", "fused"])
     omp = table_rows(md, ["ffe8a6d", "Intel(R) Xeon(R) Processor", "openmp", "16", "resnet50", "fp32", "fused"])
-    assert [r[10] for r in cuda] == ["18.5"] and [r[10] for r in omp] == ["86.5"]
+    assert [r[11] for r in cuda] == ["18.5"] and [r[11] for r in omp] == ["86.5"]
     single = table_rows(md, ["ffe8a6d", "NVIDIA H100 80GB HBM3", "cuda", "-", "single_2p28", "fp32", "fused"])
-    assert [r[10] for r in single] == ["96.3"]
+    assert [r[11] for r in single] == ["96.3"]
+
+
+def test_rows_that_differ_in_a_setting_say_which(tmp_path):
+    """Records that differ only in a key the update table has no column for (here launch) are two rows, each naming
+    its setting, and two bars: never one median over both."""
+    src = os.path.join(H100, "records")
+    rec = json.load(open(os.path.join(src, sorted(os.listdir(src))[0])))
+    rec = rec[0] if isinstance(rec, list) else rec
+    direct = dict(rec, launch="direct")
+    graph = dict(rec, launch="graph", median_s=rec["median_s"] / 2, pct_of_roof=rec["pct_of_roof"] * 2)
+    (tmp_path / "r.jsonl").write_text(json.dumps(direct) + "\n" + json.dumps(graph) + "\n")
+    res = run(REPORT, "report", tmp_path, "--out", tmp_path / "out", "--no-figures")
+    assert res.returncode == 0, res.stderr
+    md = (tmp_path / "out" / "report.md").read_text()
+    rows = table_rows(md, [rec["provenance"]["git_commit"][:7]])
+    assert sorted(r[7] for r in rows) == ["launch=direct", "launch=graph"]
+    assert sorted(float(r[11]) for r in rows) == sorted(round(x, 1) for x in (direct["pct_of_roof"],
+                                                                              graph["pct_of_roof"]))
 
 
 def test_cuda_vs_openmp_same_node(whole):

@@ -16,6 +16,18 @@ def group_keys(df, extra=()):
     return ["commit"] + [c for c in present(df, config_columns(df)) if c not in extra]
 
 
+def varying_settings(table, keys, shown):
+    """Per row of a table grouped by `keys`, "key=value" for each of them that differs between rows and is not among
+    `shown` (e.g. launch=graph, evict_bytes=0), so that no two rows or bars of different settings look alike."""
+    if table.empty:
+        return pd.Series(dtype=object)
+    keys = [c for c in keys if c in table and c not in shown and c != "commit" and table[c].nunique(dropna=False) > 1]
+
+    def text(v):
+        return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:g}" if isinstance(v, float) else v
+    return table.apply(lambda r: ", ".join(f"{k}={text(r[k])}" for k in keys), axis=1)
+
+
 def aggregate(df, keys, metrics):
     """Median of each metric per group, with n (records) and the min..max of the first metric."""
     if df.empty:

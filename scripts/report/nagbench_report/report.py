@@ -79,12 +79,15 @@ def build(loaded, df, out, command, figures=True):
     u = A.update_table(df)
     if not u.empty:
         u = u.sort_values(["device", "backend", "commit", "model", "dtype", "variant"])
+        shown = ["device", "backend", "threads", "model", "params", "dtype", "variant"]
+        u = u.assign(settings=A.varying_settings(u, A.group_keys(A.kind(df, "update")), shown))
         md += ["## The update against the measured roof", "",
                "Per commit, device and backend; `% roof` = minimum bytes / median time / roof of the same device "
-               "in the same run.", ""]
+               "in the same run. `settings`: the other configuration keys that differ between rows.", ""]
         md.append(md_table(u, [("commit", "commit", None), ("device", "device", None), ("backend", "backend", None),
                                ("threads", "threads", ".0f"), ("model", "model", None), ("dtype", "dtype", None),
-                               ("variant", "variant", None), ("median ms", ms("median_s"), ".3f"),
+                               ("variant", "variant", None), ("settings", "settings", None),
+                               ("median ms", ms("median_s"), ".3f"),
                                ("GB/s", "eff_GBps", ".1f"), ("roof GB/s", "roof_GBps", ".1f"),
                                ("% roof", "pct_of_roof", ".1f"), ("n", "n", None)]))
         if figures:

@@ -206,8 +206,11 @@ def check_experiment(e, where):
     if "graph" in as_list(e.get("launch", [])):
         if as_list(e.get("backend", "openmp")) != ["cuda"]:
             raise SpecError(f"{where}.launch: graph needs backend cuda (CUDA graphs)")
-        if max(e["ranks"]) > 1 or as_list(e.get("comm", "none")) != ["none"] or e.get("comm_only"):
-            raise SpecError(f"{where}.launch: graph replays the one-rank update benchmark (ranks [1], no comm)")
+        # Any comm key (even none) or sharding makes nagbench's run a data-parallel step, which graphs do not serve.
+        if max(e["ranks"]) > 1 or "comm" in e or e.get("comm_only") or "sharded" in as_list(e.get("sharding", [])):
+            raise SpecError(f"{where}.launch: graph replays the one-rank update benchmark (ranks [1], no comm key)")
+        if "unfused" in as_list(e.get("variant", [])):
+            raise SpecError(f"{where}.launch: graph cannot capture variant unfused (Kokkos Kernels' own instance)")
     if "comm_sizes" in e and ("comm_min" in e or "comm_max" in e):
         raise SpecError(f"{where}.comm_sizes: give comm_sizes or comm_min/comm_max, not both")
     for a in e.get("extra_args", []):

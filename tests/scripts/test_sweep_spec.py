@@ -77,6 +77,10 @@ BAD = [
     (lambda d: d["experiments"][0].update(launch="eager"), ["experiments[0].launch", "eager"]),
     (lambda d: d["experiments"][0].update(launch="graph"), ["experiments[0].launch", "backend cuda"]),
     (lambda d: d["experiments"][0].update(launch="graph", backend="cuda"), ["experiments[0].launch", "one-rank"]),
+    (lambda d: d["experiments"][0].update(launch="graph", backend="cuda", ranks=[1], comm="none"),
+     ["experiments[0].launch", "no comm key"]),
+    (lambda d: d["experiments"][0].update(launch=["direct", "graph"], backend="cuda", ranks=[1], variant="unfused")
+     or d["experiments"][0].pop("comm"), ["experiments[0].launch", "unfused"]),
 ]
 
 

@@ -145,6 +145,29 @@ TYPED_TEST(RuleKernels, EmptyAndSingleTensors) {
   }
 }
 
+// --launch graph replays one captured graph per first-step flag: right for every rule whose make_rule is the
+// same at every step (same_rule_every_step), and, on CUDA, wrong for the t_k schedule (why validate() refuses
+// it): the replays keep beta_1 and the check catches it.
+TYPED_TEST(RuleKernels, GraphReplayServesRulesThatDoNotChangeWithTheStep) {
+  using nesterov1983::Nesterov1983;
+  EXPECT_TRUE(gd::Gd::same_rule_every_step(gd_hyper()));
+  EXPECT_TRUE(heavy_ball::HeavyBall::same_rule_every_step(heavy_ball_hyper()));
+  EXPECT_TRUE(Nesterov1983::same_rule_every_step(nesterov_constant_hyper()));
+  EXPECT_FALSE(Nesterov1983::same_rule_every_step(nesterov_schedule_hyper()));
+  for (const std::string v : {"naive", "fused", "multi_tensor"}) {
+    const auto gd = run_and_verify<TypeParam, LayoutFp32, gd::Gd>(v, kRuleSizes, gd_hyper(), 5, 31, 1, true);
+    const auto hb = run_and_verify<TypeParam, LayoutBf16Master, heavy_ball::HeavyBall>(
+        v, kRuleSizes, heavy_ball_hyper(), 5, 32, 1, true);
+    const auto nc = run_and_verify<TypeParam, LayoutFp32, Nesterov1983>(
+        v, kRuleSizes, nesterov_constant_hyper(), 5, 33, 1, true);
+    EXPECT_TRUE(gd.passed && hb.passed && nc.passed)
+        << v << ": gd " << gd.passed << ", heavy_ball " << hb.passed << ", nesterov1983 " << nc.passed;
+    const auto stale = run_and_verify<TypeParam, LayoutFp32, Nesterov1983>(
+        v, kRuleSizes, nesterov_schedule_hyper(), 8, 34, 1, true);
+    EXPECT_EQ(stale.passed, is_host_space<TypeParam>()) << v << ": a replayed beta_1 went unnoticed";
+  }
+}
+
 // A rule with one part broken must fail the check, by a wide margin: proof that the hyper-parameters above
 // make every part matter and that the tolerance cannot hide a broken one.
 template <class Exec, class Opt, class Rule>

@@ -16,16 +16,27 @@ def group_keys(df, extra=()):
     return ["commit"] + [c for c in present(df, config_columns(df)) if c not in extra]
 
 
-def varying_settings(table, keys, shown):
-    """Per row of a table grouped by `keys`, "key=value" for each of them that differs between rows and is not among
-    `shown` (e.g. launch=graph, evict_bytes=0), so that no two rows or bars of different settings look alike."""
-    if table.empty:
-        return pd.Series(dtype=object)
-    keys = [c for c in keys if c in table and c not in shown and c != "commit" and table[c].nunique(dropna=False) > 1]
+def setting_text(v):
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "-"
+    if isinstance(v, (float, np.floating)):
+        return str(int(v)) if float(v).is_integer() else f"{v:.6g}"
+    return str(v)
 
-    def text(v):
-        return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:g}" if isinstance(v, float) else v
-    return table.apply(lambda r: ", ".join(f"{k}={text(r[k])}" for k in keys), axis=1)
+
+def varying_settings(table, keys, shown, per=("commit", "device", "backend")):
+    """Per row of a table grouped by `keys`, "key=value" for each of them that differs between the rows of its
+    panel (the rows sharing `per`) and is not among `shown` (e.g. launch=graph, evict_bytes=0), so that no two rows
+    or bars of different settings look alike."""
+    out = pd.Series("", index=table.index, dtype=object)
+    if table.empty:
+        return out
+    per = [c for c in per if c in table]
+    for _, g in (table.groupby(per, dropna=False, sort=False) if per else [(None, table)]):
+        vary = [c for c in keys if c in g and c not in shown and c not in per and g[c].nunique(dropna=False) > 1]
+        for i, r in g.iterrows():
+            out[i] = ", ".join(f"{k}={setting_text(r[k])}" for k in vary)
+    return out
 
 
 def aggregate(df, keys, metrics):

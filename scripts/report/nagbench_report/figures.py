@@ -46,14 +46,16 @@ def update_pct_roof(table, out):
     if table.empty:
         return None
     panels = list(table.groupby(["commit", "device", "backend"], sort=True))
+    if not panels:
+        return None
     most = max(len(g.drop_duplicates(["model", "dtype"] + (["settings"] if "settings" in g else []))) for _, g in panels)
     fig, axes = grid(len(panels), width=max(6.0, 0.5 * most), height=3.6 + (1.0 if most > 8 else 0.0))
     for ax, ((commit, device, backend), g) in zip(axes, panels):
         label = g["model"] + " " + g["dtype"]
-        if "rule_mode" in g:  # rows of both arithmetics are separate bars, never merged
-            label = label + g["rule_mode"].fillna("").map(lambda m: f" ({m})" if m else "")
-        if "settings" in g:  # any other setting that differs (report.py: analysis.varying_settings)
+        if "settings" in g:  # every other setting that differs in the panel, rule_mode too (analysis.varying_settings)
             label = label + g["settings"].fillna("").map(lambda s: f" [{s}]" if s else "")
+        elif "rule_mode" in g:  # rows of both arithmetics are separate bars, never merged
+            label = label + g["rule_mode"].fillna("").map(lambda m: f" ({m})" if m else "")
         g = g.assign(label=label)
         labels = sorted(g["label"].unique())
         variants = sorted(g["variant"].unique())

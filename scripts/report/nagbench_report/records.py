@@ -273,7 +273,10 @@ def frame(loaded, yardsticks=True):
         rows += [x for d, p in loaded.yardsticks for x in yardstick_rows(d, p)]
     if not rows:
         return pd.DataFrame()
-    return ordered(pd.DataFrame(rows))
+    df = pd.DataFrame(rows)
+    if "launch" in df.columns:  # update records made before --launch existed launched directly (record schema)
+        df.loc[(df["benchmark"] == "update") & df["launch"].isna(), "launch"] = "direct"
+    return ordered(df)
 
 
 def config_columns(df):

@@ -3,19 +3,24 @@
 //
 // A CUDA graph is submitted with one call and starts its kernels with less host and device overhead than a
 // stream launch: on an H200 a fenced empty kernel costs 9.7 us launched directly and 6.5 us from a graph
-// (results/nvidia-h200-x1/2026-11-28-launch-floor), against a 120-us update of resnet50. PyTorch removes the
-// same cost with CUDA graphs (torch.cuda.graphs).
+// (results/nvidia-h200-x1/2026-11-28-launch-floor), against a 120-us update of resnet50. PyTorch removes
+// the same cost with CUDA graphs (torch.cuda.graphs).
 //
-// GraphedLaunch<Exec> launcher(graph);  launcher.run(exec, key, enqueue);
-//   `enqueue(on)` puts the work on the instance `on`, and only there (a capture that finds no work there is
-//   an error). direct (graph == false), and every host space: enqueue(exec). graph (CUDA): the first call
-//   with a key captures what enqueue puts on a private non-blocking stream into
-//   a
-//     graph (Kokkos 3.4's default instance runs on the legacy stream, which cannot be captured) and
-//     instantiates it; every call launches the key's graph on exec's stream. Kernel arguments are baked into
-//     the graph, so the key must name everything the work depends on (the update rule, its first-step flag,
-//     the group). Capture and instantiation happen inside whatever the caller times: a step that needs a new
-//     graph pays for it.
+//   GraphedLaunch<Exec> launcher(graph);
+//   launcher.prepare(key, enqueue);    captures the key's graph now (runs nothing), if it has none yet
+//   launcher.run(exec, key, enqueue);  launches it on exec's stream (capturing first if needed)
+//
+// `enqueue(on)` must put all its work on the instance `on` and nowhere else. Direct mode (graph == false),
+// and every host space, just call enqueue(exec). Graph mode (CUDA) captures what enqueue puts on a private
+// non-blocking stream (Kokkos 3.4's default instance runs on the legacy stream, which cannot be captured).
+// Kernel arguments are baked into the graph, so the key must name everything the work depends on (the update
+// rule, its first-step flag, the group).
+//
+// Limits of the capture, which the variants respect (variant.hpp, `capturable`): work enqueued on another
+// stream is not captured but runs at once, so a replay would skip it (a capture that holds no work at all is
+// refused; part of the work elsewhere cannot be told apart); and Kokkos launches functors of 512 bytes or
+// more from a constant-memory buffer shared by every launch, which a replay would read as the last launch
+// left it (nagbench's update functors are about 200 bytes).
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 #include <map>
@@ -32,6 +37,8 @@ class GraphedLaunch {
  public:
   explicit GraphedLaunch(bool /*graph*/) {}
   template <class F>
+  void prepare(uint64_t /*key*/, F&& /*enqueue*/) {}
+  template <class F>
   void run(const Exec& exec, uint64_t /*key*/, F&& enqueue) {
     enqueue(exec);
   }
@@ -45,7 +52,12 @@ class GraphedLaunch<Kokkos::Cuda> {
   explicit GraphedLaunch(bool graph) {
     if (!graph) return;
     NAGBENCH_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-    capture_on_.emplace(stream_);
+    try {
+      capture_on_.emplace(stream_);
+    } catch (...) {
+      cudaStreamDestroy(stream_);
+      throw;
+    }
     restore_device_cache_preference();  // the Kokkos::Cuda(stream) constructor just set it again
   }
   ~GraphedLaunch() {
@@ -58,6 +70,11 @@ class GraphedLaunch<Kokkos::Cuda> {
   GraphedLaunch& operator=(const GraphedLaunch&) = delete;
 
   template <class F>
+  void prepare(uint64_t key, F&& enqueue) {
+    if (capture_on_ && graphs_.find(key) == graphs_.end()) graphs_.emplace(key, capture(enqueue));
+  }
+
+  template <class F>
   void run(const Kokkos::Cuda& exec, uint64_t key, F&& enqueue) {
     if (!capture_on_) {
       enqueue(exec);
@@ -67,33 +84,37 @@ class GraphedLaunch<Kokkos::Cuda> {
     if (it == graphs_.end()) it = graphs_.emplace(key, capture(enqueue)).first;
     NAGBENCH_CUDA_CHECK(cudaGraphLaunch(it->second, exec.cuda_stream()));
   }
-  // Graphs captured so far (the record says how many a run needed).
+  // Graphs captured so far (the tests check that a key is captured once).
   int captures() const { return captures_; }
 
  private:
   template <class F>
   cudaGraphExec_t capture(F& enqueue) {
-    // Relaxed: Kokkos may query or set kernel attributes while launching, which the stricter modes forbid;
-    // work enqueued off the capture stream, or a synchronization, still ends the capture with an error.
+    // Relaxed: Kokkos may query or set kernel attributes while launching, which the stricter modes forbid.
+    // A synchronization of the capture stream still ends the capture with an error.
     NAGBENCH_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeRelaxed));
     cudaGraph_t graph = nullptr;
     try {
       enqueue(*capture_on_);
     } catch (...) {
       if (cudaStreamEndCapture(stream_, &graph) == cudaSuccess && graph) cudaGraphDestroy(graph);
+      cudaGetLastError();  // the capture is over; leave no error behind for the next call to find
       throw;
     }
     const cudaError_t ended = cudaStreamEndCapture(stream_, &graph);
     if (ended != cudaSuccess) {
       cudaGetLastError();
       throw RunError(std::string("--launch graph: capturing the step failed (") + cudaGetErrorString(ended) +
-                     "): its work did not stay on the instance it was given");
+                     "): it synchronized, or its work did not stay on the instance it was given");
     }
-    // Work the step put on another stream ran at once and is not in the graph: a replay would skip it.
     size_t nodes = 0;
     const cudaError_t counted = cudaGraphGetNodes(graph, nullptr, &nodes);
     if (counted != cudaSuccess || nodes == 0) {
       cudaGraphDestroy(graph);
+      if (counted != cudaSuccess)
+        throw RunError(std::string("--launch graph: cudaGraphGetNodes failed: ") +
+                       cudaGetErrorString(counted));
+      // The work went to another stream and ran at once: a replay would skip it.
       throw RunError("--launch graph: the step put no work on the instance it was given, nothing to capture");
     }
     cudaGraphExec_t instance = nullptr;

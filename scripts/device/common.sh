@@ -30,6 +30,13 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # --bind-to core); without that binding, OMP_PROC_BIND would pile every rank onto the first cores.
 export OMP_PROC_BIND=spread OMP_PLACES=cores
 gpu_name() { nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr ' ' '_'; }
+# The GPUs (name, UUID, memory, driver) and the host CPU, printed and kept in $OUT/device.txt.
+describe_machine() {
+  {
+    nvidia-smi --query-gpu=index,name,uuid,memory.total,driver_version --format=csv
+    lscpu | grep -E "Model name|L3|^CPU\(s\)"
+  } 2>&1 | tee "$OUT/device.txt"
+}
 
 # The suites' sections: step <limit seconds> <name> <command or shell function> <args...> runs it under the suite's
 # global deadline ($deadline, in $SECONDS) and then calls the suite's `pack` (which bundles what came out so far).

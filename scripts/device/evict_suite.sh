@@ -6,10 +6,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 rec="$OUT/records"
 mkdir -p "$rec"
-{
-  nvidia-smi --query-gpu=index,name,uuid,memory.total,driver_version --format=csv
-  lscpu | grep -E "Model name|L3|^CPU\(s\)"
-} 2>&1 | tee "$OUT/device.txt"
+describe_machine
 
 if [[ "${TESTS:-1}" == 1 ]]; then
   {

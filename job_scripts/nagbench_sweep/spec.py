@@ -206,9 +206,14 @@ def check_experiment(e, where):
     if "graph" in as_list(e.get("launch", [])):
         if as_list(e.get("backend", "openmp")) != ["cuda"]:
             raise SpecError(f"{where}.launch: graph needs backend cuda (CUDA graphs)")
-        # Any comm key (even none) or sharding makes nagbench's run a data-parallel step, which graphs do not serve.
-        if max(e["ranks"]) > 1 or "comm" in e or e.get("comm_only") or "sharded" in as_list(e.get("sharding", [])):
-            raise SpecError(f"{where}.launch: graph replays the one-rank update benchmark (ranks [1], no comm key)")
+        # The update benchmark, or a data-parallel step's reductions and updates (comm none, nccl or p2p).
+        if e.get("comm_only"):
+            raise SpecError(f"{where}.launch: graph replays update and data-parallel steps, not allreduce sweeps")
+        if "mpi" in as_list(e.get("comm", [])):
+            raise SpecError(f"{where}.launch: graph cannot replay comm mpi (MPI calls run on the host; use nccl or "
+                            "p2p)")
+        if any(v in ("off", False) for v in as_list(e.get("overlap", []))):
+            raise SpecError(f"{where}.launch: graph replays data-parallel steps with overlap on only")
         if "unfused" in as_list(e.get("variant", [])):
             raise SpecError(f"{where}.launch: graph cannot capture variant unfused (Kokkos Kernels' own instance)")
     if "comm_sizes" in e and ("comm_min" in e or "comm_max" in e):

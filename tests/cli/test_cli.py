@@ -131,7 +131,8 @@ BAD_INPUTS = [
     (["--overlap", "sometimes"], ["--overlap"]),
     (["--comm-priority", "urgent"], ["--comm-priority", "urgent"]),
     (["--launch", "sometimes"], ["--launch", "sometimes"]),
-    (["--launch", "graph", "--comm", "mpi"], ["--launch graph", "update benchmark"]),
+    (["--launch", "graph", "--comm", "mpi"], ["--launch graph", "--comm mpi"]),
+    (["--launch", "graph", "--comm", "none", "--overlap", "off"], ["--launch graph", "--overlap on"]),
     (["--launch", "graph", "--comm-only", "--comm", "mpi"], ["--launch", "--comm-only"]),
     (["--launch", "graph", "--optimizer", "nesterov1983", "--schedule"], ["--launch graph", "nesterov1983"]),
 ]
@@ -160,6 +161,8 @@ def test_graph_launch(tmp_path):
     if "\nunfused: " in run("--list-variants").stdout:  # built with Kokkos Kernels ("unfused (not compiled in)")
         assert_input_error(run("--model", "tiny", "--launch", "graph", "-v", "unfused", "-o", str(out)), str(out),
                            "--launch graph", "unfused")
+    assert_input_error(run("--problem", "quadratic_k1e2", "--launch", "graph", "-o", str(out), *SMALL), str(out),
+                       "--launch graph", "not train runs")
     if not has_cuda():
         return
     res = run("--backend", "cuda", "--model", "tiny", "-v", "fused,multi_tensor", "--launch", "direct,graph",

@@ -193,6 +193,38 @@ def test_fused_reduce_update_gives_the_bits_of_reduce_then_update(tmp_path):
     assert all(len(h) == 1 for h in hashes.values()), hashes
 
 
+# --launch graph: the communicators whose steps a CUDA graph can hold (MPI calls run on the host).
+GRAPH_COMMS = [c for c in COMMS if c[0][1] != "mpi"] + ([(["--comm", "none"], "none")] if NP == 1 else [])
+
+
+@pytest.mark.skipif(not GPU, reason="CUDA graphs (hosts: test_input_errors_end_every_rank_with_status_2)")
+@pytest.mark.parametrize("comm,path", GRAPH_COMMS, ids=["/".join(c[0][1::2]) for c in GRAPH_COMMS])
+def test_graph_replay_gives_the_bits_of_direct_launches(tmp_path, comm, path):
+    """--launch graph: after a first step launched directly, each step's reductions and updates replay one of two
+    CUDA graphs (odd and even steps: p2p's flags alternate their values); 4 timed steps replay each graph at least
+    once more after its capture. Same bits as direct launches, verified, ranks bitwise equal; a skipped bucket is
+    still caught, so the check can fail under replay."""
+    out = tmp_path / "graph.json"
+    res = mpirun("--model", "tiny,resnet50", *comm, "--sharding", "replicated,sharded", "--bucket-mb", "0.01,5",
+                 "--launch", "direct,graph", "-o", str(out), *SMALL, "--steps", "4")
+    assert res.returncode == 0, res.stdout + res.stderr
+    recs = records(out)
+    assert len(recs) == 2 * 2 * 2 * 2
+    for r in recs:
+        assert r["verified"] is True and r["ranks_agree"] is True, (r["mode"], r["launch"], r["verification"])
+        assert r["comm_path"] == expected_path(path, r)
+    pairs = {}
+    for r in recs:
+        pairs.setdefault((r["model"], r["mode"], r["bucket_mb"]), {})[r["launch"]] = r["params_hash"]
+    assert all(set(p) == {"direct", "graph"} and p["direct"] == p["graph"] for p in pairs.values()), pairs
+    if NP >= 2:
+        skip = tmp_path / "skip.json"
+        res = mpirun("--model", "tiny", *comm, "--bucket-mb", "0.01", "--sharding", "sharded", "--launch", "graph",
+                     "--debug-skip-bucket", "1", "-o", str(skip), *SMALL)
+        assert res.returncode != 0 and "verification failed" in res.stderr, res.stdout + res.stderr
+        assert not skip.exists()
+
+
 @pytest.mark.parametrize("comm,path", ALLREDUCE_COMMS, ids=["/".join(c[0][1::2]) for c in ALLREDUCE_COMMS])
 def test_allreduce_sweep_is_exact(tmp_path, comm, path):
     out = tmp_path / "ar.json"
@@ -217,6 +249,8 @@ def test_allreduce_sweep_is_exact(tmp_path, comm, path):
     (["--comm-only", "--comm", "none"], "--comm"),
     (["--comm-only", "--comm", "p2p"], "--comm p2p fuses the reduction"),
     (["--comm", "mpi", "--mpi-path", "cuda-aware"], "needs GPU memory"),
+    (["--comm", "p2p", "--launch", "graph"], "--launch graph needs --backend cuda"),
+    (["--comm", "mpi", "--launch", "graph"], "--launch graph cannot replay --comm mpi"),
 ])
 def test_input_errors_end_every_rank_with_status_2(tmp_path, args, needle):
     out = tmp_path / "bad.json"

@@ -76,9 +76,11 @@ BAD = [
     (lambda d: d["defaults"].update(evict_mib=-1), ["defaults.evict_mib"]),
     (lambda d: d["experiments"][0].update(launch="eager"), ["experiments[0].launch", "eager"]),
     (lambda d: d["experiments"][0].update(launch="graph"), ["experiments[0].launch", "backend cuda"]),
-    (lambda d: d["experiments"][0].update(launch="graph", backend="cuda"), ["experiments[0].launch", "one-rank"]),
-    (lambda d: d["experiments"][0].update(launch="graph", backend="cuda", ranks=[1], comm="none"),
-     ["experiments[0].launch", "no comm key"]),
+    (lambda d: d["experiments"][0].update(launch="graph", backend="cuda"), ["experiments[0].launch", "comm mpi"]),
+    (lambda d: d["experiments"][0].update(launch="graph", backend="cuda", comm="nccl", overlap=["on", "off"]),
+     ["experiments[0].launch", "overlap on"]),
+    (lambda d: d["experiments"][0].update(launch="graph", backend="cuda", comm="nccl", comm_only=True, ranks=[2])
+     or d["experiments"][0].pop("model"), ["experiments[0].launch", "allreduce"]),
     (lambda d: d["experiments"][0].update(launch=["direct", "graph"], backend="cuda", ranks=[1], variant="unfused")
      or d["experiments"][0].pop("comm"), ["experiments[0].launch", "unfused"]),
 ]
@@ -146,6 +148,11 @@ def test_launch_is_an_axis(tmp_path):
     points = specmod.load(write(tmp_path, doc)).points
     assert [p.args[p.args.index("--launch") + 1] for p in points] == ["direct", "graph"]
     assert len({p.tag for p in points}) == 2
+    # Data-parallel steps replay graphs too: comm nccl or p2p, overlap on.
+    doc["experiments"][0].update(ranks=[1, 2], comm=["none", "nccl", "p2p"], overlap="on")
+    points = specmod.load(write(tmp_path, doc, "dp.yaml")).points
+    assert {(p.ranks, p.args[p.args.index("--comm") + 1], p.args[p.args.index("--launch") + 1])
+            for p in points} >= {(2, "nccl", "graph"), (2, "p2p", "graph"), (1, "none", "graph")}
 
 
 def test_tag_changes_with_any_setting(tmp_path):

@@ -129,7 +129,9 @@ def step_breakdown(table, out):
         g = g.sort_values(["model", "ranks", "comm", "mode", "overlap", "bucket_mb"])
         labels = [f"{r.model} {r.ranks}r {r.comm} {r.mode[:5]} ov={'on' if r.overlap else 'off'} {r.bucket_mb:g}M"
                   + ("" if pd.isna(getattr(r, "comm_stream_priority", np.nan)) or r.comm_stream_priority == "high"
-                     else f" {r.comm_stream_priority}") for r in g.itertuples()]
+                     else f" {r.comm_stream_priority}")
+                  + (f" {r.settings}" if isinstance(getattr(r, "settings", None), str) and r.settings else "")
+                  for r in g.itertuples()]
         fig, ax = plt.subplots(figsize=(max(6, 0.42 * len(g) + 2), 4.5))
         x = np.arange(len(g))
         grad = g["gradient_s"].fillna(0) * 1e3
@@ -207,7 +209,8 @@ def buckets(table, out):
     if table.empty:
         return None
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    keys = [c for c in ["commit", "device", "model", "mode", "ranks", "comm", "comm_stream_priority"] if c in table]
+    keys = [c for c in ["commit", "device", "model", "mode", "ranks", "comm", "comm_stream_priority", "launch"]
+            if c in table]
     for key, g in table.groupby(keys, sort=True, dropna=False):
         g = g.sort_values("bucket_mb")
         ax.plot(g["bucket_mb"], g["comm_update_s"] * 1e3, marker="o", ms=3, label=" ".join(map(str, key)))

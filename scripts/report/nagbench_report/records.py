@@ -274,8 +274,8 @@ def frame(loaded, yardsticks=True):
     if not rows:
         return pd.DataFrame()
     df = pd.DataFrame(rows)
-    if "launch" in df.columns:  # update records made before --launch existed launched directly (record schema)
-        df.loc[(df["benchmark"] == "update") & df["launch"].isna(), "launch"] = "direct"
+    if "launch" in df.columns:  # records made before --launch existed launched directly (record schema)
+        df.loc[df["benchmark"].isin(["update", "dp_step"]) & df["launch"].isna(), "launch"] = "direct"
     return ordered(df)
 
 

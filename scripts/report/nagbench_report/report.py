@@ -110,12 +110,17 @@ def build(loaded, df, out, command, figures=True):
     s = A.step_table(df)
     if not s.empty:
         s = s.sort_values(["device", "commit", "model", "ranks", "comm", "mode", "overlap", "bucket_mb"])
+        shown = ["device", "model", "ranks", "comm", "comm_path", "mode", "overlap", "bucket_mb",
+                 "comm_stream_priority"]
+        s = s.assign(settings=A.varying_settings(s, A.group_keys(A.kind(df, "dp_step")), shown))
         md += ["## The data-parallel step", "",
-               "Phases: slowest rank's median. With overlap on, comm and update run together (`comm+update`).", ""]
+               "Phases: slowest rank's median. With overlap on, comm and update run together (`comm+update`). "
+               "`settings`: the other configuration keys that differ between rows.", ""]
         md.append(md_table(s, [("commit", "commit", None), ("device", "device", None), ("model", "model", None),
                                ("ranks", "ranks", None), ("comm", "comm", None), ("path", "comm_path", None),
                                ("mode", "mode", None), ("overlap", "overlap", None),
                                ("bucket MiB", "bucket_mb", "g"), ("prio", "comm_stream_priority", None),
+                               ("settings", "settings", None),
                                ("gradient ms", ms("gradient_s"), ".3f"), ("comm ms", ms("comm_s"), ".3f"),
                                ("update ms", ms("update_s"), ".3f"), ("comm+update ms", ms("comm_update_s"), ".3f"),
                                ("step ms", ms("total_s"), ".3f"), ("min..max", lambda r: spread(r, "total_s"), None),

@@ -330,8 +330,9 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
                  "data-parallel and training steps never evict)");
   app.add_option(
          "--launch", launches,
-         "LIST. Update benchmark on CUDA: direct (a kernel launch per step) | graph (each step replays a "
-         "CUDA graph captured before the timed steps, as PyTorch's CUDA graphs do)")
+         "LIST. Update benchmark and data-parallel steps on CUDA: direct (kernels launched one by one) | "
+         "graph (each step's update, or its reductions and updates, replays a CUDA graph captured before "
+         "the timed steps, as PyTorch's CUDA graphs do; data-parallel: --comm none, nccl or p2p, overlap on)")
       ->capture_default_str();
   app.add_option(
          "--roof-reps", c.roof_reps,
@@ -579,7 +580,7 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
                       : ((ranks > 1 || comm_given || any_shard) ? "dp" : "update");
   if (training && comm_only) throw InputError("--comm-only measures the allreduce alone: drop --problem");
   if (comm_only && launches != "direct")
-    throw InputError("--launch applies to the update benchmark: drop it with --comm-only");
+    throw InputError("--launch applies to update and data-parallel steps: drop it with --comm-only");
   if (training && app.count("--model") > 0)
     throw InputError("--model is for the synthetic workload: drop it with --problem");
   if (training && !comm_given && ranks > 1) comm_list = {"mpi"};

@@ -12,7 +12,9 @@
 //                              gradients; blocks the host only when the backend must (MPI);
 //   start_gather(k)            sharded (and p2p): this rank's update of bucket k is enqueued on the update
 //                              instance; gather the shards of every rank (p2p: tell the peers it is done);
-//   finish()                   blocks the host until every operation of the step is complete;
+//   finish()                   blocks the host until every operation of the step is complete (captured
+//                              steps: enqueues what remains of the step on the comm and update instances and
+//                              returns; the harness waits for the graph);
 //   progress()                 lets pending non-blocking operations advance (called between update slices).
 // Reductions are sums: the 1/ranks average is fused into the update (the rule's grad_scale).
 //
@@ -54,6 +56,10 @@ struct CommSetup {
   BucketPlan plan;
   bool sharded = false;
   int skip_bucket = -1;  // tests only: leave this bucket unreduced, to prove the check catches it
+  // --launch graph: after a first step run directly, each step's start_reduction .. finish is captured into a
+  // CUDA graph once per step parity (odd, even) and replayed: nothing may block the host, and what a step
+  // enqueues may depend on the step number's parity only.
+  bool captured = false;
 };
 
 // The execution space instances a communicator works with: it enqueues its own work on `comm` and orders the

@@ -339,6 +339,9 @@ bool mpi_is_cuda_aware() {
 }
 
 std::string MpiBackend::problem(const CommRequest& r) {
+  if (r.graph)
+    return "--launch graph cannot replay --comm mpi: MPI calls run on the host, outside a CUDA graph (use "
+           "--comm nccl or p2p)";
   if (r.mpi_path == "cuda-aware" && !r.device_memory)
     return "--mpi-path cuda-aware needs GPU memory (--backend cuda); host memory goes to MPI directly";
   // Measured with Open MPI 4.1.4 built --with-cuda (smcuda, no UCX) on 2 x H200: reduce-scatter + all-gather

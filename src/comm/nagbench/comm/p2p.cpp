@@ -24,9 +24,15 @@
 // one-thread kernel needs a free SM slot behind the reduce-update's grid, and no launch is paid per flag.
 // Each rank writes its flags into every peer's table and waits on its own (writes go over NVLink, waits poll
 // local memory); done is one flag per rank and step, written by finish() after the step's last reduce-update,
-// so finish() waits once per peer. A stream blocked in a wait may hold back streams that share its hardware
-// queue (kernels spinning on an SM never do); that can cost time but not deadlock: on every rank a bucket's
-// gradient and flag write are enqueued before the wait for the peers' flags of that bucket.
+// so finish() waits once per peer.
+//
+// Captured steps (--launch graph, memop flags only): a graph bakes in the values it writes and waits for, so
+// a flag holds the step's parity (1 odd, 2 even; 0 before the first step) and the waits are for equality. A
+// flag cannot move on to the next step's value before every peer has seen this one: a rank writes its step
+// s+1 flags only after its step s ended, which waited for every peer's done flag of step s, which each peer
+// writes after its last wait of step s. A stream blocked in a wait may hold back streams that share its
+// hardware queue (kernels spinning on an SM never do); that can cost time but not deadlock: on every rank a
+// bucket's gradient and flag write are enqueued before the wait for the peers' flags of that bucket.
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <cstdint>
@@ -408,6 +414,10 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   ArenaAllocator* arena_allocator() override { return &alloc_; }
 
   void setup(const CommSetup& s) override {
+    if (s.captured && !memops_)
+      throw InputError(
+          "--launch graph with --comm p2p needs a GPU and driver that run 64-bit stream memory operations "
+          "(CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS) on every rank");
     s_ = s;
     nb_ = static_cast<int>(s.plan.buckets.size());
     // Kernel flags: ready[0..nb) then done[0..nb), each rank's in its own memory. Memop flags: one row per
@@ -455,7 +465,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     if (memops_) {
       // The write is preceded by a stream-scoped system fence (no NO_MEMORY_BARRIER flag): the gradient, and
       // the pushed parts, are visible to the peers before the flag.
-      publish_and_wait(spaces_.comm.cuda_stream(), k, step_);
+      publish_and_wait(spaces_.comm.cuda_stream(), k);
     } else {
       Kokkos::parallel_for("nagbench::p2p_ready", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.comm, 0, 1),
                            PublishAndWait{mine_, table_, k, step_});
@@ -479,11 +489,12 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
         throw RunError("p2p: " + std::to_string(gathered_) + " of " + std::to_string(nb_) +
                        " buckets were marked done before the end of the step");
       gathered_ = 0;
-      publish_and_wait(spaces_.update.cuda_stream(), nb_, step_);
+      publish_and_wait(spaces_.update.cuda_stream(), nb_);
     } else {
       Kokkos::parallel_for("nagbench::p2p_finish", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.update, 0, 1),
                            WaitRange{table_, nb_, nb_, step_});
     }
+    if (s_.captured) return;  // the harness waits for the graph
     spaces_.update.fence();
     spaces_.comm.fence();
   }
@@ -528,9 +539,12 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     const auto* base = const_cast<const uint64_t*>(table_.f[owner]);
     return static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(base + int64_t(from) * (nb_ + 1) + slot));
   }
-  // On stream `st`: this rank's flag `slot` = value in every peer's table, then until every peer's flag
-  // `slot` in this rank's table holds at least value.
-  void publish_and_wait(cudaStream_t st, int slot, uint64_t value) const {
+  // On stream `st`: this rank's flag `slot` = this step's value in every peer's table, then until every
+  // peer's flag `slot` in this rank's table holds it (direct steps: the step number, or more; captured steps:
+  // the step's parity, exactly).
+  void publish_and_wait(cudaStream_t st, int slot) const {
+    const uint64_t value = s_.captured ? (step_ % 2 == 1 ? 1 : 2) : step_;
+    const unsigned wait_for = s_.captured ? CU_STREAM_WAIT_VALUE_EQ : CU_STREAM_WAIT_VALUE_GEQ;
     const auto stream = reinterpret_cast<CUstream>(st);
     for (int j = 0; j < proc_.size; ++j)
       if (j != proc_.rank)
@@ -539,9 +553,8 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
             "cuStreamWriteValue64");
     for (int j = 0; j < proc_.size; ++j)
       if (j != proc_.rank)
-        driver_.check(
-            driver_.wait(stream, flag_address(proc_.rank, j, slot), value, CU_STREAM_WAIT_VALUE_GEQ),
-            "cuStreamWaitValue64");
+        driver_.check(driver_.wait(stream, flag_address(proc_.rank, j, slot), value, wait_for),
+                      "cuStreamWaitValue64");
   }
 
   // Peer j's part of this rank's gradient of bucket b (j's shard) and where it lands (this rank's slot of
@@ -636,6 +649,10 @@ std::string P2pBackend::problem(const CommRequest& r) {
   if (r.ranks > kMaxP2pRanks)
     return "--comm p2p runs at most " + std::to_string(kMaxP2pRanks) + " ranks (one node), not " +
            std::to_string(r.ranks);
+  const char* flags = std::getenv("NAGBENCH_P2P_FLAGS");
+  if (r.graph && flags && std::string(flags) == "kernel")
+    return "--launch graph with --comm p2p needs the memop flags: the flag kernels carry the step number, "
+           "which a graph would bake in (unset NAGBENCH_P2P_FLAGS=kernel)";
   return "";
 }
 

@@ -19,6 +19,7 @@ struct CommRequest {
   std::string mpi_path = "auto";
   bool sharded = false;
   std::string run_kind = "dp";  // dp | allreduce | train
+  bool graph = false;           // --launch graph: the step is captured into a CUDA graph and replayed
 };
 
 // Each row: its name and summary, whether this build has it, why it cannot serve a request ("" when it can),

@@ -69,9 +69,9 @@ void validate(const Config& c, int ranks) {
     throw InputError("--verify must be auto, full, sample or off (got '" + c.verify + "')");
   if (c.launch != "direct" && c.launch != "graph")
     throw InputError("--launch must be direct or graph (got '" + c.launch + "')");
-  if (c.launch == "graph" && c.mode != "update")
-    throw InputError(
-        "--launch graph: only the update benchmark (one rank, no --comm or --problem) replays graphs");
+  if (c.launch == "graph" && c.mode != "update" && c.mode != "dp")
+    throw InputError("--launch graph: the update benchmark and data-parallel steps replay graphs, not " +
+                     c.mode + " runs");
   validate_run_kind(c, ranks);  // the run kind's own checks (harness/run_kinds.hpp)
   // After the run kind's checks, so that a variant or rule a graph cannot capture is named on any backend.
   if (c.launch == "graph" && c.backend != "cuda")

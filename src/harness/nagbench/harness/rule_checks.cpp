@@ -76,6 +76,16 @@ int configuration_states(const Config& c) {
   return n;
 }
 
+void check_rule_replayable(const Config& c) {
+  check_variant_capturable(c.variant);
+  with_optimizer(c.optimizer, [&](auto opt) {
+    using Opt = typename decltype(opt)::type;
+    if (!Opt::same_rule_every_step(hyper_of<Opt>(c)))
+      throw InputError("--launch graph: optimizer " + c.optimizer +
+                       " with these settings changes its rule every step (a graph bakes it in)");
+  });
+}
+
 std::string resolve_rule_mode(const Config& c) {
   if (c.rule_mode != "auto") return c.rule_mode;
   bool torch = false;

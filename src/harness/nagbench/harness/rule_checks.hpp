@@ -11,6 +11,10 @@ namespace nagbench {
 
 void validate_rule_configuration(const Config& c, int ranks);
 
+// --launch graph: a step's graph is captured once and replayed at every later step, so the variant must keep
+// its work on the instance it is given and the rule must not change after the first step. InputError if not.
+void check_rule_replayable(const Config& c);
+
 // --rule-mode auto resolved for this configuration: torch where the rule has PyTorch's arithmetic and the
 // backend can run it at speed (a GPU, or a CPU with fused multiply-add), except for the unfused variant (its
 // passes are BLAS calls with their own arithmetic); separate otherwise. Other values are returned as given.

@@ -29,6 +29,7 @@ void DpRun::validate(const Config& c, int ranks) {
   req.device_memory = backend_is_gpu(c.backend);
   req.mpi_path = c.mpi_path;
   req.sharded = c.shard;
+  req.graph = c.launch == "graph";
   check_comm(c.comm, req);
   if (d != DtypeLayout::fp32 && d != DtypeLayout::fp64)
     throw InputError("data-parallel runs support --dtype fp32 and fp64 (got " + c.dtype + ")");
@@ -37,6 +38,15 @@ void DpRun::validate(const Config& c, int ranks) {
   if (c.variant == "unfused" && c.backend == "cuda")
     throw InputError(
         "variant unfused cannot run data-parallel on CUDA (its BLAS calls ignore the step's streams)");
+  if (c.launch == "graph") {
+    // The graph holds the reductions and updates of one step after its gradients (dp_impl.hpp): the
+    // overlap-off step times them apart, with host waits between.
+    if (!c.overlap)
+      throw InputError(
+          "--launch graph: data-parallel steps are replayed with --overlap on only (overlap off "
+          "times the reductions and the updates apart)");
+    check_rule_replayable(c);
+  }
 }
 
 int64_t bucket_elements(double bucket_mb, int64_t elem_bytes) {
@@ -90,6 +100,7 @@ nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpRes
             {"params_per_rank",
              cfg.params_per_rank > 0 ? nlohmann::json(cfg.params_per_rank) : nlohmann::json(nullptr)},
             {"overlap", cfg.overlap},
+            {"launch", cfg.launch},
             {"comm_stream_priority", cfg.comm_high_priority ? "high" : "normal"},
             {"bucket_mb", cfg.bucket_mb},
             {"first_bucket_mb", cfg.first_bucket_mb},
@@ -137,7 +148,9 @@ std::string dp_table(const Config& cfg, const ProcessInfo& proc, const DpResult&
     << ") | " << (cfg.shard ? "sharded" : "replicated") << " | overlap " << (cfg.overlap ? "on" : "off")
     << " | " << r.buckets << " buckets of <= " << format_fixed(cfg.bucket_mb, 1) << " MiB | variant "
     << cfg.variant
-    << (cfg.backend == "cuda" && !cfg.comm_high_priority ? " | comm stream priority normal" : "") << "\n";
+    << (cfg.backend == "cuda" && !cfg.comm_high_priority ? " | comm stream priority normal" : "")
+    << (cfg.launch == "graph" ? " | reductions and updates replayed from a CUDA graph, --launch graph" : "")
+    << "\n";
   o << cfg.optimizer << " " << r.rule_description << " (" << cfg.rule_mode << " arithmetic)\n\n";
   o << "  phase (per step)   slowest median   rank medians min / avg / max\n";
   auto row = [&](const char* name, const PhaseTiming& t) {

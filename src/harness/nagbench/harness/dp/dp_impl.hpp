@@ -13,6 +13,7 @@
 #include "nagbench/core/errors.hpp"
 #include "nagbench/core/exec_event.hpp"
 #include "nagbench/core/format.hpp"
+#include "nagbench/core/graph_launch.hpp"
 #include "nagbench/core/kokkos_util.hpp"
 #include "nagbench/core/watchdog.hpp"
 #include "nagbench/harness/checked_steps.hpp"
@@ -111,6 +112,8 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   cs.plan = plan;
   cs.sharded = cfg.shard;
   cs.skip_bucket = cfg.debug_skip_bucket;
+  const bool graph = cfg.launch == "graph";
+  cs.captured = graph;
   comm->setup(cs);
 
   // Update groups: per bucket, its tensor pieces (replicated) or this rank's shard (sharded); host backends
@@ -163,6 +166,14 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   // has no backward pass to overlap with).
   const std::vector<GradientRange> all = {{0, length}};
   ExecEvent<Exec> gradients_ready;
+  // --launch graph: from the second step on, the reductions and updates of a step (everything after its
+  // gradients) are one CUDA graph per step parity (the p2p flags' values alternate with it; the rule is the
+  // same at every step after the first, DpRun::validate), captured before the step's timer starts and
+  // replayed on the compute instance. The capture forks the comm and update instances from the capture stream
+  // and joins them back, so the graph holds their work and its order.
+  GraphedLaunch<Exec> launcher(graph);
+  ExecEvent<Exec> fork, comm_joined, update_joined;
+  const Exec comm_space = spaces.comm_spaces().comm;
   std::vector<double> t_grad, t_comm, t_update, t_comm_update, t_total;
   progress.say(std::string("running ") + std::to_string(total_steps) +
                " data-parallel steps: " + cfg.model.name + ", " + std::to_string(ranks) + " ranks, " +
@@ -183,6 +194,36 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
         comm->progress();
       }
     };
+    const size_t nbk = plan.buckets.size();
+    const size_t ahead = cfg.overlap && comm->start_ahead() > 0 ? size_t(comm->start_ahead()) : nbk;
+    // Overlap on: reductions and updates bucket by bucket, then finish (blocks the host unless captured).
+    auto reduce_and_update = [&](const ExecEvent<Exec>& ready) {
+      for (size_t k = 0; k < std::min(ahead, nbk); ++k)
+        comm->start_reduction(static_cast<int>(k), ready);
+      for (size_t k = 0; k < nbk; ++k) {
+        if (k + ahead < nbk) comm->start_reduction(static_cast<int>(k + ahead), ready);
+        comm->wait_reduction(static_cast<int>(k));
+        update_bucket(k);
+        if (cfg.shard || peers) {  // p2p: "bucket k's update is done" (replicated too)
+          if (host) spaces.update().fence();
+          comm->start_gather(static_cast<int>(k));
+        }
+      }
+      comm->finish();
+    };
+    auto captured_step = [&](const Exec& origin) {
+      fork.record(origin);
+      fork.make_wait(comm_space);
+      fork.make_wait(spaces.update());
+      reduce_and_update(fork);
+      comm_joined.record(comm_space);
+      comm_joined.make_wait(origin);
+      update_joined.record(spaces.update());
+      update_joined.make_wait(origin);
+    };
+    const bool replay = graph && !first;
+    const uint64_t parity = uint64_t(s % 2);
+    if (replay) launcher.prepare(parity, captured_step);  // captures once per parity; runs nothing
     WatchdogGuard watch("a data-parallel step");
     if (rank == cfg.debug_stop_rank && s == cfg.warmup + 1) std::raise(SIGSTOP);  // tests: a hung rank
     Kokkos::fence();
@@ -193,23 +234,15 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     const double grad_s = detail::seconds_since(t0);
     const auto t1 = std::chrono::steady_clock::now();
     double comm_s = 0, update_s = 0;
-    const size_t nbk = plan.buckets.size();
-    const size_t ahead = cfg.overlap && comm->start_ahead() > 0 ? size_t(comm->start_ahead()) : nbk;
-    for (size_t k = 0; k < std::min(ahead, nbk); ++k)
-      comm->start_reduction(static_cast<int>(k), gradients_ready);
-    if (cfg.overlap) {
-      for (size_t k = 0; k < nbk; ++k) {
-        if (k + ahead < nbk) comm->start_reduction(static_cast<int>(k + ahead), gradients_ready);
-        comm->wait_reduction(static_cast<int>(k));
-        update_bucket(k);
-        if (cfg.shard || peers) {  // p2p: "bucket k's update is done" (replicated too)
-          if (host) spaces.update().fence();
-          comm->start_gather(static_cast<int>(k));
-        }
-      }
-      comm->finish();
+    if (replay) {
+      launcher.run(spaces.compute(), parity, captured_step);
+      spaces.compute().fence();
+    } else if (cfg.overlap) {
+      reduce_and_update(gradients_ready);
       spaces.update().fence();
     } else {
+      for (size_t k = 0; k < std::min(ahead, nbk); ++k)
+        comm->start_reduction(static_cast<int>(k), gradients_ready);
       for (size_t k = 0; k < plan.buckets.size(); ++k)
         comm->wait_reduction(static_cast<int>(k));
       spaces.update().fence();  // the update instance waited for every reduction

@@ -16,16 +16,8 @@ namespace nagbench {
 
 void UpdateRun::validate(const Config& cfg, int ranks) {
   validate_rule_configuration(cfg, ranks);
-  if (cfg.launch == "graph") {
-    // One graph per first-step flag serves the run (update_impl.hpp), so the rule must not change after.
-    check_variant_capturable(cfg.variant);
-    with_optimizer(cfg.optimizer, [&](auto opt) {
-      using Opt = typename decltype(opt)::type;
-      if (!Opt::same_rule_every_step(hyper_of<Opt>(cfg)))
-        throw InputError("--launch graph: optimizer " + cfg.optimizer +
-                         " with these settings changes its rule every step (a graph bakes it in)");
-    });
-  }
+  // One graph per first-step flag serves the run (update_impl.hpp), so the rule must not change after.
+  if (cfg.launch == "graph") check_rule_replayable(cfg);
 }
 
 int64_t UpdateRun::memory_needed(const Config& cfg, const DeviceInfo& dev, int) {

@@ -8,7 +8,11 @@
 # Sections: machine tests np1 np<N> (one per entry of RANKS, default "2 4" where the GPUs exist) push torch
 #   memop (flags by stream memory operations, NAGBENCH_P2P_FLAGS=memop: its GPU tests, then an A/B of the
 #   configurations in AB (default: kernel and memop flags, pull and push), ROUNDS interleaved rounds, at the first
-#   entry of RANKS; MEMOP_TESTS=0 skips the tests, MEMOP_TEST_FLAGS=kernel runs them with the flag kernels).
+#   entry of RANKS; MEMOP_TESTS=0 skips the tests, MEMOP_TEST_FLAGS=kernel runs them with the flag kernels)
+#   graph (--launch direct,graph: the step's reductions and updates replayed from CUDA graphs, their GPU tests at 1
+#   and 2 ranks (2 ranks share the GPU of a one-GPU machine), then ROUNDS rounds, the order swapped each round, at 1
+#   rank (comm none, nccl, p2p: what a bucket costs without NVLink traffic) and at every rank count of RANKS that
+#   the GPUs allow (p2p and nccl, with the yardsticks); GRAPH_BUCKETS, default 2,8,25,100,400).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 deadline=$((SECONDS + ${BUDGET:-420}))
 export RES="$OUT/p2p"
@@ -112,6 +116,36 @@ torch_step() {
           env -u NAGBENCH_P2P_FLAGS -u NAGBENCH_P2P_START_AHEAD -u NAGBENCH_P2P_PUSH_THREADS "${vars[@]}" \
           "$run" "$np" "$name" -m vit_l_16 -v multi_tensor --comm p2p --shard --overlap on \
           --bucket-mb "$P2P_BUCKETS" "${STEPS[@]}"
+      done
+    done
+  fi
+  if want graph; then
+    for np in 1 2; do
+      nccl=1
+      ((np > gpus)) && nccl=0 # NCCL refuses two ranks on one GPU: those tests skip it
+      step 240 "test_dp.py graph, cuda, $np rank(s) on $gpus GPU(s)" env NAGBENCH_BIN="$B/bin/nagbench" \
+        NAGBENCH_NP=$np NAGBENCH_HAVE_NCCL=$nccl NAGBENCH_DP_BACKEND=cuda NAGBENCH_MPIRUN=mpirun \
+        "$repo/tests/cli/run_pytest.sh" -v -k "graph" "$repo/tests/mpi/test_dp.py" 2>&1 | tail -15
+    done
+    step 120 "test_cli.py graph and bad input, cuda" env NAGBENCH_BIN="$B/bin/nagbench" \
+      NAGBENCH_MODELS_DIR="$B/share/nagbench/models" NAGBENCH_MPIRUN=mpirun OMP_PROC_BIND=false \
+      "$repo/tests/cli/run_pytest.sh" "$repo/tests/cli/test_cli.py" -k "graph or bad_input" 2>&1 | tail -6
+    for np in ${RANKS:-2 4}; do
+      ((np > gpus)) && continue
+      nccl_allreduce_step "$np"
+      torch_step "$np"
+    done
+    for round in $(seq 1 "${ROUNDS:-2}"); do
+      order=direct,graph
+      ((round % 2 == 0)) && order=graph,direct
+      step 150 "graph np1 round $round ($order)" "$run" 1 "graph_np1_r$round" -m vit_l_16 -v multi_tensor \
+        --comm none,nccl,p2p --shard --overlap on --bucket-mb "${GRAPH_BUCKETS:-2,8,25,100,400}" --launch "$order" \
+        "${STEPS[@]}"
+      for np in ${RANKS:-2 4}; do
+        ((np > gpus)) && continue
+        step 150 "graph np$np round $round ($order)" "$run" "$np" "graph_np${np}_r$round" -m vit_l_16 \
+          -v multi_tensor --comm p2p,nccl --shard --overlap on --bucket-mb "${GRAPH_BUCKETS:-2,8,25,100,400}" \
+          --launch "$order" "${STEPS[@]}"
       done
     done
   fi

@@ -15,6 +15,34 @@ def load(path):
     return doc if isinstance(doc, list) else [doc]
 
 
+def launch(r):
+    return r.get("launch", "direct")  # records before --launch graph served dp steps launched directly
+
+
+def per_bucket_costs(rows):
+    """What one more bucket costs a step (overlap on): the comm+update difference between the smallest and the
+    largest bucket size of a configuration, over the difference in bucket counts (median of its records)."""
+    groups = {}
+    for r in rows:
+        if r["overlap"]:
+            key = (r["comm"], r["comm_path"], r["mode"], launch(r))
+            groups.setdefault(key, {}).setdefault(r["bucket_mb"], []).append(r)
+    lines = []
+    for (comm, path, mode, how), by_size in sorted(groups.items()):
+        if len(by_size) < 2:
+            continue
+        small, large = by_size[min(by_size)], by_size[max(by_size)]
+        med = lambda rs: sorted(x["phases"]["comm_update"]["median_s"] for x in rs)[len(rs) // 2]
+        extra = small[0]["buckets"] - large[0]["buckets"]
+        if extra > 0:
+            lines.append(f"- {comm} ({path}), {mode}, {how}: {(med(small) - med(large)) / extra * 1e6:.1f} us per "
+                         f"bucket ({min(by_size):g} MiB: {small[0]['buckets']} buckets, {max(by_size):g} MiB: "
+                         f"{large[0]['buckets']})")
+    if lines:
+        print("\nWhat a bucket costs (overlap on; median of the records at each size):\n")
+        print("\n".join(lines))
+
+
 def main():
     if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
         sys.exit("usage: p2p_summary.py RESULTS_DIR")
@@ -40,9 +68,10 @@ def main():
     one = [r for r in dp if r["ranks"] == 1 and not r["overlap"] and r["comm"] == "none"]
     for r in one:
         print(f"- 1 GPU, {r['comm']}, sharded layout, update phase: {r['phases']['update']['median_s'] * 1e3:.3f} ms")
-    for np in sorted({r["ranks"] for r in dp if r["ranks"] > 1}):
+    # One GPU too where steps overlapped there (the graph section's per-bucket costs, no NVLink traffic).
+    for np in sorted({r["ranks"] for r in dp if r["ranks"] > 1 or r["overlap"]}):
         t = torch.get(np)
-        print(f"\n## {np} GPUs\n")
+        print(f"\n## {np} GPU{'s' if np > 1 else ''}\n")
         for (n, nbytes), secs in sorted(allreduce.items()):
             if n == np and any(r["params"] * 4 == nbytes for r in dp):
                 print(f"- one NCCL allreduce of {nbytes} B (a model's fp32 gradient): {secs * 1e3:.3f} ms")
@@ -53,17 +82,20 @@ def main():
               "update phase ms | verified |")
         print("|---|---|---|---|---|---|---|---|---|---|")
         rows = sorted((r for r in dp if r["ranks"] == np),
-                      key=lambda r: (r["comm"], r["comm_path"], r["mode"], not r["overlap"], r["bucket_mb"]))
+                      key=lambda r: (r["comm"], r["comm_path"], r["mode"], not r["overlap"], launch(r),
+                                     r["bucket_mb"], r["_record"]))
         for r in rows:
             cu = r["phases"]["comm_update"]["median_s"]
             ar = allreduce.get((np, r["params"] * 4)) if r["dtype"] == "fp32" else None
             upd = r["phases"].get("update") or {}
             comm = f"{r['comm']} ({r['comm_path']})" if r["comm"] == "p2p" else r["comm"]
-            head = f"| `{r['_record']}` | {comm} | {r['mode']} | {'on' if r['overlap'] else 'off'} | {r['bucket_mb']:g} | {cu * 1e3:.3f}"
+            over = ("on" if r["overlap"] else "off") + (", graph" if launch(r) == "graph" else "")
+            head = f"| `{r['_record']}` | {comm} | {r['mode']} | {over} | {r['bucket_mb']:g} | {cu * 1e3:.3f}"
             vs_ar = f"{cu / ar:.3f}" if ar else "-"
             vs_torch = f"{t['step']['median_s'] / cu:.2f}" if t else "-"
             upd_ms = f"{upd['median_s'] * 1e3:.3f}" if upd else "-"
             print(f"{head} | {vs_ar} | {vs_torch} | {upd_ms} | {r['verified'] and r['ranks_agree']} |")
+        per_bucket_costs(rows)
         # (p2p's update phase holds its reduction too: the strong-efficiency figure is the reduce-then-update path's.)
         sharded_off = [r for r in rows if r["mode"] == "sharded" and not r["overlap"] and r["bucket_mb"] == 400
                        and r["comm"] != "p2p"]

@@ -87,6 +87,21 @@ def test_rows_that_differ_in_a_setting_say_which(tmp_path):
                                                                               graph["pct_of_roof"]))
 
 
+def test_dp_rows_that_differ_in_launch_say_which(tmp_path):
+    """The same for the data-parallel table: a dp record without `launch` (made before dp steps replayed graphs)
+    counts as direct, and its graph twin is a row of its own that names it."""
+    recs = json.load(open(os.path.join(RESULTS, "nvidia-h200-x2", "2026-11-27-dp-bound", "final", "dp_nccl_np2.json")))
+    old = (recs if isinstance(recs, list) else [recs])[0]
+    assert "launch" not in old
+    graph = dict(old, launch="graph", median_s=old["median_s"] / 2)
+    (tmp_path / "r.jsonl").write_text(json.dumps(old) + "\n" + json.dumps(graph) + "\n")
+    res = run(REPORT, "report", tmp_path, "--out", tmp_path / "out", "--no-figures")
+    assert res.returncode == 0, res.stderr
+    md = (tmp_path / "out" / "report.md").read_text()
+    rows = table_rows(md, [old["provenance"]["git_commit"][:7], old["device"]])
+    assert sorted(r[10] for r in rows) == ["launch=direct", "launch=graph"]
+
+
 def test_cuda_vs_openmp_same_node(whole):
     md = (whole[0] / "report.md").read_text()
     assert "## CUDA vs OpenMP, same node and inputs" in md
@@ -103,10 +118,10 @@ def test_bucket_points_are_per_commit(whole):
     # the two earlier commits of the same folder keep their own rows.
     rows = table_rows(md, ["fa04661", "NVIDIA H200", "vit_l_16", "2", "nccl", "nccl", "replicated", "on", "25",
                            "high"])
-    assert [r[13] for r in rows] == ["6.281"]
+    assert [r[14] for r in rows] == ["6.281"]
     older = table_rows(md, ["c2748d3", "NVIDIA H200", "vit_l_16", "2", "nccl", "nccl", "replicated", "on", "25",
                             "high"])
-    assert [r[13] for r in older] == ["6.794"]
+    assert [r[14] for r in older] == ["6.794"]
 
 
 def test_scaling_efficiencies_as_the_docs_state(whole):

@@ -110,8 +110,9 @@ def build(loaded, df, out, command, figures=True):
     s = A.step_table(df)
     if not s.empty:
         s = s.sort_values(["device", "commit", "model", "ranks", "comm", "mode", "overlap", "bucket_mb"])
+        # Shown as columns, or following from them (the node layout from the ranks, the sizes from the model).
         shown = ["device", "model", "ranks", "comm", "comm_path", "mode", "overlap", "bucket_mb",
-                 "comm_stream_priority"]
+                 "comm_stream_priority", "ranks_per_node", "nodes", "params", "params_per_rank", "scaling"]
         s = s.assign(settings=A.varying_settings(s, A.group_keys(A.kind(df, "dp_step")), shown))
         md += ["## The data-parallel step", "",
                "Phases: slowest rank's median. With overlap on, comm and update run together (`comm+update`). "

@@ -26,13 +26,14 @@
 // local memory); done is one flag per rank and step, written by finish() after the step's last reduce-update,
 // so finish() waits once per peer.
 //
-// Captured steps (--launch graph, memop flags only): a graph bakes in the values it writes and waits for, so
-// a flag holds the step's parity (1 odd, 2 even; 0 before the first step) and the waits are for equality. A
-// flag cannot move on to the next step's value before every peer has seen this one: a rank writes its step
-// s+1 flags only after its step s ended, which waited for every peer's done flag of step s, which each peer
-// writes after its last wait of step s. A stream blocked in a wait may hold back streams that share its
-// hardware queue (kernels spinning on an SM never do); that can cost time but not deadlock: on every rank a
-// bucket's gradient and flag write are enqueued before the wait for the peers' flags of that bucket.
+// Captured steps (--launch graph): a graph bakes in the values it writes and waits for (the memops' operands,
+// the flag kernels' arguments), so a flag holds the step's parity (1 odd, 2 even; 0 before the first step)
+// and the waits are for equality. A flag cannot move on to the next step's value before every peer has seen
+// this one: a rank writes its step s+1 flags only after its step s ended, which waited for every peer's done
+// flag of step s, which each peer writes after its last wait of step s. A stream blocked in a wait may hold
+// back streams that share its hardware queue (kernels spinning on an SM never do); that can cost time but not
+// deadlock: on every rank a bucket's gradient and flag write are enqueued before the wait for the peers'
+// flags of that bucket.
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <cstdint>
@@ -217,10 +218,11 @@ KOKKOS_INLINE_FUNCTION void publish_flag(volatile uint64_t* flag, uint64_t value
 #endif
 }
 
-KOKKOS_INLINE_FUNCTION void wait_flags(const FlagTable& t, int index, uint64_t value) {
+// `exact`: captured steps, whose flags hold the step's parity (see above): wait for the value itself.
+KOKKOS_INLINE_FUNCTION void wait_flags(const FlagTable& t, int index, uint64_t value, bool exact) {
   for (int r = 0; r < kMaxP2pRanks; ++r) {
     if (r >= t.ranks) break;
-    while (t.f[r][index] < value) {
+    while (exact ? t.f[r][index] != value : t.f[r][index] < value) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 700
       __nanosleep(32);
 #endif
@@ -237,9 +239,10 @@ struct PublishAndWait {  // ready[k] = step, then until every rank's ready[k] is
   FlagTable table;
   int index;
   uint64_t step;
+  bool exact;
   KOKKOS_INLINE_FUNCTION void operator()(int) const {
     publish_flag(mine + index, step);
-    wait_flags(table, index, step);
+    wait_flags(table, index, step, exact);
   }
 };
 struct Publish {  // done[k] = step
@@ -272,9 +275,10 @@ struct WaitRange {  // until every rank's flags [first, first + count) hold step
   FlagTable table;
   int first, count;
   uint64_t step;
+  bool exact;
   KOKKOS_INLINE_FUNCTION void operator()(int) const {
     for (int i = first; i < first + count; ++i)
-      wait_flags(table, i, step);
+      wait_flags(table, i, step, exact);
   }
 };
 
@@ -414,10 +418,6 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   ArenaAllocator* arena_allocator() override { return &alloc_; }
 
   void setup(const CommSetup& s) override {
-    if (s.captured && !memops_)
-      throw InputError(
-          "--launch graph with --comm p2p needs a GPU and driver that run 64-bit stream memory operations "
-          "(CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS) on every rank");
     s_ = s;
     nb_ = static_cast<int>(s.plan.buckets.size());
     // Kernel flags: ready[0..nb) then done[0..nb), each rank's in its own memory. Memop flags: one row per
@@ -468,7 +468,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
       publish_and_wait(spaces_.comm.cuda_stream(), k);
     } else {
       Kokkos::parallel_for("nagbench::p2p_ready", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.comm, 0, 1),
-                           PublishAndWait{mine_, table_, k, step_});
+                           PublishAndWait{mine_, table_, k, flag_value(), s_.captured});
     }
     reduced_[size_t(k)].record(spaces_.comm);
   }
@@ -481,7 +481,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
       return;
     }
     Kokkos::parallel_for("nagbench::p2p_done", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.update, 0, 1),
-                         Publish{mine_ + nb_ + k, step_});
+                         Publish{mine_ + nb_ + k, flag_value()});
   }
   void finish() override {
     if (memops_) {
@@ -492,7 +492,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
       publish_and_wait(spaces_.update.cuda_stream(), nb_);
     } else {
       Kokkos::parallel_for("nagbench::p2p_finish", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.update, 0, 1),
-                           WaitRange{table_, nb_, nb_, step_});
+                           WaitRange{table_, nb_, nb_, flag_value(), s_.captured});
     }
     if (s_.captured) return;  // the harness waits for the graph
     spaces_.update.fence();
@@ -533,6 +533,9 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   }
 
   bool pushing() const { return push_ != PushBy::none; }
+  // What this step's flags hold: the step number (waits: at least it), or under capture its parity, 1 or 2
+  // (waits: exactly it; 0 before the first step).
+  uint64_t flag_value() const { return s_.captured ? (step_ % 2 == 1 ? 1 : 2) : step_; }
 
   // Memop flags: rank `from`'s slot `slot` in rank `owner`'s table; written by `from` only.
   CUdeviceptr flag_address(int owner, int from, int slot) const {
@@ -543,7 +546,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
   // peer's flag `slot` in this rank's table holds it (direct steps: the step number, or more; captured steps:
   // the step's parity, exactly).
   void publish_and_wait(cudaStream_t st, int slot) const {
-    const uint64_t value = s_.captured ? (step_ % 2 == 1 ? 1 : 2) : step_;
+    const uint64_t value = flag_value();
     const unsigned wait_for = s_.captured ? CU_STREAM_WAIT_VALUE_EQ : CU_STREAM_WAIT_VALUE_GEQ;
     const auto stream = reinterpret_cast<CUstream>(st);
     for (int j = 0; j < proc_.size; ++j)
@@ -649,10 +652,6 @@ std::string P2pBackend::problem(const CommRequest& r) {
   if (r.ranks > kMaxP2pRanks)
     return "--comm p2p runs at most " + std::to_string(kMaxP2pRanks) + " ranks (one node), not " +
            std::to_string(r.ranks);
-  const char* flags = std::getenv("NAGBENCH_P2P_FLAGS");
-  if (r.graph && flags && std::string(flags) == "kernel")
-    return "--launch graph with --comm p2p needs the memop flags: the flag kernels carry the step number, "
-           "which a graph would bake in (unset NAGBENCH_P2P_FLAGS=kernel)";
   return "";
 }
 

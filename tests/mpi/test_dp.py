@@ -193,6 +193,11 @@ def test_fused_reduce_update_gives_the_bits_of_reduce_then_update(tmp_path):
     assert all(len(h) == 1 for h in hashes.values()), hashes
 
 
+def with_steps(args, steps):
+    i = args.index("--steps")
+    return args[:i + 1] + [str(steps)] + args[i + 2:]
+
+
 # --launch graph: the communicators whose steps a CUDA graph can hold (MPI calls run on the host).
 GRAPH_COMMS = [c for c in COMMS if c[0][1] != "mpi"] + ([(["--comm", "none"], "none")] if NP == 1 else [])
 
@@ -206,7 +211,7 @@ def test_graph_replay_gives_the_bits_of_direct_launches(tmp_path, comm, path):
     still caught, so the check can fail under replay."""
     out = tmp_path / "graph.json"
     res = mpirun("--model", "tiny,resnet50", *comm, "--sharding", "replicated,sharded", "--bucket-mb", "0.01,5",
-                 "--launch", "direct,graph", "-o", str(out), *SMALL, "--steps", "4")
+                 "--launch", "direct,graph", "-o", str(out), *with_steps(SMALL, 4))
     assert res.returncode == 0, res.stdout + res.stderr
     recs = records(out)
     assert len(recs) == 2 * 2 * 2 * 2

@@ -7,6 +7,7 @@ all_reduce + mul_ + fused SGD step (torch_dp_step.py), all from the records of o
 import glob
 import json
 import os
+import statistics
 import sys
 
 
@@ -32,7 +33,7 @@ def per_bucket_costs(rows):
         if len(by_size) < 2:
             continue
         small, large = by_size[min(by_size)], by_size[max(by_size)]
-        med = lambda rs: sorted(x["phases"]["comm_update"]["median_s"] for x in rs)[len(rs) // 2]
+        med = lambda rs: statistics.median(x["phases"]["comm_update"]["median_s"] for x in rs)
         extra = small[0]["buckets"] - large[0]["buckets"]
         if extra > 0:
             lines.append(f"- {comm} ({path}), {mode}, {how}: {(med(small) - med(large)) / extra * 1e6:.1f} us per "

@@ -220,6 +220,7 @@ def test_graph_replay_gives_the_bits_of_direct_launches(tmp_path, comm, path):
     for r in recs:
         assert r["verified"] is True and r["ranks_agree"] is True, (r["mode"], r["launch"], r["verification"])
         assert r["comm_path"] == expected_path(path, r)
+        assert r["graphs_captured"] == (2 if r["launch"] == "graph" else 0)  # replayed, not launched directly
     pairs = {}
     for r in recs:
         pairs.setdefault((r["model"], r["mode"], r["bucket_mb"]), {})[r["launch"]] = r["params_hash"]

@@ -109,6 +109,7 @@ struct CommOptions {
   // The reductions run beside kernels that want every SM (a training step's backward): a path that can move
   // data without SMs (copy engines) prefers that.
   bool beside_compute = false;
+  bool graph = false;  // --launch graph: the steps are captured (CommSetup::captured)
 };
 
 }  // namespace nagbench

@@ -36,6 +36,12 @@
 
 namespace nagbench {
 
+// MPI calls run on the host, where a CUDA graph cannot hold them (said with or without MPI in the build).
+constexpr const char* kNoGraphs =
+    "--launch graph cannot replay --comm mpi: MPI calls run on the host, outside a CUDA graph (use --comm "
+    "nccl "
+    "or p2p)";
+
 #ifdef NAGBENCH_HAVE_MPI
 namespace {
 
@@ -339,9 +345,7 @@ bool mpi_is_cuda_aware() {
 }
 
 std::string MpiBackend::problem(const CommRequest& r) {
-  if (r.graph)
-    return "--launch graph cannot replay --comm mpi: MPI calls run on the host, outside a CUDA graph (use "
-           "--comm nccl or p2p)";
+  if (r.graph) return kNoGraphs;
   if (r.mpi_path == "cuda-aware" && !r.device_memory)
     return "--mpi-path cuda-aware needs GPU memory (--backend cuda); host memory goes to MPI directly";
   // Measured with Open MPI 4.1.4 built --with-cuda (smcuda, no UCX) on 2 x H200: reduce-scatter + all-gather
@@ -367,7 +371,8 @@ bool MpiBackend::compiled_in() {
 bool mpi_is_cuda_aware() {
   return false;
 }
-std::string MpiBackend::problem(const CommRequest&) {
+std::string MpiBackend::problem(const CommRequest& r) {
+  if (r.graph) return kNoGraphs;
   return "--comm mpi: this nagbench was built without MPI (NAGBENCH_ENABLE_MPI=OFF)";
 }
 template <class Exec>

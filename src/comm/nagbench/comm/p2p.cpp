@@ -24,16 +24,15 @@
 // one-thread kernel needs a free SM slot behind the reduce-update's grid, and no launch is paid per flag.
 // Each rank writes its flags into every peer's table and waits on its own (writes go over NVLink, waits poll
 // local memory); done is one flag per rank and step, written by finish() after the step's last reduce-update,
-// so finish() waits once per peer.
+// so finish() waits once per peer. A stream blocked in a wait may hold back streams that share its hardware
+// queue (kernels spinning on an SM never do); that can cost time but not deadlock: on every rank a bucket's
+// gradient and flag write are enqueued before the wait for the peers' flags of that bucket.
 //
 // Captured steps (--launch graph): a graph bakes in the values it writes and waits for (the memops' operands,
-// the flag kernels' arguments), so a flag holds the step's parity (1 odd, 2 even; 0 before the first step)
-// and the waits are for equality. A flag cannot move on to the next step's value before every peer has seen
-// this one: a rank writes its step s+1 flags only after its step s ended, which waited for every peer's done
-// flag of step s, which each peer writes after its last wait of step s. A stream blocked in a wait may hold
-// back streams that share its hardware queue (kernels spinning on an SM never do); that can cost time but not
-// deadlock: on every rank a bucket's gradient and flag write are enqueued before the wait for the peers'
-// flags of that bucket.
+// the flag kernels' arguments), so a flag holds the step's parity (steps counted from 1: 1 odd, 2 even; 0
+// before the first step) and the waits are for equality. A flag cannot move on to the next step's value
+// before every peer has seen this one: a rank writes its step s+1 flags only after its step s ended, which
+// waited for every peer's done flag of step s, which each peer writes after its last wait of step s.
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <cstdint>
@@ -691,9 +690,19 @@ std::unique_ptr<Communicator<Exec>> P2pBackend::make(const CommSpaces<Exec>& spa
     ahead = int(v);
   }
   const char* flags_env = std::getenv("NAGBENCH_P2P_FLAGS");
-  const std::string flags = flags_env ? flags_env : "";
+  std::string flags = flags_env ? flags_env : "";
   if (!flags.empty() && flags != "kernel" && flags != "memop")
     throw InputError("NAGBENCH_P2P_FLAGS must be kernel or memop (got '" + flags + "')");
+#if defined(KOKKOS_ENABLE_CUDA) && CUDART_VERSION < 11070
+  // Graphs hold stream memory operations from CUDA 11.7 (batch memop nodes): captured steps of older
+  // toolkits take the flag kernels.
+  if (opt.graph && flags == "memop")
+    throw InputError(
+        "NAGBENCH_P2P_FLAGS=memop with --launch graph needs CUDA 11.7 or later to capture the "
+        "flags (this build: " +
+        std::to_string(CUDART_VERSION) + ")");
+  if (opt.graph) flags = "kernel";
+#endif
 #ifdef KOKKOS_ENABLE_CUDA
   if constexpr (std::is_same<Exec, Kokkos::Cuda>::value) {
     const PushBy push = !opt.sharded          ? PushBy::none

@@ -118,11 +118,25 @@ class GraphedLaunch<Kokkos::Cuda> {
       throw RunError("--launch graph: the step put no work on the instance it was given, nothing to capture");
     }
     cudaGraphExec_t instance = nullptr;
-    const cudaError_t made = cudaGraphInstantiateWithFlags(&instance, graph, 0);
+    // Each kernel node keeps the priority of the stream it was captured from (a data-parallel step's comm
+    // stream runs at high priority) rather than taking that of the stream the graph is launched into.
+#if CUDART_VERSION >= 11070
+    const unsigned long long flags = cudaGraphInstantiateFlagUseNodePriority;
+#else
+    const unsigned long long flags = 0;
+#endif
+    const cudaError_t made = cudaGraphInstantiateWithFlags(&instance, graph, flags);
     cudaGraphDestroy(graph);
     if (made != cudaSuccess)
       throw RunError(std::string("--launch graph: cudaGraphInstantiateWithFlags failed: ") +
                      cudaGetErrorString(made));
+    // Uploaded now, so that the first launch (maybe a timed step) does not pay for it; the caller's fence
+    // before its timer waits for the upload.
+    const cudaError_t uploaded = cudaGraphUpload(instance, stream_);
+    if (uploaded != cudaSuccess) {
+      cudaGraphExecDestroy(instance);
+      throw RunError(std::string("--launch graph: cudaGraphUpload failed: ") + cudaGetErrorString(uploaded));
+    }
     ++captures_;
     return instance;
   }

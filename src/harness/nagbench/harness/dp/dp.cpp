@@ -101,6 +101,7 @@ nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpRes
              cfg.params_per_rank > 0 ? nlohmann::json(cfg.params_per_rank) : nlohmann::json(nullptr)},
             {"overlap", cfg.overlap},
             {"launch", cfg.launch},
+            {"graphs_captured", r.graphs_captured},
             {"comm_stream_priority", cfg.comm_high_priority ? "high" : "normal"},
             {"bucket_mb", cfg.bucket_mb},
             {"first_bucket_mb", cfg.first_bucket_mb},

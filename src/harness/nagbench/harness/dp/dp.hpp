@@ -24,6 +24,7 @@ struct DpResult {
   RoofResult roof;
   std::string comm_name, comm_path, comm_library, rule_description;
   int64_t params = 0, tensors = 0, arena_length = 0, buckets = 0;
+  int graphs_captured = 0;              // --launch graph: one per step parity
   int64_t params_updated_per_rank = 0;  // the model (replicated) or this rank's shards (sharded)
   int64_t state_bytes_per_rank = 0, device_bytes_per_rank = 0;
   int bytes_per_param = 0;

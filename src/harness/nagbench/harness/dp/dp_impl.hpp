@@ -92,6 +92,7 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   CommOptions copt;
   copt.mpi_path = cfg.mpi_path;
   copt.sharded = cfg.shard;
+  copt.graph = cfg.launch == "graph";
   auto comm = make_communicator<Exec>(cfg.comm, spaces.comm_spaces(), copt, proc);
   res.comm_name = comm->name();
   res.comm_path = comm->path();
@@ -170,7 +171,9 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   // gradients) are one CUDA graph per step parity (the p2p flags' values alternate with it; the rule is the
   // same at every step after the first, DpRun::validate), captured before the step's timer starts and
   // replayed on the compute instance. The capture forks the comm and update instances from the capture stream
-  // and joins them back, so the graph holds their work and its order.
+  // and joins them back, so the graph holds their work and its order. The p2p communicator takes a step's
+  // parity from the steps it has enqueued (step 0 directly, then the captures at steps 1 and 2), which is
+  // this loop's s % 2 because every step up to the captures calls start_reduction(0) once.
   GraphedLaunch<Exec> launcher(graph);
   ExecEvent<Exec> fork, comm_joined, update_joined;
   const Exec comm_space = spaces.comm_spaces().comm;
@@ -240,6 +243,7 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     } else if (cfg.overlap) {
       reduce_and_update(gradients_ready);
       spaces.update().fence();
+      if (graph) comm_space.fence();  // the first step of a graph run: finish() enqueued only
     } else {
       for (size_t k = 0; k < std::min(ahead, nbk); ++k)
         comm->start_reduction(static_cast<int>(k), gradients_ready);
@@ -272,6 +276,7 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     }
     progress.tick("step " + std::to_string(s + 1) + "/" + std::to_string(total_steps));
   }
+  res.graphs_captured = launcher.captures();
   res.grad = phase_timing(t_grad, proc);
   res.comm = phase_timing(t_comm, proc);
   res.update = phase_timing(t_update, proc);

@@ -38,9 +38,8 @@ namespace nagbench {
 
 // MPI calls run on the host, where a CUDA graph cannot hold them (said with or without MPI in the build).
 constexpr const char* kNoGraphs =
-    "--launch graph cannot replay --comm mpi: MPI calls run on the host, outside a CUDA graph (use --comm "
-    "nccl "
-    "or p2p)";
+    "--launch graph cannot replay --comm mpi: MPI calls run on the host, outside a CUDA graph "
+    "(use --comm nccl or p2p)";
 
 #ifdef NAGBENCH_HAVE_MPI
 namespace {

@@ -376,6 +376,11 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
                  "0 = --bucket-mb")
       ->capture_default_str()
       ->group(dp);
+  app.add_flag(
+         "--timeline", c.timeline,
+         "After the timed steps, one more (untimed) with device events around each bucket's reduction "
+         "and update: the record's timeline, a summary in the table (scripts/plot_timeline.py draws it)")
+      ->group(dp);
   app.add_flag("--allow-gpu-sharing", c.allow_gpu_sharing, "Allow more ranks on a node than GPUs")->group(dp);
   app.add_flag("--comm-only", comm_only, "Allreduce sweep only, reported like nccl-tests")->group(dp);
   app.add_option("--comm-min", comm_min, "--comm-only: smallest message, bytes (e.g. 1M)")

@@ -24,6 +24,7 @@
 // writes the updated parameters into every rank's arena; start_reduction / start_gather / finish carry the
 // cross-rank ordering (flags in shared memory, no host barrier per bucket).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,9 @@ struct CommSetup {
   // CUDA graph once per step parity (odd, even) and replayed: nothing may block the host, and what a step
   // enqueues may depend on the step number's parity only.
   bool captured = false;
+  // --timeline (harness/dp/step_timeline.hpp): called where a communicator's handshake of bucket k starts, in
+  // the order of its comm instance (p2p: after the push, before the flags); empty: nobody listens.
+  std::function<void(int)> mark_handshake;
 };
 
 // The execution space instances a communicator works with: it enqueues its own work on `comm` and orders the

@@ -461,6 +461,7 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     if (k == 0) ++step_;
     ready.make_wait(spaces_.comm);
     if (pushing()) push(k);
+    if (s_.mark_handshake) s_.mark_handshake(k);
     if (memops_) {
       // The write is preceded by a stream-scoped system fence (no NO_MEMORY_BARRIER flag): the gradient, and
       // the pushed parts, are visible to the peers before the flag.

@@ -66,6 +66,7 @@ struct Config {
   int comm_iters = 20;
   int comm_reps = 5;
   int64_t params_per_rank = 0;  // --params-per-rank (weak scaling): the per-rank size; 0 otherwise
+  bool timeline = false;  // dp: one more, untimed step with device events per bucket (the record's timeline)
   // Training (run kind train: the workloads with an objective, workload.hpp).
   nlohmann::json problem = nlohmann::json::object();  // {name, source, settings} of --problem
   int64_t batch_size = 0;                             // samples per rank and step; 0 = full batch

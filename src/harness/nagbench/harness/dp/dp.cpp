@@ -1,6 +1,7 @@
 #include "nagbench/harness/dp/dp.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "nagbench/core/checked.hpp"
 #include "nagbench/core/errors.hpp"
 #include "nagbench/core/format.hpp"
+#include "nagbench/core/stats.hpp"
 #include "nagbench/harness/metrics.hpp"
 #include "nagbench/harness/rule_checks.hpp"
 #include "nagbench/harness/run_kinds.hpp"
@@ -46,6 +48,9 @@ void DpRun::validate(const Config& c, int ranks) {
           "--launch graph: data-parallel steps are replayed with --overlap on only (overlap off "
           "times the reductions and the updates apart)");
     check_rule_replayable(c);
+    if (c.timeline)
+      throw InputError(
+          "--timeline times one more step launched directly: run --launch graph configurations without it");
   }
 }
 
@@ -81,6 +86,39 @@ const RoofResult& roof_for(const std::string& backend, const std::function<RoofR
   auto it = cache.find(backend);
   if (it == cache.end()) it = cache.emplace(backend, measure()).first;
   return it->second;
+}
+
+std::string dp_timeline_summary(const nlohmann::json& t) {
+  const auto at = [](const nlohmann::json& b, const char* key) {
+    const auto& v = b.at(key);
+    return v.is_null() ? std::nan("") : v.get<double>();
+  };
+  const double gradients = t.at("gradients_s").get<double>();
+  std::vector<double> reduction, handshake, update;
+  double waited = 0, previous_updated = gradients;
+  for (const auto& b : t.at("buckets")) {
+    const double reduced = at(b, "reduced_s"), update_begin = at(b, "update_begin_s"),
+                 updated = at(b, "updated_s");
+    reduction.push_back(reduced - std::max(at(b, "comm_begin_s"), gradients));
+    if (!b.at("handshake_s").is_null()) handshake.push_back(reduced - at(b, "handshake_s"));
+    update.push_back(updated - update_begin);
+    waited += std::max(0.0, update_begin - previous_updated);
+    previous_updated = updated;
+  }
+  const auto spread = [](const std::vector<double>& v) {
+    const Summary x = summarize(v);
+    return format_seconds(x.median) + " (" + format_seconds(x.min) + " .. " + format_seconds(x.max) + ")";
+  };
+  std::string out =
+      "timeline of one more, untimed step (this rank; GPUs: device clock): gradients ready at " +
+      format_seconds(gradients) + ", last update done at " +
+      format_seconds(t.at("updates_end_s").get<double>()) + "; the host saw " +
+      format_seconds(t.at("host_comm_update_s").get<double>()) + " of reductions and updates\n";
+  out += "  per bucket, median (min .. max): reduction " + spread(reduction);
+  if (!handshake.empty()) out += ", of which handshake " + spread(handshake);
+  out += ", update " + spread(update) + "; the update instance waited " + format_seconds(waited) +
+         " for reductions in all\n";
+  return out;
 }
 
 nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpResult& r) {
@@ -136,7 +174,8 @@ nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpRes
             {"verification", verification_json(r.verify)},
             {"memory_per_rank",
              {{"device_bytes", r.device_bytes_per_rank}, {"momentum_bytes", r.state_bytes_per_rank}}},
-            {"rank_detail", rank_details(r.rank_detail)}});
+            {"rank_detail", rank_details(r.rank_detail)},
+            {"timeline", r.timeline}});
   return j;
 }
 
@@ -184,6 +223,7 @@ std::string dp_table(const Config& cfg, const ProcessInfo& proc, const DpResult&
     << (r.ranks_agree ? "bitwise identical" : "DISAGREE") << ", hash " << r.params_hash << "; reference "
     << r.verify.mode << ", " << format_count(r.verify.checked) << " params, worst "
     << format_fixed(r.verify.worst_ratio, 3) << " x tolerance)\n";
+  o << r.timeline_summary;
   return o.str();
 }
 

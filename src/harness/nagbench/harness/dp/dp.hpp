@@ -34,7 +34,16 @@ struct DpResult {
   bool ranks_agree = false;
   std::string params_hash;
   std::vector<std::string> rank_detail;  // JSON objects, one per rank (rank 0 only)
+  // --timeline (step_timeline.hpp): every rank's marks at rank 0 (an array in rank order), this rank's own
+  // elsewhere; null without --timeline. The summary is of this rank's own.
+  nlohmann::json timeline;
+  std::string timeline_summary;
 };
+
+// What one rank's timeline (StepTimeline::read) says, in two lines for the table: per bucket the comm
+// instance's time on its reduction (from when it reached the bucket, or the gradients, to its end), p2p's
+// handshake, the update; and how long the update instance waited for reductions.
+std::string dp_timeline_summary(const nlohmann::json& rank_timeline);
 
 nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpResult& r);
 std::string dp_table(const Config& cfg, const ProcessInfo& proc, const DpResult& r);

@@ -21,6 +21,7 @@
 #include "nagbench/harness/dp/dp.hpp"
 #include "nagbench/harness/dp/reduce_update_args.hpp"
 #include "nagbench/harness/dp/step_spaces.hpp"
+#include "nagbench/harness/dp/step_timeline.hpp"
 #include "nagbench/harness/rule_checks.hpp"
 #include "nagbench/harness/run_kinds.hpp"
 #include "nagbench/harness/sizing.hpp"
@@ -92,7 +93,8 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   CommOptions copt;
   copt.mpi_path = cfg.mpi_path;
   copt.sharded = cfg.shard;
-  copt.graph = cfg.launch == "graph";
+  const bool graph = cfg.launch == "graph";
+  copt.graph = graph;
   auto comm = make_communicator<Exec>(cfg.comm, spaces.comm_spaces(), copt, proc);
   res.comm_name = comm->name();
   res.comm_path = comm->path();
@@ -113,8 +115,12 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   cs.plan = plan;
   cs.sharded = cfg.shard;
   cs.skip_bucket = cfg.debug_skip_bucket;
-  const bool graph = cfg.launch == "graph";
   cs.captured = graph;
+  // --timeline: one more step after the timed ones, with device events per bucket (step_timeline.hpp).
+  StepTimeline<Exec> timeline(cfg.timeline, plan.buckets.size());
+  const Exec comm_space = spaces.comm_spaces().comm;
+  if (timeline.enabled())
+    cs.mark_handshake = [&](int k) { timeline.mark(BucketMark::handshake, size_t(k), comm_space); };
   comm->setup(cs);
 
   // Update groups: per bucket, its tensor pieces (replicated) or this rank's shard (sharded); host backends
@@ -162,7 +168,8 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     }
   }
 
-  const int64_t total_steps = int64_t(1) + cfg.warmup + cfg.steps;
+  const int64_t timed_end = int64_t(1) + cfg.warmup + cfg.steps;  // steps [warmup + 1, timed_end) are timed
+  const int64_t total_steps = timed_end + (timeline.enabled() ? 1 : 0);
   // Gradients are produced as one range and every bucket's reduction waits on its end (the synthetic workload
   // has no backward pass to overlap with).
   const std::vector<GradientRange> all = {{0, length}};
@@ -176,7 +183,6 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   // this loop's s % 2 because every step up to the captures calls start_reduction(0) once.
   GraphedLaunch<Exec> launcher(graph);
   ExecEvent<Exec> fork, comm_joined, update_joined;
-  const Exec comm_space = spaces.comm_spaces().comm;
   std::vector<double> t_grad, t_comm, t_update, t_comm_update, t_total;
   progress.say(std::string("running ") + std::to_string(total_steps) +
                " data-parallel steps: " + cfg.model.name + ", " + std::to_string(ranks) + " ranks, " +
@@ -199,19 +205,31 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     };
     const size_t nbk = plan.buckets.size();
     const size_t ahead = cfg.overlap && comm->start_ahead() > 0 ? size_t(comm->start_ahead()) : nbk;
+    // The timeline's marks around each call (nothing unless this is the timeline's step).
+    auto start_reduction = [&](size_t k, const ExecEvent<Exec>& ready) {
+      timeline.mark(BucketMark::comm_begin, k, comm_space);
+      comm->start_reduction(static_cast<int>(k), ready);
+      timeline.mark(BucketMark::reduced, k, comm_space);
+    };
+    auto wait_and_update = [&](size_t k) {
+      comm->wait_reduction(static_cast<int>(k));
+      timeline.mark(BucketMark::update_begin, k, spaces.update());
+      update_bucket(k);
+      timeline.mark(BucketMark::updated, k, spaces.update());
+    };
     // Overlap on: reductions and updates bucket by bucket, then finish (blocks the host unless captured).
     auto reduce_and_update = [&](const ExecEvent<Exec>& ready) {
       for (size_t k = 0; k < std::min(ahead, nbk); ++k)
-        comm->start_reduction(static_cast<int>(k), ready);
+        start_reduction(k, ready);
       for (size_t k = 0; k < nbk; ++k) {
-        if (k + ahead < nbk) comm->start_reduction(static_cast<int>(k + ahead), ready);
-        comm->wait_reduction(static_cast<int>(k));
-        update_bucket(k);
+        if (k + ahead < nbk) start_reduction(k + ahead, ready);
+        wait_and_update(k);
         if (cfg.shard || peers) {  // p2p: "bucket k's update is done" (replicated too)
           if (host) spaces.update().fence();
           comm->start_gather(static_cast<int>(k));
         }
       }
+      timeline.mark_updates_end(spaces.update());
       comm->finish();
     };
     auto captured_step = [&](const Exec& origin) {
@@ -224,6 +242,7 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
       update_joined.record(spaces.update());
       update_joined.make_wait(origin);
     };
+    timeline.arm(s >= timed_end);  // the step after the timed ones (never replayed: DpRun::validate)
     const bool replay = graph && !first;
     const uint64_t parity = uint64_t(s % 2);
     if (replay) launcher.prepare(parity, captured_step);  // captures once per parity; runs nothing
@@ -231,8 +250,10 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     if (rank == cfg.debug_stop_rank && s == cfg.warmup + 1) std::raise(SIGSTOP);  // tests: a hung rank
     Kokkos::fence();
     const auto t0 = std::chrono::steady_clock::now();
+    timeline.mark_start(spaces.compute());
     workload->produce_gradients(spaces.compute(), ptr, s, all,
                                 [&](int) { gradients_ready.record(spaces.compute()); });
+    timeline.mark_gradients(spaces.compute());
     spaces.compute().fence();
     const double grad_s = detail::seconds_since(t0);
     const auto t1 = std::chrono::steady_clock::now();
@@ -246,13 +267,17 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
       if (graph) comm_space.fence();  // the first step of a graph run: finish() enqueued only
     } else {
       for (size_t k = 0; k < std::min(ahead, nbk); ++k)
-        comm->start_reduction(static_cast<int>(k), gradients_ready);
+        start_reduction(k, gradients_ready);
       for (size_t k = 0; k < plan.buckets.size(); ++k)
         comm->wait_reduction(static_cast<int>(k));
       spaces.update().fence();  // the update instance waited for every reduction
       const auto t2 = std::chrono::steady_clock::now();
-      for (size_t k = 0; k < plan.buckets.size(); ++k)
+      for (size_t k = 0; k < plan.buckets.size(); ++k) {
+        timeline.mark(BucketMark::update_begin, k, spaces.update());
         update_bucket(k);
+        timeline.mark(BucketMark::updated, k, spaces.update());
+      }
+      timeline.mark_updates_end(spaces.update());
       spaces.update().fence();
       const auto t3 = std::chrono::steady_clock::now();
       if (cfg.shard || peers)
@@ -265,7 +290,9 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     }
     const double comm_update_s = detail::seconds_since(t1);
     const double total_s = detail::seconds_since(t0);
-    if (s > cfg.warmup) {
+    if (timeline.armed()) {
+      res.timeline = timeline.read(plan, comm_update_s);
+    } else if (s > cfg.warmup) {
       t_grad.push_back(grad_s);
       t_comm_update.push_back(comm_update_s);
       t_total.push_back(total_s);
@@ -277,6 +304,15 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     progress.tick("step " + std::to_string(s + 1) + "/" + std::to_string(total_steps));
   }
   res.graphs_captured = launcher.captures();
+  if (timeline.enabled()) {  // every rank's, in rank order, at rank 0 (the others keep their own)
+    res.timeline_summary = dp_timeline_summary(res.timeline);
+    const auto all_ranks = gather_strings_to_root(res.timeline.dump(), proc);
+    if (rank == 0) {
+      res.timeline = nlohmann::json::array();
+      for (const auto& x : all_ranks)
+        res.timeline.push_back(nlohmann::json::parse(x));
+    }
+  }
   res.grad = phase_timing(t_grad, proc);
   res.comm = phase_timing(t_comm, proc);
   res.update = phase_timing(t_update, proc);

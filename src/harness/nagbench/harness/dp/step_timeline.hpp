@@ -1,0 +1,86 @@
+#pragma once
+// --timeline: where one data-parallel step's time goes, bucket by bucket, on the device's clock. The step is
+// one more after the timed ones (launched directly, never timed: recording events per bucket costs the host
+// time a timed step would pay for). Each mark is a timing event recorded on the instance whose progress it
+// marks (host backends: the host's clock after a fence, exec_event.hpp):
+//   comm_begin[k]    the comm instance reached bucket k (its previous bucket's reduction was enqueued before)
+//   handshake[k]     p2p only: bucket k's data was sent (push) and its flags' handshake starts
+//   reduced[k]       bucket k's reduction (or handshake) is complete on the comm instance
+//   update_begin[k]  the update instance has waited for reduced[k] and starts bucket k's update
+//   updated[k]       bucket k's update is complete
+// and per step: start (the compute instance, before the gradients), gradients (after them), updates_end (the
+// update instance after the last update, before the communicator's finish()).
+#include <Kokkos_Core.hpp>
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nagbench/comm/buckets.hpp"
+#include "nagbench/core/exec_event.hpp"
+
+namespace nagbench {
+
+enum class BucketMark { comm_begin, handshake, reduced, update_begin, updated };
+constexpr int kBucketMarks = 5;
+constexpr std::array<const char*, kBucketMarks> kBucketMarkNames = {
+    "comm_begin_s", "handshake_s", "reduced_s", "update_begin_s", "updated_s"};
+
+template <class Exec>
+class StepTimeline {
+ public:
+  // No events at all unless enabled (a run without --timeline pays nothing).
+  StepTimeline(bool enabled, size_t buckets) : enabled_(enabled) {
+    if (!enabled_) return;
+    for (auto& row : events_)
+      for (size_t k = 0; k < buckets; ++k)
+        row.emplace_back(true);
+    for (auto& row : seen_)
+      row.assign(buckets, false);
+  }
+  bool enabled() const { return enabled_; }
+  // Marks count only in the armed step.
+  void arm(bool on) { armed_ = enabled_ && on; }
+  bool armed() const { return armed_; }
+
+  void mark(BucketMark m, size_t k, const Exec& exec) {
+    if (!armed_) return;
+    events_[size_t(m)][k].record(exec);
+    seen_[size_t(m)][k] = true;
+  }
+  void mark_start(const Exec& exec) {
+    if (armed_) start_.record(exec);
+  }
+  void mark_gradients(const Exec& exec) {
+    if (armed_) gradients_.record(exec);
+  }
+  void mark_updates_end(const Exec& exec) {
+    if (armed_) updates_end_.record(exec);
+  }
+
+  // After the armed step has completed (fenced): this rank's marks in seconds from the step's start; marks
+  // a path does not make are null.
+  nlohmann::json read(const BucketPlan& plan, double host_comm_update_s) const {
+    nlohmann::json buckets = nlohmann::json::array();
+    for (size_t k = 0; k < plan.buckets.size(); ++k) {
+      nlohmann::json b = {{"bucket", k}, {"elements", plan.buckets[k].length}};
+      for (int m = 0; m < kBucketMarks; ++m)
+        b[kBucketMarkNames[size_t(m)]] =
+            seen_[size_t(m)][k] ? nlohmann::json(events_[size_t(m)][k].seconds_since(start_)) : nullptr;
+      buckets.push_back(b);
+    }
+    return {{"gradients_s", gradients_.seconds_since(start_)},
+            {"updates_end_s", updates_end_.seconds_since(start_)},
+            {"host_comm_update_s", host_comm_update_s},
+            {"buckets", buckets}};
+  }
+
+ private:
+  bool enabled_ = false, armed_ = false;
+  std::array<std::vector<ExecEvent<Exec>>, kBucketMarks> events_;
+  std::array<std::vector<bool>, kBucketMarks> seen_;
+  ExecEvent<Exec> start_{true}, gradients_{true}, updates_end_{true};
+};
+
+}  // namespace nagbench

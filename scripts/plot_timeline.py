@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
-"""Draws one data-parallel training step per rank from a nagbench `train` record's timeline (recorded with device
-events by the overlapped step): for every bucket, the backward until its gradient is ready, its reduction (from
-when it could start, after its gradient and the previous reduction, to its end) and its update, on three lanes per
-rank; the step without communication below for comparison.
+"""Draws one data-parallel step per rank from a nagbench record's timeline (device events; host clock on CPUs).
 
-  scripts/plot_timeline.py RECORD.json --out timeline.png [--title T]
+- `train` records (the overlapped step, always recorded): for every bucket, the backward until its gradient is
+  ready, its reduction (from when it could start, after its gradient and the previous reduction, to its end) and
+  its update, on three lanes per rank; the step without communication below for comparison.
+- `dp_step` records made with `--timeline` (one more, untimed step after the timed ones): the gradients, then per
+  bucket the comm instance's reduction (p2p: its push, then the flags' handshake) and the update, on two lanes per
+  rank.
 
-Bad input (no train record with a timeline): one line on stderr, exit 2, no file.
+  scripts/plot_timeline.py RECORD.json --out timeline.png [--index I] [--title T]
+  scripts/plot_timeline.py RECORD.json... --table      (dp records: a Markdown table, a row per record and rank)
+
+--index picks a record among those with a timeline (default: the last). --table gives, per bucket, the median of
+the comm instance's reduction (from when it reached the bucket, or the gradients, to the reduction's end), of p2p's
+handshake and of the update, and in all the time the update instance waited for reductions (as nagbench's table).
+Bad input (no such record): one line on stderr, exit 2, no file.
 """
 import argparse
 import json
@@ -19,7 +27,7 @@ def fail(msg):
     sys.exit(2)
 
 
-def load(path):
+def with_timeline(path, kinds=("train", "dp_step")):
     try:
         text = open(path).read()
     except OSError as e:
@@ -27,12 +35,21 @@ def load(path):
     try:
         doc = json.loads(text)
     except json.JSONDecodeError:
-        doc = [json.loads(x) for x in text.splitlines() if x.strip()]
+        try:
+            doc = [json.loads(x) for x in text.splitlines() if x.strip()]
+        except json.JSONDecodeError:
+            fail(f"{path}: not JSON or JSON Lines")
     recs = doc if isinstance(doc, list) else [doc]
-    recs = [r for r in recs if r.get("benchmark") == "train" and r.get("timeline")]
+    return [r for r in recs if isinstance(r, dict) and r.get("benchmark") in kinds and r.get("timeline")]
+
+
+def load(path, index):
+    recs = with_timeline(path)
     if not recs:
-        fail(f"{path}: no train record with a timeline (run with --overlap on and at least 2 steps)")
-    return recs[-1]
+        fail(f"{path}: no record with a timeline (train: --overlap on and at least 2 steps; dp: --timeline)")
+    if not -len(recs) <= index < len(recs):
+        fail(f"{path}: --index {index} is out of range: the file has {len(recs)} with a timeline")
+    return recs[index]
 
 
 def lanes(ax, tl, y0, label_prefix):
@@ -49,18 +66,114 @@ def lanes(ax, tl, y0, label_prefix):
     return [(y0 + 2, f"{label_prefix} backward"), (y0 + 1, f"{label_prefix} reduce"), (y0, f"{label_prefix} update")]
 
 
+def dp_lanes(ax, t, y0, label_prefix):
+    """Bars for one rank's dp step: the gradients, then per bucket its reduction on the comm lane (p2p: push, then
+    handshake) and its update."""
+    grads = t["gradients_s"] * 1e3
+    ax.barh(y0 + 2, grads, left=0, color="tab:blue", edgecolor="white", height=0.8)
+    for b in t["buckets"]:
+        start = max(b["comm_begin_s"] * 1e3, grads)
+        reduced = b["reduced_s"] * 1e3
+        if b.get("handshake_s") is not None:
+            hs = max(b["handshake_s"] * 1e3, start)
+            ax.barh(y0 + 1, hs - start, left=start, color="tab:purple", edgecolor="white", height=0.8)
+            start = hs
+        ax.barh(y0 + 1, max(reduced - start, 0), left=start, color="tab:orange", edgecolor="white", height=0.8)
+        ub, ud = b["update_begin_s"] * 1e3, b["updated_s"] * 1e3
+        ax.barh(y0, max(ud - ub, 0), left=ub, color="tab:green", edgecolor="white", height=0.8)
+    return [(y0 + 2, f"{label_prefix} gradients"), (y0 + 1, f"{label_prefix} reduce"), (y0, f"{label_prefix} update")]
+
+
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return (v[n // 2] + v[(n - 1) // 2]) / 2 if n else float("nan")
+
+
+def bucket_phases(t):
+    """One rank's dp timeline: per bucket its reduction, p2p handshake (None elsewhere) and update, in seconds, and
+    the update instance's wait for reductions in all (nagbench's dp_timeline_summary, the same definitions)."""
+    grads = t["gradients_s"]
+    reduction, handshake, update, waited, previous = [], [], [], 0.0, grads
+    for b in t["buckets"]:
+        reduction.append(b["reduced_s"] - max(b["comm_begin_s"], grads))
+        if b.get("handshake_s") is not None:
+            handshake.append(b["reduced_s"] - b["handshake_s"])
+        update.append(b["updated_s"] - b["update_begin_s"])
+        waited += max(0.0, b["update_begin_s"] - previous)
+        previous = b["updated_s"]
+    return reduction, handshake, update, waited
+
+
+def table(paths):
+    rows = []
+    for path in paths:
+        for r in with_timeline(path, ("dp_step",)):
+            for rank, t in enumerate(r["timeline"]):
+                red, hs, upd, waited = bucket_phases(t)
+                rows.append(
+                    f"| {r.get('model')} | {r.get('ranks')} | {r.get('comm')} ({r.get('comm_path')}) | {r.get('mode')} | "
+                    f"{'on' if r.get('overlap') else 'off'} | {r.get('bucket_mb')} ({r.get('buckets')}) | {rank} | "
+                    f"{median(red) * 1e6:.1f} | {median(hs) * 1e6:.1f} | {median(upd) * 1e6:.1f} | "
+                    f"{waited * 1e3:.3f} | {t['updates_end_s'] * 1e3:.3f} | {t['host_comm_update_s'] * 1e3:.3f} | "
+                    f"{r['phases']['comm_update']['median_s'] * 1e3:.3f} |".replace("| nan |", "| - |"))
+    if not rows:
+        fail(f"{', '.join(paths)}: no dp_step record with a timeline (run nagbench with --timeline)")
+    print("| model | ranks | comm (path) | mode | overlap | bucket MiB (buckets) | rank | reduction us | "
+          "handshake us | update us | update waited ms | last update ms | host comm+update ms | timed comm+update "
+          "ms (median) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+
+
+def dp_title(r):
+    t = r["timeline"][0]
+    per_bucket = [b["updated_s"] - b["update_begin_s"] for b in t["buckets"]]
+    reductions = [b["reduced_s"] - max(b["comm_begin_s"], t["gradients_s"]) for b in t["buckets"]]
+    return (f"{r.get('model')} dp step (--timeline), {r.get('ranks')} ranks, {r.get('comm')} ({r.get('comm_path')}), "
+            f"{r.get('mode')}, overlap {'on' if r.get('overlap') else 'off'}, {r.get('buckets')} buckets of <= "
+            f"{r.get('bucket_mb')} MiB, {r.get('device', '')}\nrank 0, per bucket median: reduction "
+            f"{median(reductions) * 1e6:.1f} us, update {median(per_bucket) * 1e6:.1f} us; last update done at "
+            f"{t['updates_end_s'] * 1e3:.3f} ms")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("record")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("record", nargs="+")
+    ap.add_argument("--out")
+    ap.add_argument("--table", action="store_true", help="print a Markdown table of dp timelines instead of a plot")
     ap.add_argument("--title", default=None)
+    ap.add_argument("--index", type=int, default=-1, help="which record with a timeline (default: the last)")
     a = ap.parse_args()
-    r = load(a.record)
+    if a.table:
+        table(a.record)
+        return
+    if not a.out or len(a.record) != 1:
+        fail("give one record file and --out FILE (or --table)")
+    r = load(a.record[0], a.index)
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     per_rank = r["timeline"]
+    if r["benchmark"] == "dp_step":
+        fig, ax = plt.subplots(figsize=(12, 1.0 + 1.2 * len(per_rank)))
+        ticks = []
+        for y, (rank, t) in enumerate(reversed(list(enumerate(per_rank)))):
+            ticks += dp_lanes(ax, t, 4 * y, f"rank {rank}")
+        ax.set_yticks([p for p, _ in ticks])
+        ax.set_yticklabels([n for _, n in ticks], fontsize=8)
+        ax.set_xlabel("ms from the start of the step (device events; host clock on CPUs)")
+        ax.set_title(a.title or dp_title(r), fontsize=9)
+        from matplotlib.patches import Patch
+        handles = [Patch(color="tab:blue", label="gradients"), Patch(color="tab:orange", label="reduction")]
+        if any(b.get("handshake_s") is not None for t in per_rank for b in t["buckets"]):
+            handles = [handles[0], Patch(color="tab:purple", label="push (p2p)"),
+                       Patch(color="tab:orange", label="handshake (p2p flags)")]
+        handles.append(Patch(color="tab:green", label="update"))
+        ax.legend(handles=handles, loc="lower right", fontsize=8)
+        save(fig, a.out)
+        return
     fig, ax = plt.subplots(figsize=(12, 1.0 + 1.2 * len(per_rank) * 2))
     ticks = []
     y = 0
@@ -88,13 +201,17 @@ def main():
     ax.legend(handles=[Patch(color="tab:blue", label="backward (bucket's gradient ready)"),
                        Patch(color="tab:orange", label="reduction"), Patch(color="tab:green", label="update")],
               loc="lower right", fontsize=8)
+    save(fig, a.out)
+
+
+def save(fig, out):
     fig.tight_layout()
-    tmp = a.out + ".tmp" + os.path.splitext(a.out)[1]
+    tmp = out + ".tmp" + os.path.splitext(out)[1]
     try:
         fig.savefig(tmp, dpi=120)
-        os.replace(tmp, a.out)
+        os.replace(tmp, out)
     except OSError as e:
-        fail(f"cannot write {a.out}: {e.strerror}")
+        fail(f"cannot write {out}: {e.strerror}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,11 @@
 #   graph (--launch direct,graph: the step's reductions and updates replayed from CUDA graphs, their GPU tests at 1
 #   and 2 ranks (2 ranks share the GPU of a one-GPU machine), then ROUNDS rounds, the order swapped each round, at 1
 #   rank (comm none, nccl, p2p: what a bucket costs without NVLink traffic) and at every rank count of RANKS that
-#   the GPUs allow (p2p and nccl, with the yardsticks); GRAPH_BUCKETS, default 2,8,25,100,400).
+#   the GPUs allow (p2p and nccl, with the yardsticks); GRAPH_BUCKETS, default 2,8,25,100,400)
+#   timeline (--timeline: its GPU tests at 1 and 2 ranks, then ROUNDS rounds of the same launch without and with
+#   --timeline, vit_l_16 sharded overlap on, at 1 rank (comm none, nccl, p2p) and at every rank count of RANKS
+#   that the GPUs allow (p2p and nccl, with one NCCL allreduce of the same bytes); TIMELINE_BUCKETS, default
+#   2,8,25,400; the per-bucket table of every timeline in $RES/timelines.md).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 deadline=$((SECONDS + ${BUDGET:-420}))
 export RES="$OUT/p2p"
@@ -148,6 +152,36 @@ torch_step() {
           --launch "$order" "${STEPS[@]}"
       done
     done
+  fi
+  if want timeline; then
+    for np in 1 2; do
+      nccl=1
+      ((np > gpus)) && nccl=0 # NCCL refuses two ranks on one GPU: those tests skip it
+      step 180 "test_dp.py timeline, cuda, $np rank(s) on $gpus GPU(s)" env NAGBENCH_BIN="$B/bin/nagbench" \
+        NAGBENCH_NP=$np NAGBENCH_HAVE_NCCL=$nccl NAGBENCH_DP_BACKEND=cuda NAGBENCH_MPIRUN=mpirun \
+        "$repo/tests/cli/run_pytest.sh" -v -k "timeline" "$repo/tests/mpi/test_dp.py" 2>&1 | tail -15
+    done
+    step 60 "test_cli.py timeline, cuda" env NAGBENCH_BIN="$B/bin/nagbench" \
+      NAGBENCH_MODELS_DIR="$B/share/nagbench/models" NAGBENCH_MPIRUN=mpirun OMP_PROC_BIND=false \
+      "$repo/tests/cli/run_pytest.sh" "$repo/tests/cli/test_cli.py" -k "timeline" 2>&1 | tail -6
+    for np in ${RANKS:-2 4}; do
+      ((np > gpus)) && continue
+      nccl_allreduce_step "$np"
+    done
+    tl_buckets=${TIMELINE_BUCKETS:-2,8,25,400}
+    for round in $(seq 1 "${ROUNDS:-2}"); do
+      for np in 1 ${RANKS:-2 4}; do
+        ((np > gpus)) && continue
+        comms=p2p,nccl
+        ((np == 1)) && comms=none,nccl,p2p
+        step 150 "np$np round $round, timed steps alone" "$run" "$np" "plain_np${np}_r$round" -m vit_l_16 \
+          -v multi_tensor --comm "$comms" --shard --overlap on --bucket-mb "$tl_buckets" "${STEPS[@]}"
+        step 150 "np$np round $round, --timeline" "$run" "$np" "timeline_np${np}_r$round" -m vit_l_16 \
+          -v multi_tensor --comm "$comms" --shard --overlap on --bucket-mb "$tl_buckets" "${STEPS[@]}" --timeline
+      done
+    done
+    step 30 "timeline table" bash -c "python3 '$repo/scripts/plot_timeline.py' --table '$RES'/timeline_np*.json \
+      > '$RES/timelines.md'; cat '$RES/timelines.md'"
   fi
   python3 "$repo/scripts/device/p2p_summary.py" "$RES" | tee "$RES/summary.md"
   pack

@@ -135,6 +135,9 @@ BAD_INPUTS = [
     (["--launch", "graph", "--comm", "none", "--overlap", "off"], ["--launch graph", "--overlap on"]),
     (["--launch", "graph", "--comm-only", "--comm", "mpi"], ["--launch", "--comm-only"]),
     (["--launch", "graph", "--optimizer", "nesterov1983", "--schedule"], ["--launch graph", "nesterov1983"]),
+    (["--timeline"], ["--timeline", "data-parallel", "update runs"]),
+    (["--timeline", "--comm-only", "--comm", "mpi"], ["--timeline", "allreduce runs"]),
+    (["--timeline", "--comm", "none", "--launch", "graph"], ["--timeline", "--launch graph"]),
 ]
 
 

@@ -15,6 +15,7 @@ ends the job through the watchdog; input errors end every rank with status 2 and
 import json
 import os
 import subprocess
+import sys
 import time
 
 import pytest
@@ -48,6 +49,7 @@ P2P_PUSH = P2P_REDUCE if GPU and P2P_REDUCE in ("push", "push-sm") else None
 P2P_MEMOP = GPU and os.environ.get("NAGBENCH_P2P_FLAGS", "") != "kernel"
 P2P_AHEAD = os.environ.get("NAGBENCH_P2P_START_AHEAD", "2")
 ALLREDUCE_COMMS = [c for c in COMMS if c[0][1] != "p2p"]
+PLOT_TIMELINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "plot_timeline.py")
 
 
 def mpi_launch(np):
@@ -196,6 +198,53 @@ def test_fused_reduce_update_gives_the_bits_of_reduce_then_update(tmp_path):
 def with_steps(args, steps):
     i = args.index("--steps")
     return args[:i + 1] + [str(steps)] + args[i + 2:]
+
+
+@pytest.mark.parametrize("comm,path", COMMS, ids=COMM_IDS)
+def test_timeline_marks_every_bucket_of_one_more_untimed_step(tmp_path, comm, path):
+    """--timeline: one more step after the timed ones, with marks around every bucket's reduction and update on each
+    rank (device events on GPUs); it is not timed (reps stay --steps) but it is a real step: verified, and the
+    parameters are those of a run with one more timed step. CUDA p2p also marks where its handshake starts."""
+    out = tmp_path / "tl.json"
+    res = mpirun("--model", "tiny", *comm, "--sharding", "replicated,sharded", "--overlap", "on,off",
+                 "--bucket-mb", "0.01", "--timeline", "-o", str(out), *SMALL)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.count("timeline of one more, untimed step") == 4
+    recs = records(out)
+    plain = tmp_path / "plain.json"
+    res = mpirun("--model", "tiny", *comm, "--sharding", "replicated,sharded", "--overlap", "on,off",
+                 "--bucket-mb", "0.01", "-o", str(plain), *with_steps(SMALL, 4))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert [r["params_hash"] for r in recs] == [r["params_hash"] for r in records(plain)]
+    eps = 1e-6  # device event timestamps have a resolution of about half a microsecond
+    for r in recs:
+        assert r["verified"] is True and r["ranks_agree"] is True and r["reps"] == 3, (r["mode"], r["overlap"])
+        assert r["buckets"] >= 2 and len(r["timeline"]) == NP
+        for t in r["timeline"]:
+            assert len(t["buckets"]) == r["buckets"]
+            assert 0 < t["gradients_s"] <= t["updates_end_s"] + eps and t["host_comm_update_s"] > 0
+            for b in t["buckets"]:
+                assert 0 <= b["comm_begin_s"] <= b["reduced_s"] + eps
+                # The update waits for its reduction (host MPI: the wait is where the reduction completes).
+                assert b["reduced_s"] <= b["update_begin_s"] + eps <= b["updated_s"] + 2 * eps
+                assert b["updated_s"] <= t["updates_end_s"] + eps
+                cuda_p2p = GPU and comm[1] == "p2p"
+                assert (b["handshake_s"] is not None) == cuda_p2p
+                if cuda_p2p:
+                    assert b["comm_begin_s"] <= b["handshake_s"] + eps <= b["reduced_s"] + 2 * eps
+    plot = tmp_path / "tl.png"
+    res = subprocess.run([sys.executable, PLOT_TIMELINE, str(out), "--out", str(plot), "--index", "1"],
+                         capture_output=True, text=True)
+    if "No module named 'matplotlib'" not in res.stderr:
+        assert res.returncode == 0 and plot.stat().st_size > 0, res.stderr
+        bad = tmp_path / "bad.png"
+        res = subprocess.run([sys.executable, PLOT_TIMELINE, str(out), "--out", str(bad), "--index", "4"],
+                             capture_output=True, text=True)
+        assert res.returncode == 2 and "--index 4 is out of range" in res.stderr and not bad.exists()
+    res = subprocess.run([sys.executable, PLOT_TIMELINE, str(out), "--table"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    rows = [x for x in res.stdout.splitlines() if x.startswith("| tiny |")]
+    assert len(rows) == 4 * NP and all(x.count("|") == 15 for x in rows), res.stdout
 
 
 # --launch graph: the communicators whose steps a CUDA graph can hold (MPI calls run on the host).

@@ -213,6 +213,7 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     };
     auto wait_and_update = [&](size_t k) {
       comm->wait_reduction(static_cast<int>(k));
+      timeline.wait_for(BucketMark::reduced, k, spaces.update());
       timeline.mark(BucketMark::update_begin, k, spaces.update());
       update_bucket(k);
       timeline.mark(BucketMark::updated, k, spaces.update());
@@ -268,8 +269,10 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     } else {
       for (size_t k = 0; k < std::min(ahead, nbk); ++k)
         start_reduction(k, gradients_ready);
-      for (size_t k = 0; k < plan.buckets.size(); ++k)
+      for (size_t k = 0; k < plan.buckets.size(); ++k) {
         comm->wait_reduction(static_cast<int>(k));
+        timeline.wait_for(BucketMark::reduced, k, spaces.update());
+      }
       spaces.update().fence();  // the update instance waited for every reduction
       const auto t2 = std::chrono::steady_clock::now();
       for (size_t k = 0; k < plan.buckets.size(); ++k) {

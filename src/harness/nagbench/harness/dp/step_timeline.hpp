@@ -49,6 +49,12 @@ class StepTimeline {
     events_[size_t(m)][k].record(exec);
     seen_[size_t(m)][k] = true;
   }
+  // `exec` waits for a mark too (GPUs: the update instance for reduced[k], recorded on the comm instance just
+  // after the communicator's own event that the update waits for: without it the update could start between
+  // the two, before its reduction's mark).
+  void wait_for(BucketMark m, size_t k, const Exec& exec) const {
+    if (armed_ && seen_[size_t(m)][k]) events_[size_t(m)][k].make_wait(exec);
+  }
   void mark_start(const Exec& exec) {
     if (armed_) start_.record(exec);
   }

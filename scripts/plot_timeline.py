@@ -6,14 +6,16 @@
   its update, on three lanes per rank; the step without communication below for comparison.
 - `dp_step` records made with `--timeline` (one more, untimed step after the timed ones): the gradients, then per
   bucket the comm instance's reduction (p2p: its push, then the flags' handshake) and the update, on two lanes per
-  rank.
+  rank (three with the gradients).
 
   scripts/plot_timeline.py RECORD.json --out timeline.png [--index I] [--title T]
   scripts/plot_timeline.py RECORD.json... --table      (dp records: a Markdown table, a row per record and rank)
 
 --index picks a record among those with a timeline (default: the last). --table gives, per bucket, the median of
-the comm instance's reduction (from when it reached the bucket, or the gradients, to the reduction's end), of p2p's
-handshake and of the update, and in all the time the update instance waited for reductions (as nagbench's table).
+the comm instance's reduction (from the previous reduction's end, or the gradients, to its end), of p2p's handshake
+and of the update (from its reduction's end, or the previous update's), and in all the time the update instance
+waited for reductions (as nagbench's table), beside the host's time for the timeline step's reductions and updates
+and the timed steps' median: their difference is what recording the marks cost.
 Bad input (no such record): one line on stderr, exit 2, no file.
 """
 import argparse
@@ -67,20 +69,21 @@ def lanes(ax, tl, y0, label_prefix):
 
 
 def dp_lanes(ax, t, y0, label_prefix):
-    """Bars for one rank's dp step: the gradients, then per bucket its reduction on the comm lane (p2p: push, then
-    handshake) and its update."""
+    """Bars for one rank's dp step: the gradients, then per bucket its reduction on the comm lane (from the previous
+    reduction's end; p2p: push, then handshake) and its update (from its reduction's end or the previous update's)."""
     grads = t["gradients_s"] * 1e3
     ax.barh(y0 + 2, grads, left=0, color="tab:blue", edgecolor="white", height=0.8)
+    prev_reduced = prev_updated = grads
     for b in t["buckets"]:
-        start = max(b["comm_begin_s"] * 1e3, grads)
-        reduced = b["reduced_s"] * 1e3
+        start, reduced = prev_reduced, b["reduced_s"] * 1e3
         if b.get("handshake_s") is not None:
             hs = max(b["handshake_s"] * 1e3, start)
             ax.barh(y0 + 1, hs - start, left=start, color="tab:purple", edgecolor="white", height=0.8)
             start = hs
         ax.barh(y0 + 1, max(reduced - start, 0), left=start, color="tab:orange", edgecolor="white", height=0.8)
-        ub, ud = b["update_begin_s"] * 1e3, b["updated_s"] * 1e3
+        ub, ud = max(reduced, prev_updated), b["updated_s"] * 1e3
         ax.barh(y0, max(ud - ub, 0), left=ub, color="tab:green", edgecolor="white", height=0.8)
+        prev_reduced, prev_updated = max(reduced, grads), ud
     return [(y0 + 2, f"{label_prefix} gradients"), (y0 + 1, f"{label_prefix} reduce"), (y0, f"{label_prefix} update")]
 
 
@@ -91,17 +94,20 @@ def median(v):
 
 
 def bucket_phases(t):
-    """One rank's dp timeline: per bucket its reduction, p2p handshake (None elsewhere) and update, in seconds, and
-    the update instance's wait for reductions in all (nagbench's dp_timeline_summary, the same definitions)."""
+    """One rank's dp timeline: per bucket its reduction (from the previous reduction's end, or the gradients), p2p
+    handshake and update (from its reduction's end, or the previous update's), in seconds, and the update
+    instance's wait for reductions in all (nagbench's dp_timeline_summary, the same definitions)."""
     grads = t["gradients_s"]
-    reduction, handshake, update, waited, previous = [], [], [], 0.0, grads
+    reduction, handshake, update, waited = [], [], [], 0.0
+    prev_reduced = prev_updated = grads
     for b in t["buckets"]:
-        reduction.append(b["reduced_s"] - max(b["comm_begin_s"], grads))
+        reduced, updated = b["reduced_s"], b["updated_s"]
+        reduction.append(reduced - prev_reduced)
         if b.get("handshake_s") is not None:
-            handshake.append(b["reduced_s"] - b["handshake_s"])
-        update.append(b["updated_s"] - b["update_begin_s"])
-        waited += max(0.0, b["update_begin_s"] - previous)
-        previous = b["updated_s"]
+            handshake.append(reduced - b["handshake_s"])
+        update.append(updated - max(reduced, prev_updated))
+        waited += max(0.0, reduced - prev_updated)
+        prev_reduced, prev_updated = max(reduced, grads), updated
     return reduction, handshake, update, waited
 
 
@@ -128,8 +134,7 @@ def table(paths):
 
 def dp_title(r):
     t = r["timeline"][0]
-    per_bucket = [b["updated_s"] - b["update_begin_s"] for b in t["buckets"]]
-    reductions = [b["reduced_s"] - max(b["comm_begin_s"], t["gradients_s"]) for b in t["buckets"]]
+    reductions, _, per_bucket, _ = bucket_phases(t)
     return (f"{r.get('model')} dp step (--timeline), {r.get('ranks')} ranks, {r.get('comm')} ({r.get('comm_path')}), "
             f"{r.get('mode')}, overlap {'on' if r.get('overlap') else 'off'}, {r.get('buckets')} buckets of <= "
             f"{r.get('bucket_mb')} MiB, {r.get('device', '')}\nrank 0, per bucket median: reduction "

@@ -216,22 +216,22 @@ def test_timeline_marks_every_bucket_of_one_more_untimed_step(tmp_path, comm, pa
                  "--bucket-mb", "0.01", "-o", str(plain), *with_steps(SMALL, 4))
     assert res.returncode == 0, res.stdout + res.stderr
     assert [r["params_hash"] for r in recs] == [r["params_hash"] for r in records(plain)]
-    eps = 1e-6  # device event timestamps have a resolution of about half a microsecond
     for r in recs:
         assert r["verified"] is True and r["ranks_agree"] is True and r["reps"] == 3, (r["mode"], r["overlap"])
         assert r["buckets"] >= 2 and len(r["timeline"]) == NP
         for t in r["timeline"]:
-            assert len(t["buckets"]) == r["buckets"]
-            assert 0 < t["gradients_s"] <= t["updates_end_s"] + eps and t["host_comm_update_s"] > 0
+            assert len(t["buckets"]) == r["buckets"] and t["host_comm_update_s"] > 0
+            # Each instance marks its buckets in order; a reduction starts after the gradients' mark, an update
+            # after its reduction's mark; the last update before the step's end mark.
+            reduced = [b["reduced_s"] for b in t["buckets"]]
+            updated = [b["updated_s"] for b in t["buckets"]]
+            assert 0 < t["gradients_s"] <= reduced[0] and reduced == sorted(reduced) and updated == sorted(updated)
+            assert all(rd <= up for rd, up in zip(reduced, updated)) and updated[-1] <= t["updates_end_s"]
+            cuda_p2p = GPU and comm[1] == "p2p"
             for b in t["buckets"]:
-                assert 0 <= b["comm_begin_s"] <= b["reduced_s"] + eps
-                # The update waits for its reduction (host MPI: the wait is where the reduction completes).
-                assert b["reduced_s"] <= b["update_begin_s"] + eps <= b["updated_s"] + 2 * eps
-                assert b["updated_s"] <= t["updates_end_s"] + eps
-                cuda_p2p = GPU and comm[1] == "p2p"
                 assert (b["handshake_s"] is not None) == cuda_p2p
                 if cuda_p2p:
-                    assert b["comm_begin_s"] <= b["handshake_s"] + eps <= b["reduced_s"] + 2 * eps
+                    assert t["gradients_s"] <= b["handshake_s"] <= b["reduced_s"]
     plot = tmp_path / "tl.png"
     res = subprocess.run([sys.executable, PLOT_TIMELINE, str(out), "--out", str(plot), "--index", "1"],
                          capture_output=True, text=True)

@@ -95,14 +95,14 @@ std::string dp_timeline_summary(const nlohmann::json& t) {
   };
   const double gradients = t.at("gradients_s").get<double>();
   std::vector<double> reduction, handshake, update;
-  double waited = 0, previous_updated = gradients;
+  double waited = 0, previous_reduced = gradients, previous_updated = gradients;
   for (const auto& b : t.at("buckets")) {
-    const double reduced = at(b, "reduced_s"), update_begin = at(b, "update_begin_s"),
-                 updated = at(b, "updated_s");
-    reduction.push_back(reduced - std::max(at(b, "comm_begin_s"), gradients));
+    const double reduced = at(b, "reduced_s"), updated = at(b, "updated_s");
+    reduction.push_back(reduced - previous_reduced);
     if (!b.at("handshake_s").is_null()) handshake.push_back(reduced - at(b, "handshake_s"));
-    update.push_back(updated - update_begin);
-    waited += std::max(0.0, update_begin - previous_updated);
+    update.push_back(updated - std::max(reduced, previous_updated));
+    waited += std::max(0.0, reduced - previous_updated);
+    previous_reduced = std::max(reduced, gradients);
     previous_updated = updated;
   }
   const auto spread = [](const std::vector<double>& v) {

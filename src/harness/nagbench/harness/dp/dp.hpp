@@ -41,8 +41,9 @@ struct DpResult {
 };
 
 // What one rank's timeline (StepTimeline::read) says, in two lines for the table: per bucket the comm
-// instance's time on its reduction (from when it reached the bucket, or the gradients, to its end), p2p's
-// handshake, the update; and how long the update instance waited for reductions.
+// instance's time on its reduction (from the previous bucket's reduction, or the gradients, to its end),
+// p2p's handshake, the update (from its reduction, or the previous update, to its end); and how long the
+// update instance waited for reductions.
 std::string dp_timeline_summary(const nlohmann::json& rank_timeline);
 
 nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpResult& r);

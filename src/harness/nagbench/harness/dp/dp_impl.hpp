@@ -207,14 +207,12 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     const size_t ahead = cfg.overlap && comm->start_ahead() > 0 ? size_t(comm->start_ahead()) : nbk;
     // The timeline's marks around each call (nothing unless this is the timeline's step).
     auto start_reduction = [&](size_t k, const ExecEvent<Exec>& ready) {
-      timeline.mark(BucketMark::comm_begin, k, comm_space);
       comm->start_reduction(static_cast<int>(k), ready);
       timeline.mark(BucketMark::reduced, k, comm_space);
     };
     auto wait_and_update = [&](size_t k) {
       comm->wait_reduction(static_cast<int>(k));
       timeline.wait_for(BucketMark::reduced, k, spaces.update());
-      timeline.mark(BucketMark::update_begin, k, spaces.update());
       update_bucket(k);
       timeline.mark(BucketMark::updated, k, spaces.update());
     };
@@ -252,9 +250,10 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     Kokkos::fence();
     const auto t0 = std::chrono::steady_clock::now();
     timeline.mark_start(spaces.compute());
-    workload->produce_gradients(spaces.compute(), ptr, s, all,
-                                [&](int) { gradients_ready.record(spaces.compute()); });
-    timeline.mark_gradients(spaces.compute());
+    workload->produce_gradients(spaces.compute(), ptr, s, all, [&](int) {
+      timeline.mark_gradients(spaces.compute());
+      gradients_ready.record(spaces.compute());
+    });
     spaces.compute().fence();
     const double grad_s = detail::seconds_since(t0);
     const auto t1 = std::chrono::steady_clock::now();
@@ -276,7 +275,6 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
       spaces.update().fence();  // the update instance waited for every reduction
       const auto t2 = std::chrono::steady_clock::now();
       for (size_t k = 0; k < plan.buckets.size(); ++k) {
-        timeline.mark(BucketMark::update_begin, k, spaces.update());
         update_bucket(k);
         timeline.mark(BucketMark::updated, k, spaces.update());
       }

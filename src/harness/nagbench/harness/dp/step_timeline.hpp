@@ -2,14 +2,15 @@
 // --timeline: where one data-parallel step's time goes, bucket by bucket, on the device's clock. The step is
 // one more after the timed ones (launched directly, never timed: recording events per bucket costs the host
 // time a timed step would pay for). Each mark is a timing event recorded on the instance whose progress it
-// marks (host backends: the host's clock after a fence, exec_event.hpp):
-//   comm_begin[k]    the comm instance reached bucket k (its previous bucket's reduction was enqueued before)
-//   handshake[k]     p2p only: bucket k's data was sent (push) and its flags' handshake starts
-//   reduced[k]       bucket k's reduction (or handshake) is complete on the comm instance
-//   update_begin[k]  the update instance has waited for reduced[k] and starts bucket k's update
-//   updated[k]       bucket k's update is complete
-// and per step: start (the compute instance, before the gradients), gradients (after them), updates_end (the
-// update instance after the last update, before the communicator's finish()).
+// marks (host backends: the host's clock after a fence, exec_event.hpp); as few per bucket as tell the phases
+// apart, since each costs the host an enqueue:
+//   handshake[k]  p2p only: bucket k's part was sent (push) and its flags' handshake starts (comm instance)
+//   reduced[k]    bucket k's reduction (or handshake) is complete (comm instance; it reaches bucket k after
+//                 reduced[k-1], in the order of its work)
+//   updated[k]    bucket k's update is complete (update instance; it waits for reduced[k] first)
+// and per step: start (the compute instance, before the gradients), gradients (after them, before the event
+// the reductions wait for), updates_end (the update instance after the last update, before the
+// communicator's finish()).
 #include <Kokkos_Core.hpp>
 #include <array>
 #include <cstdint>
@@ -22,10 +23,9 @@
 
 namespace nagbench {
 
-enum class BucketMark { comm_begin, handshake, reduced, update_begin, updated };
-constexpr int kBucketMarks = 5;
-constexpr std::array<const char*, kBucketMarks> kBucketMarkNames = {
-    "comm_begin_s", "handshake_s", "reduced_s", "update_begin_s", "updated_s"};
+enum class BucketMark { handshake, reduced, updated };
+constexpr int kBucketMarks = 3;
+constexpr std::array<const char*, kBucketMarks> kBucketMarkNames = {"handshake_s", "reduced_s", "updated_s"};
 
 template <class Exec>
 class StepTimeline {
@@ -49,9 +49,9 @@ class StepTimeline {
     events_[size_t(m)][k].record(exec);
     seen_[size_t(m)][k] = true;
   }
-  // `exec` waits for a mark too (GPUs: the update instance for reduced[k], recorded on the comm instance just
-  // after the communicator's own event that the update waits for: without it the update could start between
-  // the two, before its reduction's mark).
+  // `exec` waits for a mark too (the update instance for reduced[k], recorded on the comm instance just after
+  // the communicator's own event that the update waits for: without it a short update could end between the
+  // two, before its reduction's mark).
   void wait_for(BucketMark m, size_t k, const Exec& exec) const {
     if (armed_ && seen_[size_t(m)][k]) events_[size_t(m)][k].make_wait(exec);
   }

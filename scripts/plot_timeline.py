@@ -15,7 +15,9 @@
 the comm instance's reduction (from the previous reduction's end, or the gradients, to its end), of p2p's handshake
 and of the update (from its reduction's end, or the previous update's), and in all the time the update instance
 waited for reductions (as nagbench's table), beside the host's time for the timeline step's reductions and updates
-and the timed steps' median: their difference is what recording the marks cost.
+and the timed steps' median: their difference is what recording the marks cost. "reduced after its enqueue" is
+the median time from the host's enqueue of a bucket's reduced mark to the mark on the device: a few microseconds
+when the comm instance waited for the host, more when it was busy.
 Bad input (no such record): one line on stderr, exit 2, no file.
 """
 import argparse
@@ -117,18 +119,20 @@ def table(paths):
         for r in with_timeline(path, ("dp_step",)):
             for rank, t in enumerate(r["timeline"]):
                 red, hs, upd, waited = bucket_phases(t)
+                lag = [b["reduced_s"] - b["reduced_enqueued_s"] for b in t["buckets"]]
                 rows.append(
                     f"| {r.get('model')} | {r.get('ranks')} | {r.get('comm')} ({r.get('comm_path')}) | {r.get('mode')} | "
                     f"{'on' if r.get('overlap') else 'off'} | {r.get('bucket_mb')} ({r.get('buckets')}) | {rank} | "
                     f"{median(red) * 1e6:.1f} | {median(hs) * 1e6:.1f} | {median(upd) * 1e6:.1f} | "
+                    f"{median(lag) * 1e6:.1f} | "
                     f"{waited * 1e3:.3f} | {t['updates_end_s'] * 1e3:.3f} | {t['host_comm_update_s'] * 1e3:.3f} | "
                     f"{r['phases']['comm_update']['median_s'] * 1e3:.3f} |".replace("| nan |", "| - |"))
     if not rows:
         fail(f"{', '.join(paths)}: no dp_step record with a timeline (run nagbench with --timeline)")
     print("| model | ranks | comm (path) | mode | overlap | bucket MiB (buckets) | rank | reduction us | "
-          "handshake us | update us | update waited ms | last update ms | host comm+update ms | timed comm+update "
-          "ms (median) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "handshake us | update us | reduced after its enqueue us | update waited ms | last update ms | "
+          "host comm+update ms | timed comm+update ms (median) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 

@@ -229,6 +229,8 @@ def test_timeline_marks_every_bucket_of_one_more_untimed_step(tmp_path, comm, pa
             assert all(rd <= up for rd, up in zip(reduced, updated)) and updated[-1] <= t["updates_end_s"]
             cuda_p2p = GPU and comm[1] == "p2p"
             for b in t["buckets"]:
+                # A mark is enqueued before it happens (the host's clock starts at the start mark's enqueue).
+                assert 0 < b["reduced_enqueued_s"] <= b["reduced_s"] and 0 < b["updated_enqueued_s"] <= b["updated_s"]
                 assert (b["handshake_s"] is not None) == cuda_p2p
                 if cuda_p2p:
                     assert t["gradients_s"] <= b["handshake_s"] <= b["reduced_s"]
@@ -244,7 +246,7 @@ def test_timeline_marks_every_bucket_of_one_more_untimed_step(tmp_path, comm, pa
     res = subprocess.run([sys.executable, PLOT_TIMELINE, str(out), "--table"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     rows = [x for x in res.stdout.splitlines() if x.startswith("| tiny |")]
-    assert len(rows) == 4 * NP and all(x.count("|") == 15 for x in rows), res.stdout
+    assert len(rows) == 4 * NP and all(x.count("|") == 16 for x in rows), res.stdout
 
 
 # --launch graph: the communicators whose steps a CUDA graph can hold (MPI calls run on the host).

@@ -94,7 +94,7 @@ std::string dp_timeline_summary(const nlohmann::json& t) {
     return v.is_null() ? std::nan("") : v.get<double>();
   };
   const double gradients = t.at("gradients_s").get<double>();
-  std::vector<double> reduction, handshake, update;
+  std::vector<double> reduction, handshake, update, reduced_lag, updated_lag;
   double waited = 0, previous_reduced = gradients, previous_updated = gradients;
   for (const auto& b : t.at("buckets")) {
     const double reduced = at(b, "reduced_s"), updated = at(b, "updated_s");
@@ -102,6 +102,8 @@ std::string dp_timeline_summary(const nlohmann::json& t) {
     if (!b.at("handshake_s").is_null()) handshake.push_back(reduced - at(b, "handshake_s"));
     update.push_back(updated - std::max(reduced, previous_updated));
     waited += std::max(0.0, reduced - previous_updated);
+    reduced_lag.push_back(reduced - at(b, "reduced_enqueued_s"));
+    updated_lag.push_back(updated - at(b, "updated_enqueued_s"));
     previous_reduced = std::max(reduced, gradients);
     previous_updated = updated;
   }
@@ -118,6 +120,10 @@ std::string dp_timeline_summary(const nlohmann::json& t) {
   if (!handshake.empty()) out += ", of which handshake " + spread(handshake);
   out += ", update " + spread(update) + "; the update instance waited " + format_seconds(waited) +
          " for reductions in all\n";
+  const std::string lag_note =
+      "  marks after the host enqueued them (a few us: the instance waited for the host)";
+  out += lag_note + ", median (min .. max): reduced " + spread(reduced_lag) + ", updated " +
+         spread(updated_lag) + "\n";
   return out;
 }
 

@@ -10,10 +10,14 @@
 //   updated[k]    bucket k's update is complete (update instance; it waits for reduced[k] first)
 // and per step: start (the compute instance, before the gradients), gradients (after them, before the event
 // the reductions wait for), updates_end (the update instance after the last update, before the
-// communicator's finish()).
+// communicator's finish()). Beside each bucket mark, the host's clock when it was enqueued (from the start
+// mark's enqueue, on an idle device): a mark that comes only the few microseconds an enqueue takes after it
+// found its instance waiting for the host; a later one, busy.
 #include <Kokkos_Core.hpp>
 #include <array>
+#include <chrono>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -25,7 +29,7 @@ namespace nagbench {
 
 enum class BucketMark { handshake, reduced, updated };
 constexpr int kBucketMarks = 3;
-constexpr std::array<const char*, kBucketMarks> kBucketMarkNames = {"handshake_s", "reduced_s", "updated_s"};
+constexpr std::array<const char*, kBucketMarks> kBucketMarkNames = {"handshake", "reduced", "updated"};
 
 template <class Exec>
 class StepTimeline {
@@ -38,6 +42,8 @@ class StepTimeline {
         row.emplace_back(true);
     for (auto& row : seen_)
       row.assign(buckets, false);
+    for (auto& row : enqueued_)
+      row.assign(buckets, 0.0);
   }
   bool enabled() const { return enabled_; }
   // Marks count only in the armed step.
@@ -48,6 +54,8 @@ class StepTimeline {
     if (!armed_) return;
     events_[size_t(m)][k].record(exec);
     seen_[size_t(m)][k] = true;
+    enqueued_[size_t(m)][k] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - host_start_).count();
   }
   // `exec` waits for a mark too (the update instance for reduced[k], recorded on the comm instance just after
   // the communicator's own event that the update waits for: without it a short update could end between the
@@ -56,7 +64,9 @@ class StepTimeline {
     if (armed_ && seen_[size_t(m)][k]) events_[size_t(m)][k].make_wait(exec);
   }
   void mark_start(const Exec& exec) {
-    if (armed_) start_.record(exec);
+    if (!armed_) return;
+    host_start_ = std::chrono::steady_clock::now();
+    start_.record(exec);
   }
   void mark_gradients(const Exec& exec) {
     if (armed_) gradients_.record(exec);
@@ -71,9 +81,12 @@ class StepTimeline {
     nlohmann::json buckets = nlohmann::json::array();
     for (size_t k = 0; k < plan.buckets.size(); ++k) {
       nlohmann::json b = {{"bucket", k}, {"elements", plan.buckets[k].length}};
-      for (int m = 0; m < kBucketMarks; ++m)
-        b[kBucketMarkNames[size_t(m)]] =
-            seen_[size_t(m)][k] ? nlohmann::json(events_[size_t(m)][k].seconds_since(start_)) : nullptr;
+      for (int m = 0; m < kBucketMarks; ++m) {
+        const bool seen = seen_[size_t(m)][k];
+        const std::string name = kBucketMarkNames[size_t(m)];
+        b[name + "_s"] = seen ? nlohmann::json(events_[size_t(m)][k].seconds_since(start_)) : nullptr;
+        b[name + "_enqueued_s"] = seen ? nlohmann::json(enqueued_[size_t(m)][k]) : nullptr;
+      }
       buckets.push_back(b);
     }
     return {{"gradients_s", gradients_.seconds_since(start_)},
@@ -86,6 +99,8 @@ class StepTimeline {
   bool enabled_ = false, armed_ = false;
   std::array<std::vector<ExecEvent<Exec>>, kBucketMarks> events_;
   std::array<std::vector<bool>, kBucketMarks> seen_;
+  std::array<std::vector<double>, kBucketMarks> enqueued_;  // host seconds from host_start_
+  std::chrono::steady_clock::time_point host_start_{};
   ExecEvent<Exec> start_{true}, gradients_{true}, updates_end_{true};
 };
 

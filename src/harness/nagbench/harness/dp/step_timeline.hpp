@@ -52,10 +52,10 @@ class StepTimeline {
 
   void mark(BucketMark m, size_t k, const Exec& exec) {
     if (!armed_) return;
+    const auto enqueued = std::chrono::steady_clock::now();  // before the record (hosts: it fences)
     events_[size_t(m)][k].record(exec);
     seen_[size_t(m)][k] = true;
-    enqueued_[size_t(m)][k] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - host_start_).count();
+    enqueued_[size_t(m)][k] = std::chrono::duration<double>(enqueued - host_start_).count();
   }
   // `exec` waits for a mark too (the update instance for reduced[k], recorded on the comm instance just after
   // the communicator's own event that the update waits for: without it a short update could end between the

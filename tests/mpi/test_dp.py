@@ -229,10 +229,9 @@ def test_timeline_marks_every_bucket_of_one_more_untimed_step(tmp_path, comm, pa
             assert all(rd <= up for rd, up in zip(reduced, updated)) and updated[-1] <= t["updates_end_s"]
             cuda_p2p = GPU and comm[1] == "p2p"
             for b in t["buckets"]:
-                # A mark is enqueued before it happens (the two clocks start within microseconds: the host's at the
-                # start mark's enqueue, the device's at the start mark).
-                assert 0 < b["reduced_enqueued_s"] <= b["reduced_s"] + 2e-5
-                assert 0 < b["updated_enqueued_s"] <= b["updated_s"] + 2e-5
+                # A mark is enqueued before it happens (the host's clock starts when it has seen the start mark).
+                assert 0 < b["reduced_enqueued_s"] <= b["reduced_s"] + 1e-6
+                assert 0 < b["updated_enqueued_s"] <= b["updated_s"] + 1e-6
                 assert (b["handshake_s"] is not None) == cuda_p2p
                 if cuda_p2p:
                     assert t["gradients_s"] <= b["handshake_s"] <= b["reduced_s"]

@@ -10,8 +10,8 @@
 //   updated[k]    bucket k's update is complete (update instance; it waits for reduced[k] first)
 // and per step: start (the compute instance, before the gradients), gradients (after them, before the event
 // the reductions wait for), updates_end (the update instance after the last update, before the
-// communicator's finish()). Beside each bucket mark, the host's clock when it was enqueued (from the start
-// mark's enqueue, on an idle device): a mark that comes only the few microseconds an enqueue takes after it
+// communicator's finish()). Beside each bucket mark, the host's clock when it was enqueued (from when the
+// host saw the start mark happen): a mark that comes only the few microseconds an enqueue takes after it
 // found its instance waiting for the host; a later one, busy.
 #include <Kokkos_Core.hpp>
 #include <array>
@@ -63,10 +63,13 @@ class StepTimeline {
   void wait_for(BucketMark m, size_t k, const Exec& exec) const {
     if (armed_ && seen_[size_t(m)][k]) events_[size_t(m)][k].make_wait(exec);
   }
+  // The host's clock starts once the start mark has happened (the device is idle: microseconds; a shared GPU
+  // may run another process first), so that no mark can seem to happen before the host enqueued it.
   void mark_start(const Exec& exec) {
     if (!armed_) return;
-    host_start_ = std::chrono::steady_clock::now();
     start_.record(exec);
+    start_.synchronize();
+    host_start_ = std::chrono::steady_clock::now();
   }
   void mark_gradients(const Exec& exec) {
     if (armed_) gradients_.record(exec);

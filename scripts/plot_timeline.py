@@ -74,17 +74,19 @@ def dp_lanes(ax, t, y0, label_prefix):
     """Bars for one rank's dp step: the gradients, then per bucket its reduction on the comm lane (from the previous
     reduction's end; p2p: push, then handshake) and its update (from its reduction's end or the previous update's)."""
     grads = t["gradients_s"] * 1e3
-    ax.barh(y0 + 2, grads, left=0, color="tab:blue", edgecolor="white", height=0.8)
+    # Many buckets: thin bars, so no white edges (they would hide the bars).
+    edge = dict(edgecolor="white", linewidth=0.5) if len(t["buckets"]) <= 50 else dict(edgecolor="none")
+    ax.barh(y0 + 2, grads, left=0, color="tab:blue", height=0.8, **edge)
     prev_reduced = prev_updated = grads
     for b in t["buckets"]:
         start, reduced = prev_reduced, b["reduced_s"] * 1e3
         if b.get("handshake_s") is not None:
             hs = max(b["handshake_s"] * 1e3, start)
-            ax.barh(y0 + 1, hs - start, left=start, color="tab:purple", edgecolor="white", height=0.8)
+            ax.barh(y0 + 1, hs - start, left=start, color="tab:purple", height=0.8, **edge)
             start = hs
-        ax.barh(y0 + 1, max(reduced - start, 0), left=start, color="tab:orange", edgecolor="white", height=0.8)
+        ax.barh(y0 + 1, max(reduced - start, 0), left=start, color="tab:orange", height=0.8, **edge)
         ub, ud = max(reduced, prev_updated), b["updated_s"] * 1e3
-        ax.barh(y0, max(ud - ub, 0), left=ub, color="tab:green", edgecolor="white", height=0.8)
+        ax.barh(y0, max(ud - ub, 0), left=ub, color="tab:green", height=0.8, **edge)
         prev_reduced, prev_updated = max(reduced, grads), ud
     return [(y0 + 2, f"{label_prefix} gradients"), (y0 + 1, f"{label_prefix} reduce"), (y0, f"{label_prefix} update")]
 
@@ -180,7 +182,7 @@ def main():
             handles = [handles[0], Patch(color="tab:purple", label="push (p2p)"),
                        Patch(color="tab:orange", label="handshake (p2p flags)")]
         handles.append(Patch(color="tab:green", label="update"))
-        ax.legend(handles=handles, loc="lower right", fontsize=8)
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
         save(fig, a.out)
         return
     fig, ax = plt.subplots(figsize=(12, 1.0 + 1.2 * len(per_rank) * 2))

@@ -153,6 +153,20 @@ def test_figures_png_and_svg(whole):
     assert not [p for p in figs.iterdir() if ".tmp." in p.name]
 
 
+def test_a_folder_of_overlapped_steps_and_their_timelines(tmp_path):
+    """A folder whose dp steps all overlap (no comm phase timed apart) gets its report and figures: pandas' median
+    dropped the comm column, all None, and the step breakdown failed with KeyError 'comm_s' (2026-11-29). A
+    timeline is no configuration: the same launch with and without --timeline is one row of 4 records."""
+    folder = os.path.join(RESULTS, "nvidia-h200-x1", "2026-11-29-dp-timeline")
+    res = run(REPORT, "report", folder, "--out", tmp_path / "out")
+    assert res.returncode == 0, res.stderr
+    rows = table_rows((tmp_path / "out" / "report.md").read_text(), ["847e142", "NVIDIA H200", "vit_l_16"])
+    assert len(rows) == 12 and all(r[-1] == "4" and r[12] == "-" for r in rows), rows
+    assert any(n.startswith("step_breakdown_") for n in os.listdir(tmp_path / "out" / "figures"))
+    res = run(REPORT, "csv", folder)
+    assert res.returncode == 0 and "timeline" not in res.stdout.splitlines()[0].split(",")
+
+
 def test_flat_csv_one_row_per_record(whole, tmp_path):
     with open(whole[0] / "records.csv") as fh:
         rows = list(csv.DictReader(fh))

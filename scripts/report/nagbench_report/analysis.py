@@ -44,6 +44,9 @@ def aggregate(df, keys, metrics):
     if df.empty:
         return pd.DataFrame()
     metrics = [m for m in metrics if m not in keys]
+    # A metric no record of the frame has (comm_s where every step overlapped) is a column of None, which pandas'
+    # median would drop as a non-numeric column: numbers (NaN) keep it.
+    df = df.assign(**{m: pd.to_numeric(df[m], errors="coerce") for m in metrics})
     g = df.groupby(keys, dropna=False, sort=True)
     out = g[metrics].median()
     out["n"] = g.size()

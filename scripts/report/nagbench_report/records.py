@@ -18,7 +18,7 @@ NOT_CONFIG = {
     "schema_version", "verified", "tag", "model_source", "median_s", "min_s", "max_s", "mean_s", "reps", "iters",
     "params_per_s", "params_per_s_per_rank", "params_per_s_aggregate", "bytes_per_param", "eff_GBps", "copy_GBps",
     "nstream_GBps", "roof_GBps", "pct_of_roof", "suspect", "params_hash", "gradient_median_s", "seed", "tensors",
-    "arena_bytes", "buckets", "ranks_agree", "comm_library", "ranks_per_node",
+    "arena_bytes", "buckets", "ranks_agree", "comm_library", "ranks_per_node", "timeline",
 }
 # Configuration columns first in this order (then any others, sorted).
 CONFIG_ORDER = ["benchmark", "optimizer", "workload", "rule_mode", "backend", "device", "ranks", "nodes",

@@ -11,7 +11,8 @@ PALS, spec files, the local runner and --submit; prefer it for new work):
     sbatch sweep.sbatch
 
 Rank counts 1, 2, 4, ... up to nodes x gpus-per-node (one rank runs --comm none, the baseline). The list options of
-nagbench after `--` (--model, --variant, --dtype, --comm, --sharding, --overlap, --bucket-mb, --comm-priority)
+nagbench after `--` (--model, --variant, --dtype, --comm, --sharding, --overlap, --bucket-mb, --comm-priority,
+--update-streams)
 become axes: one launch per configuration, each tagged, records appended to OUT/records.jsonl, logs in OUT/logs
 (created now: Slurm opens the log before the job starts). Other nagbench arguments are passed unchanged.
 """
@@ -28,7 +29,7 @@ from nagbench_sweep.spec import Sweep, validate_with_schema  # noqa: E402
 
 LIST_OPTIONS = {"--model": "model", "-m": "model", "--variant": "variant", "-v": "variant", "--dtype": "dtype",
                 "-d": "dtype", "--comm": "comm", "--sharding": "sharding", "--overlap": "overlap",
-                "--bucket-mb": "bucket_mb", "--comm-priority": "comm_priority"}
+                "--bucket-mb": "bucket_mb", "--comm-priority": "comm_priority", "--update-streams": "update_streams"}
 SCALAR_OPTIONS = {"--params": "params", "--params-per-rank": "params_per_rank", "--backend": "backend", "-b": "backend"}
 FLAGS = {"--shard": ("sharding", "sharded"), "--no-overlap": ("overlap", "off"), "--comm-only": ("comm_only", True)}
 

@@ -6,15 +6,15 @@
   its update, on three lanes per rank; the step without communication below for comparison.
 - `dp_step` records made with `--timeline` (one more, untimed step after the timed ones): the gradients, then per
   bucket the comm instance's reduction (p2p: its push, then the flags' handshake) and the update, on two lanes per
-  rank (three with the gradients).
+  rank (three with the gradients; with --update-streams N, the update lane has a thin row per stream).
 
   scripts/plot_timeline.py RECORD.json --out timeline.png [--index I] [--title T]
   scripts/plot_timeline.py RECORD.json... --table      (dp records: a Markdown table, a row per record and rank)
 
 --index picks a record among those with a timeline (default: the last). --table gives, per bucket, the median of
 the comm instance's reduction (from the previous reduction's end, or the gradients, to its end), of p2p's handshake
-and of the update (from its reduction's end, or the previous update's), and in all the time the update instance
-waited for reductions (as nagbench's table), beside the host's time for the timeline step's reductions and updates
+and of the update (from its reduction's end, or the previous update's on its stream), and in all the time the
+update instances waited for reductions (as nagbench's table), beside the host's time for the timeline step's reductions and updates
 and the timed steps' median: their difference is what recording the marks cost. "reduced after its enqueue" is
 the median time from the host's enqueue of a bucket's reduced mark to the mark on the device: a few microseconds
 when the comm instance waited for the host, more when it was busy.
@@ -72,12 +72,15 @@ def lanes(ax, tl, y0, label_prefix):
 
 def dp_lanes(ax, t, y0, label_prefix):
     """Bars for one rank's dp step: the gradients, then per bucket its reduction on the comm lane (from the previous
-    reduction's end; p2p: push, then handshake) and its update (from its reduction's end or the previous update's)."""
+    reduction's end; p2p: push, then handshake) and its update (from its reduction's end or the previous update on
+    its stream; with --update-streams N the update lane has N thin rows, one per stream)."""
     grads = t["gradients_s"] * 1e3
     # Many buckets: thin bars, so no white edges (they would hide the bars).
     edge = dict(edgecolor="white", linewidth=0.5) if len(t["buckets"]) <= 50 else dict(edgecolor="none")
     ax.barh(y0 + 2, grads, left=0, color="tab:blue", height=0.8, **edge)
-    prev_reduced = prev_updated = grads
+    streams = max(int(t.get("update_streams", 1)), 1)
+    row = 0.8 / streams
+    prev_reduced, prev_updated = grads, [grads] * streams
     for b in t["buckets"]:
         start, reduced = prev_reduced, b["reduced_s"] * 1e3
         if b.get("handshake_s") is not None:
@@ -85,9 +88,10 @@ def dp_lanes(ax, t, y0, label_prefix):
             ax.barh(y0 + 1, hs - start, left=start, color="tab:purple", height=0.8, **edge)
             start = hs
         ax.barh(y0 + 1, max(reduced - start, 0), left=start, color="tab:orange", height=0.8, **edge)
-        ub, ud = max(reduced, prev_updated), b["updated_s"] * 1e3
-        ax.barh(y0, max(ud - ub, 0), left=ub, color="tab:green", height=0.8, **edge)
-        prev_reduced, prev_updated = max(reduced, grads), ud
+        s = int(b.get("update_stream", 0)) % streams
+        ub, ud = max(reduced, prev_updated[s]), b["updated_s"] * 1e3
+        ax.barh(y0 - 0.4 + row * (s + 0.5), max(ud - ub, 0), left=ub, color="tab:green", height=row, **edge)
+        prev_reduced, prev_updated[s] = max(reduced, grads), ud
     return [(y0 + 2, f"{label_prefix} gradients"), (y0 + 1, f"{label_prefix} reduce"), (y0, f"{label_prefix} update")]
 
 
@@ -99,19 +103,21 @@ def median(v):
 
 def bucket_phases(t):
     """One rank's dp timeline: per bucket its reduction (from the previous reduction's end, or the gradients), p2p
-    handshake and update (from its reduction's end, or the previous update's), in seconds, and the update
-    instance's wait for reductions in all (nagbench's dp_timeline_summary, the same definitions)."""
+    handshake and update (from its reduction's end, or the previous update's on its stream), in seconds, and the
+    update instances' wait for reductions in all (nagbench's dp_timeline_summary, the same definitions)."""
     grads = t["gradients_s"]
     reduction, handshake, update, waited = [], [], [], 0.0
-    prev_reduced = prev_updated = grads
+    streams = max(int(t.get("update_streams", 1)), 1)
+    prev_reduced, prev_updated = grads, [grads] * streams
     for b in t["buckets"]:
         reduced, updated = b["reduced_s"], b["updated_s"]
+        s = int(b.get("update_stream", 0)) % streams
         reduction.append(reduced - prev_reduced)
         if b.get("handshake_s") is not None:
             handshake.append(reduced - b["handshake_s"])
-        update.append(updated - max(reduced, prev_updated))
-        waited += max(0.0, reduced - prev_updated)
-        prev_reduced, prev_updated = max(reduced, grads), updated
+        update.append(updated - max(reduced, prev_updated[s]))
+        waited += max(0.0, reduced - prev_updated[s])
+        prev_reduced, prev_updated[s] = max(reduced, grads), updated
     return reduction, handshake, update, waited
 
 
@@ -124,17 +130,18 @@ def table(paths):
                 lag = [b["reduced_s"] - b["reduced_enqueued_s"] for b in t["buckets"]]
                 rows.append(
                     f"| {r.get('model')} | {r.get('ranks')} | {r.get('comm')} ({r.get('comm_path')}) | {r.get('mode')} | "
-                    f"{'on' if r.get('overlap') else 'off'} | {r.get('bucket_mb')} ({r.get('buckets')}) | {rank} | "
+                    f"{'on' if r.get('overlap') else 'off'} | {r.get('bucket_mb')} ({r.get('buckets')}) | "
+                    f"{t.get('update_streams', 1)} | {rank} | "
                     f"{median(red) * 1e6:.1f} | {median(hs) * 1e6:.1f} | {median(upd) * 1e6:.1f} | "
                     f"{median(lag) * 1e6:.1f} | "
                     f"{waited * 1e3:.3f} | {t['updates_end_s'] * 1e3:.3f} | {t['host_comm_update_s'] * 1e3:.3f} | "
                     f"{r['phases']['comm_update']['median_s'] * 1e3:.3f} |".replace("| nan |", "| - |"))
     if not rows:
         fail(f"{', '.join(paths)}: no dp_step record with a timeline (run nagbench with --timeline)")
-    print("| model | ranks | comm (path) | mode | overlap | bucket MiB (buckets) | rank | reduction us | "
+    print("| model | ranks | comm (path) | mode | overlap | bucket MiB (buckets) | update streams | rank | reduction us | "
           "handshake us | update us | reduced after its enqueue us | update waited ms | last update ms | "
           "host comm+update ms | timed comm+update ms (median) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 
@@ -143,7 +150,7 @@ def dp_title(r):
     reductions, _, per_bucket, _ = bucket_phases(t)
     return (f"{r.get('model')} dp step (--timeline), {r.get('ranks')} ranks, {r.get('comm')} ({r.get('comm_path')}), "
             f"{r.get('mode')}, overlap {'on' if r.get('overlap') else 'off'}, {r.get('buckets')} buckets of <= "
-            f"{r.get('bucket_mb')} MiB, {r.get('device', '')}\nrank 0, per bucket median: reduction "
+            f"{r.get('bucket_mb')} MiB, {t.get('update_streams', 1)} update stream(s), {r.get('device', '')}\nrank 0, per bucket median: reduction "
             f"{median(reductions) * 1e6:.1f} us, update {median(per_bucket) * 1e6:.1f} us; last update done at "
             f"{t['updates_end_s'] * 1e3:.3f} ms")
 

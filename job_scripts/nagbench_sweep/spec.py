@@ -18,7 +18,7 @@ OPTION_OF = [
     ("backend", "--backend"), ("model", "--model"), ("params", "--params"), ("params_per_rank", "--params-per-rank"),
     ("variant", "--variant"), ("launch", "--launch"), ("dtype", "--dtype"), ("comm", "--comm"),
     ("mpi_path", "--mpi-path"), ("sharding", "--sharding"), ("overlap", "--overlap"), ("bucket_mb", "--bucket-mb"),
-    ("comm_priority", "--comm-priority"), ("comm_min", "--comm-min"), ("comm_max", "--comm-max"),
+    ("comm_priority", "--comm-priority"), ("update_streams", "--update-streams"), ("comm_min", "--comm-min"), ("comm_max", "--comm-max"),
     ("comm_iters", "--comm-iters"), ("comm_reps", "--comm-reps"), ("steps", "--steps"), ("warmup", "--warmup"),
     ("verify", "--verify"), ("roof_mib", "--roof-mib"), ("roof_reps", "--roof-reps"), ("evict_mib", "--evict-mib"),
     ("timeout", "--timeout"), ("seed", "--seed"), ("lr", "--lr"), ("momentum", "--momentum"),
@@ -26,7 +26,7 @@ OPTION_OF = [
 ]
 # Settings that may be lists (axes); the others are scalars. ranks is always an axis.
 AXIS_KEYS = ["backend", "threads_per_rank", "model", "params", "params_per_rank", "variant", "launch", "dtype",
-             "comm", "sharding", "overlap", "bucket_mb", "comm_priority"]
+             "comm", "sharding", "overlap", "bucket_mb", "comm_priority", "update_streams"]
 # The runner owns these nagbench options: a point's record goes to the sweep's records.jsonl under the point's tag,
 # and jobs show nagbench's progress lines.
 RUNNER_OPTIONS = {"-o", "--output", "--tag", "-q", "--quiet"}

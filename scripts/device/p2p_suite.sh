@@ -16,7 +16,13 @@
 #   timeline (--timeline: its GPU tests at 1 and 2 ranks, then ROUNDS rounds of the same launch without and with
 #   --timeline, vit_l_16 sharded overlap on, at 1 rank (comm none, nccl, p2p) and at every rank count of RANKS
 #   that the GPUs allow (p2p and nccl, with one NCCL allreduce of the same bytes); TIMELINE_BUCKETS, default
-#   2,8,25,400; the per-bucket table of every timeline in $RES/timelines.md).
+#   2,8,25,400; the per-bucket table of every timeline in $RES/timelines.md)
+#   streams (--update-streams: the buckets' updates dealt over 1, 2 or 4 streams; its GPU tests at 1 and 2 ranks,
+#   the bucket-tail probe in plain CUDA (scripts/device/bucket_tail_probe.cu, built into .device/probe where
+#   carried), then ROUNDS rounds, the order of the stream counts swapped each round, vit_l_16 sharded overlap on at
+#   1 rank (comm none, nccl, p2p) and at every rank count of RANKS that the GPUs allow (p2p and nccl, with one
+#   NCCL allreduce of the same bytes), launched directly (1,2,4 streams) and from graphs (1,4); STREAMS_BUCKETS,
+#   default 2,8,25,400; then one p2p timeline at 8 MiB with 1 and 4 streams).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 deadline=$((SECONDS + ${BUDGET:-420}))
 export RES="$OUT/p2p"
@@ -32,6 +38,21 @@ STEPS=(--steps "${STEPS:-20}" --warmup 5)
 nccl_allreduce_step() {
   step 40 "comm-only nccl np$1, vit_l_16 bytes" "$run" "$1" "comm_only_nccl_np${1}_vit" --comm-only --comm nccl \
     --comm-sizes "$vit_bytes" --comm-reps 10
+}
+# tests/mpi/test_dp.py -k "$1" on CUDA at 1 and 2 ranks (2 share the GPU of a one-GPU machine; NCCL refuses that,
+# so its cases skip there), then tests/cli/test_cli.py -k "$2"; $3: the limit of each test_dp.py run.
+gpu_tests() {
+  local np nccl
+  for np in 1 2; do
+    nccl=1
+    ((np > gpus)) && nccl=0
+    step "$3" "test_dp.py $1, cuda, $np rank(s) on $gpus GPU(s)" env NAGBENCH_BIN="$B/bin/nagbench" \
+      NAGBENCH_NP=$np NAGBENCH_HAVE_NCCL=$nccl NAGBENCH_DP_BACKEND=cuda NAGBENCH_MPIRUN=mpirun \
+      "$repo/tests/cli/run_pytest.sh" -v -k "$1" "$repo/tests/mpi/test_dp.py" 2>&1 | tail -15
+  done
+  step 120 "test_cli.py $2, cuda" env NAGBENCH_BIN="$B/bin/nagbench" \
+    NAGBENCH_MODELS_DIR="$B/share/nagbench/models" NAGBENCH_MPIRUN=mpirun OMP_PROC_BIND=false \
+    "$repo/tests/cli/run_pytest.sh" "$repo/tests/cli/test_cli.py" -k "$2" 2>&1 | tail -6
 }
 torch_step() {
   step 90 "torch allreduce + mul_ + fused SGD np$1" env -u OMP_PROC_BIND -u OMP_PLACES python3 -m \
@@ -124,16 +145,7 @@ torch_step() {
     done
   fi
   if want graph; then
-    for np in 1 2; do
-      nccl=1
-      ((np > gpus)) && nccl=0 # NCCL refuses two ranks on one GPU: those tests skip it
-      step 240 "test_dp.py graph, cuda, $np rank(s) on $gpus GPU(s)" env NAGBENCH_BIN="$B/bin/nagbench" \
-        NAGBENCH_NP=$np NAGBENCH_HAVE_NCCL=$nccl NAGBENCH_DP_BACKEND=cuda NAGBENCH_MPIRUN=mpirun \
-        "$repo/tests/cli/run_pytest.sh" -v -k "graph" "$repo/tests/mpi/test_dp.py" 2>&1 | tail -15
-    done
-    step 120 "test_cli.py graph and bad input, cuda" env NAGBENCH_BIN="$B/bin/nagbench" \
-      NAGBENCH_MODELS_DIR="$B/share/nagbench/models" NAGBENCH_MPIRUN=mpirun OMP_PROC_BIND=false \
-      "$repo/tests/cli/run_pytest.sh" "$repo/tests/cli/test_cli.py" -k "graph or bad_input" 2>&1 | tail -6
+    gpu_tests graph "graph or bad_input" 240
     for np in ${RANKS:-2 4}; do
       ((np > gpus)) && continue
       nccl_allreduce_step "$np"
@@ -154,16 +166,7 @@ torch_step() {
     done
   fi
   if want timeline; then
-    for np in 1 2; do
-      nccl=1
-      ((np > gpus)) && nccl=0 # NCCL refuses two ranks on one GPU: those tests skip it
-      step 180 "test_dp.py timeline, cuda, $np rank(s) on $gpus GPU(s)" env NAGBENCH_BIN="$B/bin/nagbench" \
-        NAGBENCH_NP=$np NAGBENCH_HAVE_NCCL=$nccl NAGBENCH_DP_BACKEND=cuda NAGBENCH_MPIRUN=mpirun \
-        "$repo/tests/cli/run_pytest.sh" -v -k "timeline" "$repo/tests/mpi/test_dp.py" 2>&1 | tail -15
-    done
-    step 60 "test_cli.py timeline, cuda" env NAGBENCH_BIN="$B/bin/nagbench" \
-      NAGBENCH_MODELS_DIR="$B/share/nagbench/models" NAGBENCH_MPIRUN=mpirun OMP_PROC_BIND=false \
-      "$repo/tests/cli/run_pytest.sh" "$repo/tests/cli/test_cli.py" -k "timeline" 2>&1 | tail -6
+    gpu_tests timeline timeline 180
     for np in ${RANKS:-2 4}; do
       ((np > gpus)) && continue
       nccl_allreduce_step "$np"
@@ -182,6 +185,35 @@ torch_step() {
     done
     step 30 "timeline table" bash -c "python3 '$repo/scripts/plot_timeline.py' --table '$RES'/timeline_np*.json \
       > '$RES/timelines.md'; cat '$RES/timelines.md'"
+  fi
+  if want streams; then
+    gpu_tests "update_streams or timeline" "update_streams or bad_input" 240
+    probe=$repo/.device/probe/bucket_tail_probe # nvcc -O3 -std=c++17 -arch=sm_90 scripts/device/bucket_tail_probe.cu
+    if [[ -x $probe ]]; then
+      step 90 "bucket-tail probe (plain CUDA)" "$probe" --reps 20 --json "$RES/bucket_tail_probe.json"
+    fi
+    for np in ${RANKS:-2 4}; do
+      ((np > gpus)) && continue
+      nccl_allreduce_step "$np"
+    done
+    st_buckets=${STREAMS_BUCKETS:-2,8,25,400}
+    for round in $(seq 1 "${ROUNDS:-2}"); do
+      order=1,2,4 graph_order=1,4
+      ((round % 2 == 0)) && order=4,2,1 graph_order=4,1
+      for np in 1 ${RANKS:-2 4}; do
+        ((np > gpus)) && continue
+        comms=p2p,nccl
+        ((np == 1)) && comms=none,nccl,p2p
+        step 200 "streams np$np round $round ($order), direct" "$run" "$np" "streams_np${np}_r$round" \
+          -m vit_l_16 -v multi_tensor --comm "$comms" --shard --overlap on --bucket-mb "$st_buckets" \
+          --update-streams "$order" "${STEPS[@]}"
+        step 150 "streams np$np round $round ($graph_order), graph" "$run" "$np" "streams_graph_np${np}_r$round" \
+          -m vit_l_16 -v multi_tensor --comm "$comms" --shard --overlap on --bucket-mb "$st_buckets" \
+          --update-streams "$graph_order" --launch graph "${STEPS[@]}"
+      done
+    done
+    step 60 "streams timeline np1, p2p 8 MiB" "$run" 1 "streams_timeline_np1" -m vit_l_16 -v multi_tensor \
+      --comm p2p --shard --overlap on --bucket-mb 8 --update-streams 1,4 "${STEPS[@]}" --timeline
   fi
   python3 "$repo/scripts/device/p2p_summary.py" "$RES" | tee "$RES/summary.md"
   pack

@@ -20,23 +20,27 @@ def launch(r):
     return r.get("launch", "direct")  # records before --launch graph served dp steps launched directly
 
 
+def streams(r):
+    return r.get("update_streams", 1)  # records before --update-streams updated on one stream
+
+
 def per_bucket_costs(rows):
     """What one more bucket costs a step (overlap on): the comm+update difference between the smallest and the
     largest bucket size of a configuration, over the difference in bucket counts (median of its records)."""
     groups = {}
     for r in rows:
         if r["overlap"]:
-            key = (r["comm"], r["comm_path"], r["mode"], launch(r))
+            key = (r["comm"], r["comm_path"], r["mode"], launch(r), streams(r))
             groups.setdefault(key, {}).setdefault(r["bucket_mb"], []).append(r)
     lines = []
-    for (comm, path, mode, how), by_size in sorted(groups.items()):
+    for (comm, path, mode, how, ns), by_size in sorted(groups.items()):
         if len(by_size) < 2:
             continue
         small, large = by_size[min(by_size)], by_size[max(by_size)]
         med = lambda rs: statistics.median(x["phases"]["comm_update"]["median_s"] for x in rs)
         extra = small[0]["buckets"] - large[0]["buckets"]
         if extra > 0:
-            lines.append(f"- {comm} ({path}), {mode}, {how}: {(med(small) - med(large)) / extra * 1e6:.1f} us per "
+            lines.append(f"- {comm} ({path}), {mode}, {how}, {ns} update stream(s): {(med(small) - med(large)) / extra * 1e6:.1f} us per "
                          f"bucket ({min(by_size):g} MiB: {small[0]['buckets']} buckets, {max(by_size):g} MiB: "
                          f"{large[0]['buckets']})")
     if lines:
@@ -79,19 +83,20 @@ def main():
         if t:
             print(f"- PyTorch {t['torch']} (NCCL {t['nccl']}): allreduce {t['allreduce']['median_s'] * 1e3:.3f} ms, "
                   f"fused SGD {t['update']['median_s'] * 1e3:.3f} ms, step {t['step']['median_s'] * 1e3:.3f} ms")
-        print("\n| record | comm | mode | overlap | bucket MiB | comm+update ms | x allreduce | PyTorch step / this | "
-              "update phase ms | verified |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("\n| record | comm | mode | overlap | update streams | bucket MiB | comm+update ms | x allreduce | "
+              "PyTorch step / this | update phase ms | verified |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         rows = sorted((r for r in dp if r["ranks"] == np),
                       key=lambda r: (r["comm"], r["comm_path"], r["mode"], not r["overlap"], launch(r),
-                                     r["bucket_mb"], r["_record"]))
+                                     r["bucket_mb"], streams(r), r["_record"]))
         for r in rows:
             cu = r["phases"]["comm_update"]["median_s"]
             ar = allreduce.get((np, r["params"] * 4)) if r["dtype"] == "fp32" else None
             upd = r["phases"].get("update") or {}
             comm = f"{r['comm']} ({r['comm_path']})" if r["comm"] == "p2p" else r["comm"]
             over = ("on" if r["overlap"] else "off") + (", graph" if launch(r) == "graph" else "")
-            head = f"| `{r['_record']}` | {comm} | {r['mode']} | {over} | {r['bucket_mb']:g} | {cu * 1e3:.3f}"
+            head = (f"| `{r['_record']}` | {comm} | {r['mode']} | {over} | {streams(r)} | {r['bucket_mb']:g} | "
+                    f"{cu * 1e3:.3f}")
             vs_ar = f"{cu / ar:.3f}" if ar else "-"
             vs_torch = f"{t['step']['median_s'] / cu:.2f}" if t else "-"
             upd_ms = f"{upd['median_s'] * 1e3:.3f}" if upd else "-"

@@ -138,6 +138,11 @@ BAD_INPUTS = [
     (["--timeline"], ["--timeline", "data-parallel", "update runs"]),
     (["--timeline", "--comm-only", "--comm", "mpi"], ["--timeline", "allreduce runs"]),
     (["--timeline", "--comm", "none", "--launch", "graph"], ["--timeline", "--launch graph"]),
+    (["--comm", "none", "--update-streams", "0"], ["--update-streams", "from 1 to 8", "'0'"]),
+    (["--comm", "none", "--update-streams", "2,9"], ["--update-streams", "from 1 to 8", "'9'"]),
+    (["--comm", "none", "--update-streams", "1.5"], ["--update-streams", "whole numbers", "'1.5'"]),
+    (["--comm", "none", "--update-streams", "two"], ["--update-streams", "takes numbers", "'two'"]),
+    (["--update-streams", "2"], ["--update-streams", "data-parallel", "update runs"]),
 ]
 
 

@@ -219,14 +219,18 @@ def test_timeline_marks_every_bucket_of_one_more_untimed_step(tmp_path, comm, pa
     for r in recs:
         assert r["verified"] is True and r["ranks_agree"] is True and r["reps"] == 3, (r["mode"], r["overlap"])
         assert r["buckets"] >= 2 and len(r["timeline"]) == NP
+        assert r["update_streams"] == 4  # the default: bucket k is updated on stream k mod 4
         for t in r["timeline"]:
             assert len(t["buckets"]) == r["buckets"] and t["host_comm_update_s"] > 0
-            # Each instance marks its buckets in order; a reduction starts after the gradients' mark, an update
-            # after its reduction's mark; the last update before the step's end mark.
+            assert t["update_streams"] == 4 and [b["update_stream"] for b in t["buckets"]] == \
+                [k % 4 for k in range(r["buckets"])]
+            # Each instance marks its buckets in order (each update stream its own); a reduction starts after the
+            # gradients' mark, an update after its reduction's mark; every update before the step's end mark.
             reduced = [b["reduced_s"] for b in t["buckets"]]
             updated = [b["updated_s"] for b in t["buckets"]]
-            assert 0 < t["gradients_s"] <= reduced[0] and reduced == sorted(reduced) and updated == sorted(updated)
-            assert all(rd <= up for rd, up in zip(reduced, updated)) and updated[-1] <= t["updates_end_s"]
+            assert 0 < t["gradients_s"] <= reduced[0] and reduced == sorted(reduced)
+            assert all(updated[k::4] == sorted(updated[k::4]) for k in range(4))
+            assert all(rd <= up for rd, up in zip(reduced, updated)) and max(updated) <= t["updates_end_s"]
             cuda_p2p = GPU and comm[1] == "p2p"
             for b in t["buckets"]:
                 # A mark is enqueued before it happens (the host's clock starts when it has seen the start mark).
@@ -247,7 +251,40 @@ def test_timeline_marks_every_bucket_of_one_more_untimed_step(tmp_path, comm, pa
     res = subprocess.run([sys.executable, PLOT_TIMELINE, str(out), "--table"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     rows = [x for x in res.stdout.splitlines() if x.startswith("| tiny |")]
-    assert len(rows) == 4 * NP and all(x.count("|") == 16 for x in rows), res.stdout
+    assert len(rows) == 4 * NP and all(x.count("|") == 17 for x in rows), res.stdout
+
+
+@pytest.mark.parametrize("comm,path", COMMS, ids=COMM_IDS)
+def test_update_streams_give_the_bits_of_one_stream(tmp_path, comm, path):
+    """--update-streams: bucket k's update runs on stream k mod N (GPUs; host backends have one instance). Buckets'
+    updates touch disjoint memory, so any N gives the bits of one stream, verified and equal on every rank, in
+    every mode; on GPUs also replayed from a CUDA graph. A skipped bucket is still caught with several streams."""
+    out = tmp_path / "streams.json"
+    res = mpirun("--model", "tiny", *comm, "--sharding", "replicated,sharded", "--overlap", "on,off",
+                 "--update-streams", "1,3", "--bucket-mb", "0.01", "-o", str(out), *SMALL)
+    assert res.returncode == 0, res.stdout + res.stderr
+    recs = records(out)
+    if GPU and comm[1] != "mpi":
+        graph = tmp_path / "graph.json"
+        res = mpirun("--model", "resnet50", *comm, "--sharding", "replicated,sharded", "--update-streams", "1,3",
+                     "--launch", "graph", "--bucket-mb", "5", "-o", str(graph), *with_steps(SMALL, 4))
+        assert res.returncode == 0, res.stdout + res.stderr
+        recs += records(graph)
+    assert {r["update_streams"] for r in recs} == {1, 3} and all(r["buckets"] >= 4 for r in recs)
+    pairs = {}
+    for r in recs:
+        assert r["verified"] is True and r["ranks_agree"] is True, (r["mode"], r["update_streams"], r["verification"])
+        key = (r["model"], r["mode"], r["overlap"], r["launch"])
+        pairs.setdefault(key, {})[r["update_streams"]] = r["params_hash"]
+    assert all(set(p) == {1, 3} and p[1] == p[3] for p in pairs.values()), pairs
+    if GPU:
+        assert "3 update streams" in res.stdout
+    if NP >= 2:
+        skip = tmp_path / "skip.json"
+        res = mpirun("--model", "tiny", *comm, "--bucket-mb", "0.01", "--sharding", "sharded", "--update-streams", "3",
+                     "--debug-skip-bucket", "2", "-o", str(skip), *SMALL)
+        assert res.returncode != 0 and "verification failed" in res.stderr, res.stdout + res.stderr
+        assert not skip.exists()
 
 
 # --launch graph: the communicators whose steps a CUDA graph can hold (MPI calls run on the host).

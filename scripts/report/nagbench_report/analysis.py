@@ -183,7 +183,7 @@ def bucket_table(df):
         return s
     s = s[(s["overlap"] == True) & (s["ranks"] > 1) & s["comm_update_s"].notna()]  # noqa: E712 (object column)
     keys = [c for c in ["commit", "device", "model", "mode", "ranks", "comm", "comm_path", "comm_stream_priority",
-                        "launch", "variant", "dtype"] if c in s.columns]
+                        "launch", "update_streams", "variant", "dtype"] if c in s.columns]
     out = []
     for key, g in s.groupby(keys, dropna=False, sort=True):
         if g["bucket_mb"].nunique() >= 2:

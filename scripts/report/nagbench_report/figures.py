@@ -209,8 +209,8 @@ def buckets(table, out):
     if table.empty:
         return None
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    keys = [c for c in ["commit", "device", "model", "mode", "ranks", "comm", "comm_stream_priority", "launch"]
-            if c in table]
+    keys = [c for c in ["commit", "device", "model", "mode", "ranks", "comm", "comm_stream_priority", "launch",
+                        "update_streams"] if c in table]
     for key, g in table.groupby(keys, sort=True, dropna=False):
         g = g.sort_values("bucket_mb")
         ax.plot(g["bucket_mb"], g["comm_update_s"] * 1e3, marker="o", ms=3, label=" ".join(map(str, key)))

@@ -276,6 +276,8 @@ def frame(loaded, yardsticks=True):
     df = pd.DataFrame(rows)
     if "launch" in df.columns:  # records made before --launch existed launched directly (record schema)
         df.loc[df["benchmark"].isin(["update", "dp_step"]) & df["launch"].isna(), "launch"] = "direct"
+    if "update_streams" in df.columns:  # dp records made before --update-streams existed updated on one stream
+        df.loc[(df["benchmark"] == "dp_step") & df["update_streams"].isna(), "update_streams"] = 1
     return ordered(df)
 
 

@@ -223,6 +223,7 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
               seed_text = std::to_string(c.seed);
   std::string evict_text;  // empty: sized from the last-level cache (Config::evict_mib = -1)
   std::string launches = c.launch;
+  std::string update_streams_text = std::to_string(c.update_streams);
   std::string params_text, params_per_rank_text, comm_min = "1M", comm_max = "1G", comm_sizes_text;
   bool comm_only = false, shard_flag = false, no_overlap_flag = false;
   bool list_models = false, list_variants = false, list_optimizers = false, list_workloads = false,
@@ -365,6 +366,12 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   app.add_flag("--no-overlap", no_overlap_flag, "Same as --overlap off")->group(dp);
   app.add_option("--comm-priority", comm_priorities,
                  "LIST, CUDA: high|normal priority of the communication stream over the update stream")
+      ->capture_default_str()
+      ->group(dp);
+  app.add_option("--update-streams", update_streams_text,
+                 "LIST, CUDA: streams the buckets' updates are dealt over (bucket k on stream k mod N; 1 to " +
+                     std::to_string(kMaxUpdateStreams) +
+                     "): a small bucket's update no longer waits for the last one's tail")
       ->capture_default_str()
       ->group(dp);
   app.add_option("--bucket-mb", bucket_mbs,
@@ -572,6 +579,14 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   const std::vector<std::string> variant_list = split_list(variants, "--variant");
   const std::vector<std::string> dtype_list = split_list(dtypes, "--dtype");
   const std::vector<double> bucket_list = parse_doubles(bucket_mbs, "--bucket-mb");
+  std::vector<int> update_streams_list;
+  for (const auto& item : split_list(update_streams_text, "--update-streams")) {
+    const double v = parse_doubles(item, "--update-streams").front();
+    if (v != std::floor(v) || v < 1 || v > kMaxUpdateStreams)
+      throw InputError("--update-streams takes whole numbers from 1 to " + std::to_string(kMaxUpdateStreams) +
+                       " (got '" + item + "')");
+    update_streams_list.push_back(static_cast<int>(v));
+  }
   for (const auto& sh : sharding_list)
     if (sh != "replicated" && sh != "sharded")
       throw InputError("--sharding takes replicated and/or sharded (got '" + sh + "')");
@@ -583,6 +598,9 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
   c.mode = comm_only  ? "allreduce"
            : training ? "train"
                       : ((ranks > 1 || comm_given || any_shard) ? "dp" : "update");
+  if (app.count("--update-streams") > 0 && c.mode != "dp")
+    throw InputError("--update-streams deals a data-parallel step's bucket updates over streams, not " + c.mode +
+                     " runs (give --comm for a data-parallel step)");
   if (training && comm_only) throw InputError("--comm-only measures the allreduce alone: drop --problem");
   if (comm_only && launches != "direct")
     throw InputError("--launch applies to update and data-parallel steps: drop it with --comm-only");
@@ -627,7 +645,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
                 for (const auto& sh : sharding_list)
                   for (const auto& ov : overlap_list)
                     for (const auto& pr : priority_list)
-                      for (double bmb : bucket_list) {
+                      for (int us : update_streams_list)
+                        for (double bmb : bucket_list) {
                         Config k = base;
                         k.model = m;
                         k.optimizer = optimizer_list[oi];
@@ -639,6 +658,7 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
                         k.shard = sh == "sharded";
                         k.overlap = parse_on_off(ov, "--overlap");
                         k.comm_high_priority = pr == "high";
+                        k.update_streams = us;
                         k.bucket_mb = bmb;
                         k.rule_mode = rm;
                         k.rule_mode = resolve_rule_mode(k);

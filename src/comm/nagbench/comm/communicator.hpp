@@ -8,11 +8,13 @@
 //   start_reduction(k, ready)  bucket k's gradients are complete once `ready` is reached: start its reduction
 //                              (allreduce; reduce-scatter when sharded) without blocking where the backend
 //                              allows; buckets are started in bucket order;
-//   wait_reduction(k)          work enqueued afterwards on the update instance sees bucket k's reduced
-//                              gradients; blocks the host only when the backend must (MPI);
-//   start_gather(k)            sharded (and p2p): this rank's update of bucket k is enqueued on the update
-//                              instance; gather the shards of every rank (p2p: tell the peers it is done);
-//   finish()                   blocks the host until every operation of the step is complete (captured
+//   wait_reduction(k, on)      work enqueued afterwards on instance `on` (the one that updates bucket k)
+//                              sees bucket k's reduced gradients; blocks the host only when the backend must
+//                              (MPI);
+//   start_gather(k, on)        sharded (and p2p): this rank's update of bucket k is enqueued on instance
+//                              `on`; gather the shards of every rank (p2p: tell the peers it is done);
+//   finish()                   after every update was joined into the update instance (CommSpaces::update):
+//                              blocks the host until every operation of the step is complete (captured
 //                              steps: enqueues what remains of the step on the comm and update instances and
 //                              returns; the harness waits for the graph);
 //   progress()                 lets pending non-blocking operations advance (called between update slices).
@@ -67,7 +69,9 @@ struct CommSetup {
 };
 
 // The execution space instances a communicator works with: it enqueues its own work on `comm` and orders the
-// `update` instance after it with events. On host backends both are the default instance.
+// instances that update buckets after it with events (the harness names the instance of each bucket;
+// `update` is the one every update has joined into when finish() is called). On host backends all are the
+// default instance.
 template <class Exec>
 struct CommSpaces {
   Exec comm, update;
@@ -85,8 +89,8 @@ class Communicator {
 
   virtual void setup(const CommSetup& s) = 0;
   virtual void start_reduction(int k, const ExecEvent<Exec>& ready) = 0;
-  virtual void wait_reduction(int k) = 0;
-  virtual void start_gather(int k) = 0;
+  virtual void wait_reduction(int k, const Exec& on) = 0;
+  virtual void start_gather(int k, const Exec& on) = 0;
   virtual void finish() = 0;
   virtual void progress() {}
   // A step whose gradients are all ready (the dp kind) starts this many buckets' reductions before the first

@@ -148,7 +148,7 @@ class MpiComm final : public Communicator<Exec> {
     post_reduction(k, s_.grad);
   }
 
-  void wait_reduction(int k) override {
+  void wait_reduction(int k, const Exec& on) override {
     if (blocking_) {
       ready_[k]->synchronize();
       post_reduction(k, s_.grad);
@@ -164,18 +164,18 @@ class MpiComm final : public Communicator<Exec> {
       const int64_t n = s_.sharded ? s_.plan.shard_length(k) : b.length;
       copy(spaces_.comm, at(s_.grad, b.start, s_.type), at(grad_host_.data(), b.start, s_.type), n, false);
       h2d_done_[k].record(spaces_.comm);
-      h2d_done_[k].make_wait(spaces_.update);
+      h2d_done_[k].make_wait(on);
     }
   }
 
-  void start_gather(int k) override {
+  void start_gather(int k, const Exec& on) override {
     const Bucket& b = s_.plan.buckets[k];
     const int64_t shard = s_.plan.shard_length(k);
     void* buf = s_.param;
-    if (path_ == Path::cuda_aware) spaces_.update.fence();  // MPI reads the updated shard from device memory
+    if (path_ == Path::cuda_aware) on.fence();  // MPI reads the updated shard from device memory
     if (path_ == Path::staged) {
       const int64_t mine = s_.plan.shard_start(k, proc_.rank);
-      update_done_[k].record(spaces_.update);
+      update_done_[k].record(on);
       update_done_[k].make_wait(spaces_.comm);
       copy(spaces_.comm, at(param_host_.data(), mine, s_.type), at(s_.param, mine, s_.type), shard, true);
       spaces_.comm.fence();

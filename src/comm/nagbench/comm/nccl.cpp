@@ -217,12 +217,12 @@ class NcclComm final : public Communicator<Kokkos::Cuda> {
     reduced_[k].record(spaces_.comm);
   }
 
-  void wait_reduction(int k) override { reduced_[k].make_wait(spaces_.update); }
+  void wait_reduction(int k, const Kokkos::Cuda& on) override { reduced_[k].make_wait(on); }
 
-  void start_gather(int k) override {
+  void start_gather(int k, const Kokkos::Cuda& on) override {
     const Bucket& b = s_.plan.buckets[k];
     const int64_t shard = s_.plan.shard_length(k);
-    updated_[k].record(spaces_.update);
+    updated_[k].record(on);
     updated_[k].make_wait(spaces_.comm);
     NAGBENCH_NCCL_CHECK(ncclAllGather(at(s_.param, b.start + proc_.rank * shard, s_.type),
                                       at(s_.param, b.start, s_.type), shard, nccl_type(s_.type), comm_,

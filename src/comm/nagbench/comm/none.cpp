@@ -12,8 +12,8 @@ class NoComm final : public Communicator<Exec> {
   std::string path() const override { return "none"; }
   void setup(const CommSetup&) override {}
   void start_reduction(int, const ExecEvent<Exec>&) override {}
-  void wait_reduction(int) override {}
-  void start_gather(int) override {}
+  void wait_reduction(int, const Exec&) override {}
+  void start_gather(int, const Exec&) override {}
   void finish() override {}
   int64_t reduced_slice_offset(int) const override { return 0; }
   void allreduce(const void*, void*, int64_t, ElemType) override {}

@@ -162,8 +162,8 @@ class ShmP2pComm final : public Communicator<Exec> {
     if (k == 0) ++step_;
     __atomic_store_n(flag_ptrs_[size_t(proc_.rank)] + k, step_, __ATOMIC_RELEASE);
   }
-  void wait_reduction(int k) override { wait_all(k); }
-  void start_gather(int k) override {
+  void wait_reduction(int k, const Exec&) override { wait_all(k); }
+  void start_gather(int k, const Exec&) override {
     __atomic_store_n(flag_ptrs_[size_t(proc_.rank)] + nb_ + k, step_, __ATOMIC_RELEASE);
   }
   void finish() override {
@@ -472,15 +472,15 @@ class IpcP2pComm final : public Communicator<Kokkos::Cuda> {
     }
     reduced_[size_t(k)].record(spaces_.comm);
   }
-  void wait_reduction(int k) override { reduced_[size_t(k)].make_wait(spaces_.update); }
-  void start_gather(int k) override {
+  void wait_reduction(int k, const Kokkos::Cuda& on) override { reduced_[size_t(k)].make_wait(on); }
+  void start_gather(int k, const Kokkos::Cuda& on) override {
     if (memops_) {
       // Only finish() reads done flags: one flag per step, written there, not one per bucket (each write
       // waits for the reduce-update before it and fences, and the next bucket's kernel would wait behind it).
       ++gathered_;
       return;
     }
-    Kokkos::parallel_for("nagbench::p2p_done", Kokkos::RangePolicy<Kokkos::Cuda>(spaces_.update, 0, 1),
+    Kokkos::parallel_for("nagbench::p2p_done", Kokkos::RangePolicy<Kokkos::Cuda>(on, 0, 1),
                          Publish{mine_ + nb_ + k, flag_value()});
   }
   void finish() override {

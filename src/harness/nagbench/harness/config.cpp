@@ -15,7 +15,7 @@ namespace nagbench {
 #define NAGBENCH_CONFIG_FIELDS(X)                                                                            \
   X(mode) X(backend) X(workload) X(optimizer) X(hyper) X(variant) X(rule_mode) X(dtype) X(steps) X(warmup)   \
   X(seed) X(verify) X(roof_mib) X(roof_reps) X(evict_mib) X(launch) X(output) X(tag) X(timeout_s) X(comm) X(mpi_path) X(shard)      \
-  X(overlap) X(comm_high_priority) X(bucket_mb) X(first_bucket_mb) X(allow_gpu_sharing) X(debug_skip_bucket) X(debug_stop_rank) \
+  X(overlap) X(comm_high_priority) X(update_streams) X(bucket_mb) X(first_bucket_mb) X(allow_gpu_sharing) X(debug_skip_bucket) X(debug_stop_rank) \
   X(comm_sizes) X(comm_iters) X(comm_reps) X(params_per_rank) X(timeline) X(quiet) X(check_only) X(command_line)       \
   X(problem) X(batch_size) X(epochs) X(eval_every) X(target) X(has_target_loss) X(target_loss)               \
   X(has_optimum) X(optimum) X(restart) X(data_dir) X(tf32) X(sm_carveout) X(theory) X(debug_early_reduce)
@@ -72,6 +72,7 @@ void validate(const Config& c, int ranks) {
   if (c.launch == "graph" && c.mode != "update" && c.mode != "dp")
     throw InputError("--launch graph: the update benchmark and data-parallel steps replay graphs, not " +
                      c.mode + " runs");
+  checked_range(c.update_streams, 1, kMaxUpdateStreams, "--update-streams");
   if (c.timeline && c.mode != "dp")
     throw InputError("--timeline records a data-parallel step bucket by bucket, not " + c.mode +
                      " runs (give --comm for a data-parallel step; training records its timeline always)");

@@ -17,6 +17,7 @@ inline constexpr double kMinRoofMib = 1, kMaxRoofMib = 1048576;
 inline constexpr double kMaxEvictMib = 1048576;
 inline constexpr double kMinBucketMib = 1.0 / 1024, kMaxBucketMib = 1048576;
 inline constexpr int64_t kMaxBuckets = 1000000;
+inline constexpr int kMaxUpdateStreams = 8;  // --update-streams
 // Kokkos 3.x's OpenMP backend has a fixed pool of 512 threads (OpenMPExec::MAX_THREAD_COUNT) and crashes past
 // it.
 inline constexpr int kMaxHostThreads = 512;
@@ -56,6 +57,9 @@ struct Config {
   bool shard = false;              // reduce-scatter + sharded update + all-gather
   bool overlap = true;             // update bucket k while bucket k+1 is reduced
   bool comm_high_priority = true;  // CUDA: the comm stream outranks the update stream for free SMs
+  // dp on CUDA: bucket k is updated on stream k mod update_streams (harness/dp/step_spaces.hpp): a bucket's
+  // grid then fills the SMs the last one's tail leaves idle (4: no cost per bucket from 8 MiB up on an H200).
+  int update_streams = 4;  // 1 .. kMaxUpdateStreams
   double bucket_mb = 25;           // MiB of gradients per bucket (PyTorch DDP's bucket_cap_mb)
   double first_bucket_mb = 0;      // MiB of the first bucket (DDP: 1); 0 = bucket_mb
   bool allow_gpu_sharing = false;

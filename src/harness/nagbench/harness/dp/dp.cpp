@@ -95,17 +95,21 @@ std::string dp_timeline_summary(const nlohmann::json& t) {
   };
   const double gradients = t.at("gradients_s").get<double>();
   std::vector<double> reduction, handshake, update, reduced_lag, updated_lag;
-  double waited = 0, previous_reduced = gradients, previous_updated = gradients;
+  double waited = 0, previous_reduced = gradients;
+  // Per update instance (--update-streams; timelines before it had one): its last update's end.
+  const int streams = t.value("update_streams", 1);
+  std::vector<double> previous_updated(size_t(std::max(streams, 1)), gradients);
   for (const auto& b : t.at("buckets")) {
     const double reduced = at(b, "reduced_s"), updated = at(b, "updated_s");
+    double& before = previous_updated[size_t(b.value("update_stream", 0)) % previous_updated.size()];
     reduction.push_back(reduced - previous_reduced);
     if (!b.at("handshake_s").is_null()) handshake.push_back(reduced - at(b, "handshake_s"));
-    update.push_back(updated - std::max(reduced, previous_updated));
-    waited += std::max(0.0, reduced - previous_updated);
+    update.push_back(updated - std::max(reduced, before));
+    waited += std::max(0.0, reduced - before);
     reduced_lag.push_back(reduced - at(b, "reduced_enqueued_s"));
     updated_lag.push_back(updated - at(b, "updated_enqueued_s"));
     previous_reduced = std::max(reduced, gradients);
-    previous_updated = updated;
+    before = updated;
   }
   const auto spread = [](const std::vector<double>& v) {
     const Summary x = summarize(v);
@@ -118,8 +122,8 @@ std::string dp_timeline_summary(const nlohmann::json& t) {
       format_seconds(t.at("host_comm_update_s").get<double>()) + " of reductions and updates\n";
   out += "  per bucket, median (min .. max): reduction " + spread(reduction);
   if (!handshake.empty()) out += ", of which handshake " + spread(handshake);
-  out += ", update " + spread(update) + "; the update instance waited " + format_seconds(waited) +
-         " for reductions in all\n";
+  out += ", update " + spread(update) + "; the update instance" + (streams > 1 ? "s" : "") + " waited " +
+         format_seconds(waited) + " for reductions in all\n";
   const std::string lag_note =
       "  marks after the host enqueued them (a few us: the instance waited for the host)";
   out += lag_note + ", median (min .. max): reduced " + spread(reduced_lag) + ", updated " +
@@ -147,6 +151,7 @@ nlohmann::json dp_record(const Config& cfg, const ProcessInfo& proc, const DpRes
             {"launch", cfg.launch},
             {"graphs_captured", r.graphs_captured},
             {"comm_stream_priority", cfg.comm_high_priority ? "high" : "normal"},
+            {"update_streams", cfg.update_streams},
             {"bucket_mb", cfg.bucket_mb},
             {"first_bucket_mb", cfg.first_bucket_mb},
             {"buckets", r.buckets},
@@ -195,6 +200,9 @@ std::string dp_table(const Config& cfg, const ProcessInfo& proc, const DpResult&
     << " | " << r.buckets << " buckets of <= " << format_fixed(cfg.bucket_mb, 1) << " MiB | variant "
     << cfg.variant
     << (cfg.backend == "cuda" && !cfg.comm_high_priority ? " | comm stream priority normal" : "")
+    << (cfg.backend == "cuda" ? " | " + std::to_string(cfg.update_streams) + " update stream" +
+                                    (cfg.update_streams > 1 ? "s" : "")
+                              : "")
     << (cfg.launch == "graph" ? " | reductions and updates replayed from a CUDA graph, --launch graph" : "")
     << "\n";
   o << cfg.optimizer << " " << r.rule_description << " (" << cfg.rule_mode << " arithmetic)\n\n";

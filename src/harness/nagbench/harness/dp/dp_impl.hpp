@@ -89,7 +89,7 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     return measure_roof(plain, roof_bytes, cfg.roof_reps);
   });
 
-  StepSpaces<Exec> spaces(cfg.comm_high_priority);
+  StepSpaces<Exec> spaces(cfg.comm_high_priority, cfg.update_streams);
   CommOptions copt;
   copt.mpi_path = cfg.mpi_path;
   copt.sharded = cfg.shard;
@@ -192,13 +192,15 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
   for (int64_t s = 0; s < total_steps; ++s) {
     const bool first = s == 0;
     const Rule rule = Opt::template make_rule<C>(h, ranks, s, arithmetic_of(cfg));
+    // Bucket k is updated on instance k mod --update-streams (step_spaces.hpp).
     auto update_bucket = [&](size_t k) {
+      const Exec& on = spaces.update_of_bucket(k);
       for (int gi : groups_of_bucket[k]) {
         if (peers) {
           for (const Segment& seg : groups[size_t(gi)].segments)
-            reduce_update_segment(spaces.update(), fused[size_t(gi)], seg, rule, first);
+            reduce_update_segment(on, fused[size_t(gi)], seg, rule, first);
         } else {
-          variant->step(spaces.update(), rule, first, gi);
+          variant->step(on, rule, first, gi);
         }
         comm->progress();
       }
@@ -211,10 +213,11 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
       timeline.mark(BucketMark::reduced, k, comm_space);
     };
     auto wait_and_update = [&](size_t k) {
-      comm->wait_reduction(static_cast<int>(k));
-      timeline.wait_for(BucketMark::reduced, k, spaces.update());
+      const Exec& on = spaces.update_of_bucket(k);
+      comm->wait_reduction(static_cast<int>(k), on);
+      timeline.wait_for(BucketMark::reduced, k, on);
       update_bucket(k);
-      timeline.mark(BucketMark::updated, k, spaces.update());
+      timeline.mark(BucketMark::updated, k, on);
     };
     // Overlap on: reductions and updates bucket by bucket, then finish (blocks the host unless captured).
     auto reduce_and_update = [&](const ExecEvent<Exec>& ready) {
@@ -224,10 +227,12 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
         if (k + ahead < nbk) start_reduction(k + ahead, ready);
         wait_and_update(k);
         if (cfg.shard || peers) {  // p2p: "bucket k's update is done" (replicated too)
-          if (host) spaces.update().fence();
-          comm->start_gather(static_cast<int>(k));
+          const Exec& on = spaces.update_of_bucket(k);
+          if (host) on.fence();
+          comm->start_gather(static_cast<int>(k), on);
         }
       }
+      spaces.join_updates();
       timeline.mark_updates_end(spaces.update());
       comm->finish();
     };
@@ -235,6 +240,7 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
       fork.record(origin);
       fork.make_wait(comm_space);
       fork.make_wait(spaces.update());
+      spaces.fork_updates(fork);
       reduce_and_update(fork);
       comm_joined.record(comm_space);
       comm_joined.make_wait(origin);
@@ -269,21 +275,23 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
       for (size_t k = 0; k < std::min(ahead, nbk); ++k)
         start_reduction(k, gradients_ready);
       for (size_t k = 0; k < plan.buckets.size(); ++k) {
-        comm->wait_reduction(static_cast<int>(k));
-        timeline.wait_for(BucketMark::reduced, k, spaces.update());
+        comm->wait_reduction(static_cast<int>(k), spaces.update_of_bucket(k));
+        timeline.wait_for(BucketMark::reduced, k, spaces.update_of_bucket(k));
       }
-      spaces.update().fence();  // the update instance waited for every reduction
+      spaces.join_updates();
+      spaces.update().fence();  // the update instances waited for every reduction
       const auto t2 = std::chrono::steady_clock::now();
       for (size_t k = 0; k < plan.buckets.size(); ++k) {
         update_bucket(k);
-        timeline.mark(BucketMark::updated, k, spaces.update());
+        timeline.mark(BucketMark::updated, k, spaces.update_of_bucket(k));
       }
+      spaces.join_updates();
       timeline.mark_updates_end(spaces.update());
       spaces.update().fence();
       const auto t3 = std::chrono::steady_clock::now();
       if (cfg.shard || peers)
         for (size_t k = 0; k < plan.buckets.size(); ++k)
-          comm->start_gather(static_cast<int>(k));
+          comm->start_gather(static_cast<int>(k), spaces.update_of_bucket(k));
       comm->finish();
       spaces.update().fence();
       update_s = std::chrono::duration<double>(t3 - t2).count();
@@ -292,7 +300,7 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
     const double comm_update_s = detail::seconds_since(t1);
     const double total_s = detail::seconds_since(t0);
     if (timeline.armed()) {
-      res.timeline = timeline.read(plan, comm_update_s);
+      res.timeline = timeline.read(plan, comm_update_s, spaces.update_streams());
     } else if (s > cfg.warmup) {
       t_grad.push_back(grad_s);
       t_comm_update.push_back(comm_update_s);

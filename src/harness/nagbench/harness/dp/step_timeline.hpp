@@ -7,7 +7,8 @@
 //   handshake[k]  p2p only: bucket k's part was sent (push) and its flags' handshake starts (comm instance)
 //   reduced[k]    bucket k's reduction (or handshake) is complete (comm instance; it reaches bucket k after
 //                 reduced[k-1], in the order of its work)
-//   updated[k]    bucket k's update is complete (update instance; it waits for reduced[k] first)
+//   updated[k]    bucket k's update is complete (its update instance, k mod --update-streams; it waits for
+//                 reduced[k] first)
 // and per step: start (the compute instance, before the gradients), gradients (after them, before the event
 // the reductions wait for), updates_end (the update instance after the last update, before the
 // communicator's finish()). Beside each bucket mark, the host's clock when it was enqueued (from when the
@@ -79,11 +80,13 @@ class StepTimeline {
   }
 
   // After the armed step has completed (fenced): this rank's marks in seconds from the step's start; marks
-  // a path does not make are null.
-  nlohmann::json read(const BucketPlan& plan, double host_comm_update_s) const {
+  // a path does not make are null. Bucket k was updated on instance k mod update_streams.
+  nlohmann::json read(const BucketPlan& plan, double host_comm_update_s, int update_streams) const {
     nlohmann::json buckets = nlohmann::json::array();
     for (size_t k = 0; k < plan.buckets.size(); ++k) {
-      nlohmann::json b = {{"bucket", k}, {"elements", plan.buckets[k].length}};
+      nlohmann::json b = {{"bucket", k},
+                          {"elements", plan.buckets[k].length},
+                          {"update_stream", int(k % size_t(update_streams))}};
       for (int m = 0; m < kBucketMarks; ++m) {
         const bool seen = seen_[size_t(m)][k];
         const std::string name = kBucketMarkNames[size_t(m)];
@@ -95,6 +98,7 @@ class StepTimeline {
     return {{"gradients_s", gradients_.seconds_since(start_)},
             {"updates_end_s", updates_end_.seconds_since(start_)},
             {"host_comm_update_s", host_comm_update_s},
+            {"update_streams", update_streams},
             {"buckets", buckets}};
   }
 

@@ -372,7 +372,7 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
         for (int k = 0; k < nb; ++k)
           comm->start_reduction(k, ev_ready[size_t(k)]);
         for (int k = 0; k < nb; ++k)
-          comm->wait_reduction(k);
+          comm->wait_reduction(k, spaces.update());
         if (!distributed_update) comm->finish();
       }
       spaces.update().fence();
@@ -387,7 +387,7 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
       double gather_s = 0;
       if (with_comm && distributed_update) {
         for (int k = 0; k < nb; ++k)
-          comm->start_gather(k);
+          comm->start_gather(k, spaces.update());
         comm->finish();
         spaces.update().fence();
         gather_s = train_detail::seconds(t3, Clock::now());
@@ -409,7 +409,7 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
     });
     for (int k = 0; k < nb; ++k) {
       if (with_comm) {
-        comm->wait_reduction(k);
+        comm->wait_reduction(k, spaces.update());
         // The update also waits for the gradient itself (the `none` communicator orders nothing).
         ev_ready[size_t(k)].make_wait(spaces.update());
         if (host) ev_reduced[size_t(k)].record(spaces.update());
@@ -421,7 +421,7 @@ TrainResult run_train_typed(const Config& cfg, const ProcessInfo& proc, Progress
       ev_updated[size_t(k)].record(spaces.update());
       if (with_comm && distributed_update) {
         if (host) spaces.update().fence();
-        comm->start_gather(k);
+        comm->start_gather(k, spaces.update());
       }
       comm->progress();
     }

@@ -368,10 +368,11 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
                  "LIST, CUDA: high|normal priority of the communication stream over the update stream")
       ->capture_default_str()
       ->group(dp);
-  app.add_option("--update-streams", update_streams_text,
-                 "LIST, CUDA: streams the buckets' updates are dealt over (bucket k on stream k mod N; 1 to " +
-                     std::to_string(kMaxUpdateStreams) +
-                     "): a small bucket's update no longer waits for the last one's tail")
+  app.add_option(
+         "--update-streams", update_streams_text,
+         "LIST, CUDA: streams the buckets' updates are dealt over (bucket k on stream k mod N; 1 to " +
+             std::to_string(kMaxUpdateStreams) +
+             "): a small bucket's update no longer waits for the last one's tail")
       ->capture_default_str()
       ->group(dp);
   app.add_option("--bucket-mb", bucket_mbs,
@@ -599,8 +600,8 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
            : training ? "train"
                       : ((ranks > 1 || comm_given || any_shard) ? "dp" : "update");
   if (app.count("--update-streams") > 0 && c.mode != "dp")
-    throw InputError("--update-streams deals a data-parallel step's bucket updates over streams, not " + c.mode +
-                     " runs (give --comm for a data-parallel step)");
+    throw InputError("--update-streams deals a data-parallel step's bucket updates over streams, not " +
+                     c.mode + " runs (give --comm for a data-parallel step)");
   if (training && comm_only) throw InputError("--comm-only measures the allreduce alone: drop --problem");
   if (comm_only && launches != "direct")
     throw InputError("--launch applies to update and data-parallel steps: drop it with --comm-only");
@@ -647,24 +648,24 @@ CliOutcome parse_command_line(int argc, char** argv, const std::string& exe_dir,
                     for (const auto& pr : priority_list)
                       for (int us : update_streams_list)
                         for (double bmb : bucket_list) {
-                        Config k = base;
-                        k.model = m;
-                        k.optimizer = optimizer_list[oi];
-                        k.hyper = hypers[oi];
-                        k.dtype = d;
-                        k.variant = v;
-                        k.launch = ln;
-                        k.comm = cm;
-                        k.shard = sh == "sharded";
-                        k.overlap = parse_on_off(ov, "--overlap");
-                        k.comm_high_priority = pr == "high";
-                        k.update_streams = us;
-                        k.bucket_mb = bmb;
-                        k.rule_mode = rm;
-                        k.rule_mode = resolve_rule_mode(k);
-                        validate(k, ranks);
-                        out.plan.configs.push_back(std::move(k));
-                      }
+                          Config k = base;
+                          k.model = m;
+                          k.optimizer = optimizer_list[oi];
+                          k.hyper = hypers[oi];
+                          k.dtype = d;
+                          k.variant = v;
+                          k.launch = ln;
+                          k.comm = cm;
+                          k.shard = sh == "sharded";
+                          k.overlap = parse_on_off(ov, "--overlap");
+                          k.comm_high_priority = pr == "high";
+                          k.update_streams = us;
+                          k.bucket_mb = bmb;
+                          k.rule_mode = rm;
+                          k.rule_mode = resolve_rule_mode(k);
+                          validate(k, ranks);
+                          out.plan.configs.push_back(std::move(k));
+                        }
   return out;
 }
 

@@ -59,9 +59,9 @@ struct Config {
   bool comm_high_priority = true;  // CUDA: the comm stream outranks the update stream for free SMs
   // dp on CUDA: bucket k is updated on stream k mod update_streams (harness/dp/step_spaces.hpp): a bucket's
   // grid then fills the SMs the last one's tail leaves idle (4: no cost per bucket from 8 MiB up on an H200).
-  int update_streams = 4;  // 1 .. kMaxUpdateStreams
-  double bucket_mb = 25;           // MiB of gradients per bucket (PyTorch DDP's bucket_cap_mb)
-  double first_bucket_mb = 0;      // MiB of the first bucket (DDP: 1); 0 = bucket_mb
+  int update_streams = 4;      // 1 .. kMaxUpdateStreams
+  double bucket_mb = 25;       // MiB of gradients per bucket (PyTorch DDP's bucket_cap_mb)
+  double first_bucket_mb = 0;  // MiB of the first bucket (DDP: 1); 0 = bucket_mb
   bool allow_gpu_sharing = false;
   int debug_skip_bucket = -1;       // tests only: leave one bucket unreduced
   int debug_stop_rank = -1;         // tests only: this rank SIGSTOPs itself in the first timed step

@@ -75,6 +75,8 @@ BAD = [
     (lambda d: d["experiments"][0].update(comm_only=True), ["experiments[0].model", "no model"]),
     (lambda d: d["defaults"].update(evict_mib=-1), ["defaults.evict_mib"]),
     (lambda d: d["experiments"][0].update(launch="eager"), ["experiments[0].launch", "eager"]),
+    (lambda d: d["experiments"][0].update(update_streams=0), ["experiments[0].update_streams"]),
+    (lambda d: d["experiments"][0].update(update_streams=[1, 9]), ["experiments[0].update_streams"]),
     (lambda d: d["experiments"][0].update(launch="graph"), ["experiments[0].launch", "backend cuda"]),
     (lambda d: d["experiments"][0].update(launch="graph", backend="cuda"), ["experiments[0].launch", "comm mpi"]),
     (lambda d: d["experiments"][0].update(launch="graph", backend="cuda", comm="nccl", overlap=["on", "off"]),
@@ -153,6 +155,16 @@ def test_launch_is_an_axis(tmp_path):
     points = specmod.load(write(tmp_path, doc, "dp.yaml")).points
     assert {(p.ranks, p.args[p.args.index("--comm") + 1], p.args[p.args.index("--launch") + 1])
             for p in points} >= {(2, "nccl", "graph"), (2, "p2p", "graph"), (1, "none", "graph")}
+
+
+def test_update_streams_is_an_axis(tmp_path):
+    doc = {"name": "t", "defaults": {"backend": "cuda"},
+           "experiments": [{"name": "streams", "scaling": "strong", "ranks": [1, 2], "model": "vit_l_16",
+                            "comm": "nccl", "update_streams": [1, 4]}]}
+    points = specmod.load(write(tmp_path, doc)).points
+    assert sorted((p.ranks, p.args[p.args.index("--update-streams") + 1]) for p in points) == \
+        [(1, "1"), (1, "4"), (2, "1"), (2, "4")]
+    assert len({p.tag for p in points}) == 4
 
 
 def test_tag_changes_with_any_setting(tmp_path):

@@ -8,7 +8,7 @@
 //   reduced[k]    bucket k's reduction (or handshake) is complete (comm instance; it reaches bucket k after
 //                 reduced[k-1], in the order of its work)
 //   updated[k]    bucket k's update is complete (its update instance, k mod --update-streams; it waits for
-//                 reduced[k] first)
+//                 reduced[k] first; host backends have one instance)
 // and per step: start (the compute instance, before the gradients), gradients (after them, before the event
 // the reductions wait for), updates_end (the update instance after the last update, before the
 // communicator's finish()). Beside each bucket mark, the host's clock when it was enqueued (from when the

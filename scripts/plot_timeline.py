@@ -14,8 +14,8 @@
 --index picks a record among those with a timeline (default: the last). --table gives, per bucket, the median of
 the comm instance's reduction (from the previous reduction's end, or the gradients, to its end), of p2p's handshake
 and of the update (from its reduction's end, or the previous update's on its stream), and in all the time the
-update instances waited for reductions (as nagbench's table), beside the host's time for the timeline step's reductions and updates
-and the timed steps' median: their difference is what recording the marks cost. "reduced after its enqueue" is
+update instances waited for reductions (as nagbench's table), beside the host's time for the timeline step's
+reductions and updates and the timed steps' median: their difference is what recording the marks cost. "reduced after its enqueue" is
 the median time from the host's enqueue of a bucket's reduced mark to the mark on the device: a few microseconds
 when the comm instance waited for the host, more when it was busy.
 Bad input (no such record): one line on stderr, exit 2, no file.
@@ -138,8 +138,8 @@ def table(paths):
                     f"{r['phases']['comm_update']['median_s'] * 1e3:.3f} |".replace("| nan |", "| - |"))
     if not rows:
         fail(f"{', '.join(paths)}: no dp_step record with a timeline (run nagbench with --timeline)")
-    print("| model | ranks | comm (path) | mode | overlap | bucket MiB (buckets) | update streams | rank | reduction us | "
-          "handshake us | update us | reduced after its enqueue us | update waited ms | last update ms | "
+    print("| model | ranks | comm (path) | mode | overlap | bucket MiB (buckets) | update streams | rank | "
+          "reduction us | handshake us | update us | reduced after its enqueue us | update waited ms | last update ms | "
           "host comm+update ms | timed comm+update ms (median) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
@@ -150,7 +150,8 @@ def dp_title(r):
     reductions, _, per_bucket, _ = bucket_phases(t)
     return (f"{r.get('model')} dp step (--timeline), {r.get('ranks')} ranks, {r.get('comm')} ({r.get('comm_path')}), "
             f"{r.get('mode')}, overlap {'on' if r.get('overlap') else 'off'}, {r.get('buckets')} buckets of <= "
-            f"{r.get('bucket_mb')} MiB, {t.get('update_streams', 1)} update stream(s), {r.get('device', '')}\nrank 0, per bucket median: reduction "
+            f"{r.get('bucket_mb')} MiB, {t.get('update_streams', 1)} update stream(s), {r.get('device', '')}\n"
+            f"rank 0, per bucket median: reduction "
             f"{median(reductions) * 1e6:.1f} us, update {median(per_bucket) * 1e6:.1f} us; last update done at "
             f"{t['updates_end_s'] * 1e3:.3f} ms")
 

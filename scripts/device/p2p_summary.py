@@ -40,7 +40,8 @@ def per_bucket_costs(rows):
         med = lambda rs: statistics.median(x["phases"]["comm_update"]["median_s"] for x in rs)
         extra = small[0]["buckets"] - large[0]["buckets"]
         if extra > 0:
-            lines.append(f"- {comm} ({path}), {mode}, {how}, {ns} update stream(s): {(med(small) - med(large)) / extra * 1e6:.1f} us per "
+            lines.append(f"- {comm} ({path}), {mode}, {how}, {ns} update stream(s): "
+                         f"{(med(small) - med(large)) / extra * 1e6:.1f} us per "
                          f"bucket ({min(by_size):g} MiB: {small[0]['buckets']} buckets, {max(by_size):g} MiB: "
                          f"{large[0]['buckets']})")
     if lines:

@@ -12,7 +12,8 @@ here = os.path.dirname(os.path.abspath(__file__))
 runs = [{(r["bucket_mib"], r["case"]): r for r in json.load(open(os.path.join(here, f)))["rows"]}
         for f in ("bucket_tail_probe_first.json", "bucket_tail_probe.json")]
 cases = ["one_kernel", "streams_1", "streams_2", "streams_4", "graph_1", "persistent"]
-print("| bucket MiB (buckets) | one kernel | one stream | 2 streams | 4 streams | one stream, graph | persistent kernel |")
+print("| bucket MiB (buckets) | one kernel | one stream | 2 streams | 4 streams | one stream, graph | "
+      "persistent kernel |")
 print("|---|---|---|---|---|---|---|")
 for mib in sorted({k[0] for k in runs[0]}):
     assert all(run[(mib, c)]["mismatches"] == 0 for run in runs for c in cases)

@@ -15,9 +15,9 @@
 the comm instance's reduction (from the previous reduction's end, or the gradients, to its end), of p2p's handshake
 and of the update (from its reduction's end, or the previous update's on its stream), and in all the time the
 update instances waited for reductions (as nagbench's table), beside the host's time for the timeline step's
-reductions and updates and the timed steps' median: their difference is what recording the marks cost. "reduced after its enqueue" is
-the median time from the host's enqueue of a bucket's reduced mark to the mark on the device: a few microseconds
-when the comm instance waited for the host, more when it was busy.
+reductions and updates and the timed steps' median: their difference is what recording the marks cost. "reduced
+after its enqueue" is the median time from the host's enqueue of a bucket's reduced mark to the mark on the device:
+a few microseconds when the comm instance waited for the host, more when it was busy.
 Bad input (no such record): one line on stderr, exit 2, no file.
 """
 import argparse
@@ -139,8 +139,8 @@ def table(paths):
     if not rows:
         fail(f"{', '.join(paths)}: no dp_step record with a timeline (run nagbench with --timeline)")
     print("| model | ranks | comm (path) | mode | overlap | bucket MiB (buckets) | update streams | rank | "
-          "reduction us | handshake us | update us | reduced after its enqueue us | update waited ms | last update ms | "
-          "host comm+update ms | timed comm+update ms (median) |")
+          "reduction us | handshake us | update us | reduced after its enqueue us | update waited ms | "
+          "last update ms | host comm+update ms | timed comm+update ms (median) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 

@@ -10,11 +10,13 @@
 //   launcher.prepare(key, enqueue);    captures the key's graph now (runs nothing), if it has none yet
 //   launcher.run(exec, key, enqueue);  launches it on exec's stream (capturing first if needed)
 //
-// `enqueue(on)` must put all its work on the instance `on` and nowhere else. Direct mode (graph == false),
-// and every host space, just call enqueue(exec). Graph mode (CUDA) captures what enqueue puts on a private
-// non-blocking stream (Kokkos 3.4's default instance runs on the legacy stream, which cannot be captured).
-// Kernel arguments are baked into the graph, so the key must name everything the work depends on (the update
-// rule, its first-step flag, the group).
+// `enqueue(on)` must put all its work on the instance `on`, or on instances that wait for an event recorded
+// on `on` before their first work and that `on` waits for before enqueue returns (forked and joined: the
+// data-parallel step's comm and update instances, harness/dp/dp_impl.hpp), and nowhere else. Direct mode
+// (graph == false), and every host space, just call enqueue(exec). Graph mode (CUDA) captures what enqueue
+// puts on a private non-blocking stream (Kokkos 3.4's default instance runs on the legacy stream, which
+// cannot be captured). Kernel arguments are baked into the graph, so the key must name everything the work
+// depends on (the update rule, its first-step flag, the group).
 //
 // Limits of the capture, which the variants respect (variant.hpp, `capturable`): work enqueued on another
 // stream is not captured but runs at once, so a replay would skip it (a capture that holds no work at all is

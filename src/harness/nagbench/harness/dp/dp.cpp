@@ -122,7 +122,8 @@ std::string dp_timeline_summary(const nlohmann::json& t) {
       format_seconds(t.at("host_comm_update_s").get<double>()) + " of reductions and updates\n";
   out += "  per bucket, median (min .. max): reduction " + spread(reduction);
   if (!handshake.empty()) out += ", of which handshake " + spread(handshake);
-  out += ", update " + spread(update) + "; the update instance" + (streams > 1 ? "s" : "") + " waited " +
+  out += ", update " + spread(update) + "; the update instance" +
+         (streams > 1 ? "s waited (summed over " + std::to_string(streams) + " streams) " : " waited ") +
          format_seconds(waited) + " for reductions in all\n";
   const std::string lag_note =
       "  marks after the host enqueued them (a few us: the instance waited for the host)";

@@ -292,8 +292,8 @@ DpResult run_dp_typed(const Config& cfg, const ProcessInfo& proc, Progress& prog
       if (cfg.shard || peers)
         for (size_t k = 0; k < plan.buckets.size(); ++k)
           comm->start_gather(static_cast<int>(k), spaces.update_of_bucket(k));
-      spaces
-          .join_updates();  // finish() may enqueue on the update instance, after what start_gather put there
+      // finish() may enqueue on the update instance, after what start_gather put on the others.
+      spaces.join_updates();
       comm->finish();
       spaces.update().fence();
       update_s = std::chrono::duration<double>(t3 - t2).count();

@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (js)
-    std::fprintf(js, "{\"device\": \"%s\", \"sms\": %d, \"params\": %lld, \"reps\": %d, \"persistent_grid\": %d, \"rows\": [\n",
+    std::fprintf(js, "{\"benchmark\": \"bucket_tail_probe\", \"device\": \"%s\", \"sms\": %d, \"params\": %lld, \"reps\": %d, \"persistent_grid\": %d, \"rows\": [\n",
                  prop.name, prop.multiProcessorCount, params, reps, persistent_grid);
   std::printf("# %s, %d SMs; %lld fp32 params (20 B each), %d reps; persistent grid %d x %d\n", prop.name,
               prop.multiProcessorCount, params, reps, persistent_grid, kThreads);

@@ -16,7 +16,7 @@ from helpers import REPO, RESULTS
 SCHEMA = json.load(open(os.path.join(REPO, "docs", "schema", "record.schema.json")))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 FILES = sorted(glob.glob(os.path.join(RESULTS, "**", "*.json"), recursive=True))
-KERNEL_PROBES = ("gemm_probe", "torch_mlp_kernels", "launch_probe")
+KERNEL_PROBES = ("gemm_probe", "torch_mlp_kernels", "launch_probe", "bucket_tail_probe")
 
 
 def test_schema_is_valid():
@@ -36,7 +36,9 @@ def test_committed_records_are_valid(path):
         return  # GoogleTest's --gtest_output=json (the unit tests run on a GPU machine)
     if isinstance(doc, dict) and "parameters" in doc and "evaluation" in doc:
         return  # nagbench-report model's model.json
-    if isinstance(doc, dict) and (doc.get("benchmark") in KERNEL_PROBES or {"rows", "width", "batch"} <= set(doc)):
+    early_probe = isinstance(doc, dict) and ({"rows", "width", "batch"} <= set(doc) or
+                                             {"rows", "persistent_grid"} <= set(doc))
+    if isinstance(doc, dict) and (doc.get("benchmark") in KERNEL_PROBES or early_probe):
         return  # kernel probes (scripts/device/*_probe.cu, torch_mlp_kernels.py; early ones lack "benchmark")
     for r in doc if isinstance(doc, list) else [doc]:
         if r.get("benchmark") in ("torch_allreduce", "torch_ddp_mlp", "torch_dp_step"):

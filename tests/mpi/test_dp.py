@@ -14,6 +14,7 @@ ends the job through the watchdog; input errors end every rank with status 2 and
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -148,7 +149,9 @@ def test_a_stopped_rank_ends_the_job_through_the_watchdog(tmp_path, comm, path):
     elapsed = time.monotonic() - start
     assert res.returncode != 0
     assert "watchdog: a data-parallel step did not finish within 3 s" in res.stderr, res.stderr
-    assert "error on rank 0" in res.stderr, res.stderr
+    # A rank that waited for the stopped one reports it (with 3 ranks, rank 0's or rank 2's watchdog may fire first,
+    # and the launcher then ends the job before the other prints).
+    assert re.search(r"error on rank [02-9]", res.stderr), res.stderr
     assert elapsed < 90, f"the job took {elapsed:.0f} s to end"
     assert not out.exists()
 

@@ -74,6 +74,14 @@ def expected_path(path, record):
             ("-memop" if P2P_MEMOP else "") + ahead)
 
 
+def assert_skipped_bucket_is_caught(tmp_path, *args):
+    """A sharded tiny run that leaves a bucket unreduced (--debug-skip-bucket in args) fails its check, no file."""
+    skip = tmp_path / "skip.json"
+    res = mpirun("--model", "tiny", "--sharding", "sharded", *args, "-o", str(skip), *SMALL)
+    assert res.returncode != 0 and "verification failed" in res.stderr, res.stdout + res.stderr
+    assert not skip.exists()
+
+
 def records(path):
     doc = json.loads(open(path).read())
     return doc if isinstance(doc, list) else [doc]
@@ -286,11 +294,8 @@ def test_update_streams_give_the_bits_of_one_stream(tmp_path, comm, path):
     if GPU:
         assert "3 update streams" in res.stdout
     if NP >= 2:
-        skip = tmp_path / "skip.json"
-        res = mpirun("--model", "tiny", *comm, "--bucket-mb", "0.005", "--sharding", "sharded", "--update-streams", "3",
-                     "--debug-skip-bucket", "2", "-o", str(skip), *SMALL)
-        assert res.returncode != 0 and "verification failed" in res.stderr, res.stdout + res.stderr
-        assert not skip.exists()
+        assert_skipped_bucket_is_caught(tmp_path, *comm, "--bucket-mb", "0.005", "--update-streams", "3",
+                                        "--debug-skip-bucket", "2")
 
 
 # --launch graph: the communicators whose steps a CUDA graph can hold (MPI calls run on the host).
@@ -321,11 +326,8 @@ def test_graph_replay_gives_the_bits_of_direct_launches(tmp_path, comm, path):
         pairs.setdefault((r["model"], r["mode"], r["bucket_mb"]), {})[r["launch"]] = r["params_hash"]
     assert all(set(p) == {"direct", "graph"} and p["direct"] == p["graph"] for p in pairs.values()), pairs
     if NP >= 2:
-        skip = tmp_path / "skip.json"
-        res = mpirun("--model", "tiny", *comm, "--bucket-mb", "0.01", "--sharding", "sharded", "--launch", "graph",
-                     "--debug-skip-bucket", "1", "-o", str(skip), *SMALL)
-        assert res.returncode != 0 and "verification failed" in res.stderr, res.stdout + res.stderr
-        assert not skip.exists()
+        assert_skipped_bucket_is_caught(tmp_path, *comm, "--bucket-mb", "0.01", "--launch", "graph",
+                                        "--debug-skip-bucket", "1")
 
 
 @pytest.mark.parametrize("comm,path", ALLREDUCE_COMMS, ids=["/".join(c[0][1::2]) for c in ALLREDUCE_COMMS])
